@@ -1,0 +1,198 @@
+/*
+ * fraiseql_wire.h — the public interface of libfraiseql_wire.
+ *
+ * libfraiseql_wire streams JSON documents out of PostgreSQL over its own
+ * implementation of the v3 wire protocol (no libpq), with memory bounded by
+ * the chunk size rather than the result size.
+ *
+ * Conventions (every function follows them):
+ *  - Handles are opaque.  Every *_free() and every accessor accepts NULL.
+ *  - Functions that can fail return an fw_status: FW_OK (0), FW_DONE (1, the
+ *    end of a stream, not an error), or an error class (FW_ERR_*, negative).
+ *    The handle keeps the details of the last error: fw_conn_error_*().
+ *  - A constructor that fails still hands back a handle that carries the
+ *    error (fw_connect, fw_conninfo_parse), unless memory itself ran out,
+ *    in which case *out is NULL and the status is FW_ERR_MEMORY.
+ *  - Ownership is stated next to every function that returns memory.
+ *    "borrowed" = owned by the handle, valid until the stated point;
+ *    "owned" = the caller frees it with the stated function.
+ *  - A connection and its streams are used by one thread at a time.
+ */
+#ifndef FRAISEQL_WIRE_H
+#define FRAISEQL_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(FW_BUILDING_LIBRARY)
+#define FW_API __attribute__((visibility("default")))
+#else
+#define FW_API
+#endif
+
+/* Checked against default_version in fraiseql_wire.control by `make check`. */
+#define FW_VERSION_MAJOR 0
+#define FW_VERSION_MINOR 1
+#define FW_VERSION_PATCH 0
+#define FW_VERSION_STRING "0.1.0"
+#define FW_VERSION_NUM (FW_VERSION_MAJOR * 10000 + FW_VERSION_MINOR * 100 + FW_VERSION_PATCH)
+
+/* The version of the library actually loaded (FW_VERSION_NUM at its build). */
+FW_API int fw_version_num(void);
+FW_API const char *fw_version_string(void);
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum fw_status {
+    FW_OK = 0,
+    FW_DONE = 1,             /* end of a stream: no more rows */
+    FW_ERR_IO = -1,          /* socket, DNS, connection lost; retriable */
+    FW_ERR_TLS = -2,         /* handshake, certificate, host name */
+    FW_ERR_AUTH = -3,        /* rejected credentials, server failed to prove itself */
+    FW_ERR_PROTOCOL = -4,    /* malformed or unexpected message from the server */
+    FW_ERR_SQL = -5,         /* ErrorResponse from the server (see the SQLSTATE) */
+    FW_ERR_SCHEMA = -6,      /* result is not one json/jsonb column named data */
+    FW_ERR_CANCELLED = -7,   /* the stream was cancelled by the caller */
+    FW_ERR_TIMEOUT = -8,     /* connect_timeout or another deadline passed; retriable */
+    FW_ERR_CONFIG = -9,      /* bad connection string, option or argument */
+    FW_ERR_MEMORY = -10,     /* allocation failed, or a limit (max_row_bytes) was hit */
+    FW_ERR_USAGE = -11       /* API misuse: wrong state, NULL handle, busy connection */
+} fw_status;
+
+/* A short English name of a status ("io", "tls", "auth", …, "ok", "done").
+ * Borrowed, static. */
+FW_API const char *fw_strerror(fw_status status);
+
+/* ---------------------------------------------------------------- conninfo */
+
+typedef struct fw_conninfo fw_conninfo;
+
+/*
+ * Parses a connection string as libpq does: a postgresql:// or postgres://
+ * URI, or keyword=value pairs, then fills what it leaves unset from the PG*
+ * environment variables and the defaults (and, when a password is needed
+ * and not given, from ~/.pgpass or PGPASSFILE at connect time).
+ * *out is always set (NULL only on FW_ERR_MEMORY); on FW_ERR_CONFIG it
+ * carries the message (fw_conninfo_error).  Owned: fw_conninfo_free().
+ */
+#define FW_CONNINFO_NO_ENV 0x1       /* ignore PG* variables (for tests, tools) */
+FW_API fw_status fw_conninfo_parse(const char *conninfo, unsigned flags, fw_conninfo **out);
+FW_API void fw_conninfo_free(fw_conninfo *ci);
+/* The parse error, or NULL.  Borrowed until fw_conninfo_free. */
+FW_API const char *fw_conninfo_error(const fw_conninfo *ci);
+/* The value of one keyword ("host", "port", "sslmode", …) after defaults, or
+ * NULL when unset.  Borrowed until fw_conninfo_free. */
+FW_API const char *fw_conninfo_get(const fw_conninfo *ci, const char *keyword);
+/* Iterates every known keyword in a stable order: index 0 .. count-1.
+ * Returns the keyword and sets *value (NULL when unset).  Borrowed. */
+FW_API size_t fw_conninfo_count(const fw_conninfo *ci);
+FW_API const char *fw_conninfo_keyword(const fw_conninfo *ci, size_t index, const char **value);
+
+/* ------------------------------------------------------------- connection */
+
+typedef struct fw_conn fw_conn;
+
+/*
+ * Connects (trying each host in turn, honouring target_session_attrs),
+ * negotiates TLS per sslmode, authenticates (trust, cleartext, MD5,
+ * SCRAM-SHA-256, SCRAM-SHA-256-PLUS), and sets the session to
+ * client_encoding=UTF8, DateStyle=ISO, TimeZone=UTC, extra_float_digits=3.
+ * *out is always set (NULL only on FW_ERR_MEMORY): on failure it carries the
+ * error.  Owned: fw_conn_free().
+ */
+FW_API fw_status fw_connect(const char *conninfo, fw_conn **out);
+FW_API fw_status fw_connect_info(const fw_conninfo *ci, fw_conn **out);
+/* Sends Terminate (when connected) and frees everything; NULL is fine. */
+FW_API void fw_conn_free(fw_conn *conn);
+
+/* True once the connection is ready for a query. */
+FW_API int fw_conn_ok(const fw_conn *conn);
+/* A run-time parameter the server reported (ParameterStatus), e.g.
+ * "server_version", or NULL.  Borrowed until the next call on conn. */
+FW_API const char *fw_conn_parameter(const fw_conn *conn, const char *name);
+/* The server's backend process id (0 before startup completes). */
+FW_API int fw_conn_backend_pid(const fw_conn *conn);
+/* 1 when the connection uses TLS. */
+FW_API int fw_conn_tls(const fw_conn *conn);
+
+/* Notices (NoticeResponse) go to this callback; the default writes
+ * "NOTICE:  message" to stderr.  severity and message are borrowed for the
+ * duration of the call. */
+typedef void (*fw_notice_fn)(void *arg, const char *severity, const char *sqlstate,
+                             const char *message);
+FW_API void fw_conn_set_notice_callback(fw_conn *conn, fw_notice_fn fn, void *arg);
+
+/* ------------------------------------------------------------------ errors */
+/* The last error on a connection (or on a stream of it).  Strings are
+ * borrowed until the next call on the connection; NULL when not present. */
+FW_API fw_status fw_conn_error_class(const fw_conn *conn);
+FW_API const char *fw_conn_error_message(const fw_conn *conn);
+FW_API const char *fw_conn_error_sqlstate(const fw_conn *conn);
+FW_API const char *fw_conn_error_detail(const fw_conn *conn);
+FW_API const char *fw_conn_error_hint(const fw_conn *conn);
+/* Cursor position in the query (1-based characters), 0 when absent. */
+FW_API int fw_conn_error_position(const fw_conn *conn);
+/* 1 when retrying the operation (on a new connection for io) can succeed:
+ * io, timeout, and SQL errors of class 40 (serialization, deadlock),
+ * 53 (insufficient resources), 57P01-57P03 (shutdown, cannot connect now). */
+FW_API int fw_conn_error_retriable(const fw_conn *conn);
+
+/* ------------------------------------------------------------------ streams */
+
+typedef struct fw_stream fw_stream;
+
+/*
+ * Runs one SQL statement with the extended protocol (unnamed statement and
+ * portal) and streams its rows chunk_size at a time (Execute with a row
+ * limit; 0 means the default, 256).  Parameters travel as text, $1..$n;
+ * a NULL entry is SQL NULL.  The result must be exactly one column named
+ * "data" of type json or jsonb, else FW_ERR_SCHEMA before any row is read.
+ * The SQL is the caller's own: this is the raw entry point for trusted code.
+ * Owned: fw_stream_close().  One open stream per connection at a time.
+ */
+FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams,
+                               const char *const *params, size_t chunk_size,
+                               fw_stream **out);
+
+/*
+ * The next row: *json points into the receive buffer (not NUL-terminated,
+ * *len bytes), valid until the next call on the stream or its connection.
+ * A SQL NULL data value gives *json == NULL, *len == 0.
+ * Returns FW_OK (a row), FW_DONE (no more), or an error.
+ */
+FW_API fw_status fw_stream_next(fw_stream *stream, const char **json, size_t *len);
+
+/* Sends a CancelRequest for the running query; the next fw_stream_next
+ * returns FW_ERR_CANCELLED (or FW_DONE if the server had finished). */
+FW_API fw_status fw_stream_cancel(fw_stream *stream);
+
+/* Ends the stream: if rows remain, cancels the query and drains what the
+ * server already sent, so the connection can run the next query.  Frees
+ * the stream; NULL is fine.  Returns the connection's state afterwards. */
+FW_API fw_status fw_stream_close(fw_stream *stream);
+
+/* Rows handed out so far, and bytes of row data received. */
+FW_API uint64_t fw_stream_rows(const fw_stream *stream);
+FW_API uint64_t fw_stream_bytes(const fw_stream *stream);
+
+/*
+ * Runs SQL with the simple query protocol and discards any rows (for SET,
+ * DDL, and trusted maintenance).  Several statements are allowed.
+ */
+FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql);
+
+/* -------------------------------------------------------- connection limits */
+
+/* The largest row (DataRow message) accepted; bigger is FW_ERR_MEMORY and
+ * the connection is drained.  Default 256 MiB. */
+FW_API void fw_conn_set_max_row_bytes(fw_conn *conn, size_t max_row_bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FRAISEQL_WIRE_H */

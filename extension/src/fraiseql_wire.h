@@ -1,0 +1,15 @@
+/*
+ * fraiseql_wire.h — module-wide declarations shared by the subsystems.
+ */
+#ifndef FRAISEQL_WIRE_H
+#define FRAISEQL_WIRE_H
+
+/* Passed by the Makefile from default_version in fraiseql_wire.control. */
+#ifndef FRAISEQL_WIRE_VERSION
+#error "FRAISEQL_WIRE_VERSION must be defined by the build"
+#endif
+
+/* guc.c: registers every fraiseql_wire.* setting. */
+extern void fw_guc_init(void);
+
+#endif /* FRAISEQL_WIRE_H */
