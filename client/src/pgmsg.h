@@ -1,0 +1,130 @@
+/*
+ * pgmsg.h — the PostgreSQL v3 protocol messages this client uses.
+ *
+ * Decoding is pure: bytes in, messages out, no I/O (pgmsg_decode.c).  The
+ * framer tells "need more bytes" from "malformed"; every parser checks every
+ * length against the message body before reading, and returns views into
+ * the body (valid while the bytes are).  Encoding appends complete messages
+ * to an fw_buf (pgmsg_encode.c).  docs/protocol.md lists the subset.
+ */
+#ifndef FW_PGMSG_H
+#define FW_PGMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "fraiseql_wire.h"
+
+/* Default cap on one backend message (length field), in bytes. */
+#define FW_MSG_DEFAULT_MAX (256u * 1024 * 1024)
+/* Caps on counts inside messages. */
+#define FW_MSG_MAX_FIELDS 1664          /* MaxTupleAttributeNumber */
+#define FW_MSG_MAX_SASL_MECHS 16
+
+typedef enum fw_frame_result {
+    FW_FRAME_OK = 0,
+    FW_FRAME_NEED_MORE = 1,   /* not a whole message yet: read more */
+    FW_FRAME_MALFORMED = -1,  /* length field < 4 */
+    FW_FRAME_TOO_LARGE = -2   /* length field over the cap */
+} fw_frame_result;
+
+/* One backend message: type byte and body (without type and length). */
+typedef struct fw_msg {
+    char type;
+    const uint8_t *body;
+    uint32_t len;
+} fw_msg;
+
+/*
+ * Frames the message at the start of buf[0..avail).  On FW_FRAME_OK sets *msg
+ * (body points into buf) and *consumed (5 + body length).  On NEED_MORE sets
+ * *consumed to the total size needed when the header is complete (so the
+ * caller can size its buffer), else 0.  max_len caps the length field.
+ */
+fw_frame_result fw_msg_frame(const uint8_t *buf, size_t avail, uint32_t max_len,
+                             fw_msg *msg, size_t *consumed);
+
+/* ---- parsers: FW_OK, or FW_ERR_PROTOCOL when the body is malformed ---- */
+
+/* ErrorResponse 'E' / NoticeResponse 'N': fields by code, NULL if absent. */
+typedef struct fw_pg_fields {
+    const char *severity;      /* 'V' (non-localised) or else 'S' */
+    const char *sqlstate;      /* 'C' */
+    const char *message;       /* 'M' */
+    const char *detail;        /* 'D' */
+    const char *hint;          /* 'H' */
+    const char *position;      /* 'P' */
+} fw_pg_fields;
+fw_status fw_parse_fields(const fw_msg *m, fw_pg_fields *out);
+
+/* 'R' Authentication*: code 0 ok, 3 cleartext, 5 md5 (salt), 10 SASL
+ * (mechanism list), 11 SASL continue, 12 SASL final (data); other codes are
+ * returned as they are for the caller to refuse. */
+typedef struct fw_auth_msg {
+    int32_t code;
+    const uint8_t *data;        /* md5: 4-byte salt; 11/12: SASL data */
+    uint32_t data_len;
+    const char *mechs[FW_MSG_MAX_SASL_MECHS]; /* code 10 */
+    int nmechs;
+} fw_auth_msg;
+fw_status fw_parse_auth(const fw_msg *m, fw_auth_msg *out);
+
+fw_status fw_parse_parameter_status(const fw_msg *m, const char **name, const char **value);
+fw_status fw_parse_backend_key(const fw_msg *m, int32_t *pid, int32_t *key);
+fw_status fw_parse_ready(const fw_msg *m, char *tx_status);        /* 'I', 'T', 'E' */
+fw_status fw_parse_command_complete(const fw_msg *m, const char **tag);
+fw_status fw_parse_notification(const fw_msg *m, int32_t *pid, const char **channel,
+                                const char **payload);
+/* 'v' NegotiateProtocolVersion: newest minor version, unrecognised options. */
+fw_status fw_parse_negotiate(const fw_msg *m, int32_t *minor, int32_t *n_unrecognized);
+
+/* 'T' RowDescription. */
+typedef struct fw_field_desc {
+    const char *name;
+    uint32_t table_oid;
+    int16_t attnum;
+    uint32_t type_oid;
+    int16_t typlen;
+    int32_t typmod;
+    int16_t format;
+} fw_field_desc;
+/* Parses the field count; then fw_parse_row_description_field() walks the
+ * fields (pass the offset back in; starts at 2). */
+fw_status fw_parse_row_description(const fw_msg *m, int16_t *nfields);
+fw_status fw_parse_row_description_field(const fw_msg *m, size_t *offset, fw_field_desc *out);
+
+/* 'D' DataRow with exactly one column: *value points into the body (NULL for
+ * SQL NULL), *value_len its length.  A row with another column count is
+ * FW_ERR_PROTOCOL. */
+fw_status fw_parse_data_row1(const fw_msg *m, const uint8_t **value, uint32_t *value_len);
+/* 'D' DataRow, any column count: calls fn for each column (value NULL for SQL
+ * NULL); stops with fn's non-FW_OK status. */
+typedef fw_status (*fw_column_fn)(void *arg, int index, const uint8_t *value, int32_t len);
+fw_status fw_parse_data_row(const fw_msg *m, fw_column_fn fn, void *arg);
+
+/* ---- encoders: append one complete message; FW_OK or FW_ERR_MEMORY ---- */
+
+/* StartupMessage, protocol 3.0; params: NULL-terminated name/value pairs. */
+fw_status fw_enc_startup(fw_buf *b, const char *const *params);
+fw_status fw_enc_ssl_request(fw_buf *b);
+fw_status fw_enc_cancel_request(fw_buf *b, int32_t pid, int32_t key);
+fw_status fw_enc_password(fw_buf *b, const char *password);          /* 'p' */
+fw_status fw_enc_sasl_initial(fw_buf *b, const char *mechanism,
+                              const uint8_t *data, size_t len);      /* 'p' */
+fw_status fw_enc_sasl_response(fw_buf *b, const uint8_t *data, size_t len); /* 'p' */
+fw_status fw_enc_query(fw_buf *b, const char *sql);                  /* 'Q' */
+/* 'P' with no parameter type OIDs unless types != NULL. */
+fw_status fw_enc_parse(fw_buf *b, const char *stmt, const char *sql, int16_t ntypes,
+                       const uint32_t *types);
+/* 'B': text-format parameters (NULL value = SQL NULL), results in text. */
+fw_status fw_enc_bind(fw_buf *b, const char *portal, const char *stmt, int16_t nparams,
+                      const char *const *values);
+fw_status fw_enc_describe(fw_buf *b, char kind, const char *name);   /* 'D', kind 'S'/'P' */
+fw_status fw_enc_execute(fw_buf *b, const char *portal, int32_t max_rows); /* 'E' */
+fw_status fw_enc_close(fw_buf *b, char kind, const char *name);      /* 'C' */
+fw_status fw_enc_sync(fw_buf *b);                                    /* 'S' */
+fw_status fw_enc_flush(fw_buf *b);                                   /* 'H' */
+fw_status fw_enc_terminate(fw_buf *b);                               /* 'X' */
+
+#endif /* FW_PGMSG_H */
