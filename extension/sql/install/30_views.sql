@@ -630,6 +630,43 @@ COMMENT ON FUNCTION fraiseql_wire.refresh_table_view(text) IS
 
 -- ------------------------------------------------------------ drop_view
 
+-- Drops the triggers a tv_ table put on its source and its trigger function.
+-- The function is found through the triggers, or by name in tv_nsp (the tv_
+-- table's schema) when the triggers are gone; only a function that is a
+-- trigger function of that name is dropped.
+CREATE FUNCTION fraiseql_wire._drop_sync(entity text, source regclass, tv_nsp oid) RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  t     record;
+  fns   oid[] := '{}';
+  f     oid;
+BEGIN
+  FOR t IN SELECT tg.tgname, tg.tgfoid, c.relnamespace, c.relname
+             FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+            WHERE tg.tgrelid = source
+              AND tg.tgname::text IN ('tv_' || entity || '_ins', 'tv_' || entity || '_upd',
+                                      'tv_' || entity || '_del', 'tv_' || entity || '_trn')
+  LOOP
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname,
+                              fraiseql_wire._qualified(t.relnamespace, t.relname));
+    fns := fns || t.tgfoid;
+  END LOOP;
+  IF tv_nsp IS NOT NULL THEN
+    fns := fns || ARRAY(SELECT p.oid FROM pg_proc p
+                         WHERE p.pronamespace = tv_nsp AND p.proname::text = 'tv_' || entity || '_sync'
+                           AND p.pronargs = 0);
+  END IF;
+  FOR f IN SELECT DISTINCT p.oid FROM pg_proc p
+            WHERE p.oid = ANY (fns) AND p.proname::text = 'tv_' || entity || '_sync'
+              AND p.prorettype = 'trigger'::regtype
+  LOOP
+    EXECUTE pg_catalog.format('DROP FUNCTION %s', f::regprocedure);
+  END LOOP;
+END
+$fn$;
+
 CREATE FUNCTION fraiseql_wire.drop_view(entity text, kind text DEFAULT NULL) RETURNS integer
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
@@ -637,10 +674,8 @@ AS $fn$
 DECLARE
   r       fraiseql_wire.registry;
   rel     pg_class;
-  src     pg_class;
   nsp     text;
   dropped integer := 0;
-  t       text;
 BEGIN
   PERFORM fraiseql_wire._check_entity(entity);
   IF kind IS NOT NULL AND kind NOT IN ('view', 'table') THEN
@@ -658,18 +693,13 @@ BEGIN
       IF r.kind = 'view' THEN
         EXECUTE pg_catalog.format('DROP VIEW %s.%I', nsp, rel.relname);
       ELSE
-        SELECT * INTO src FROM pg_class WHERE oid = r.source;
-        IF FOUND THEN
-          FOREACH t IN ARRAY ARRAY['_ins', '_upd', '_del', '_trn'] LOOP
-            EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s',
-                                      'tv_' || entity || t,
-                                      fraiseql_wire._qualified(src.relnamespace, src.relname));
-          END LOOP;
-        END IF;
+        PERFORM fraiseql_wire._drop_sync(r.entity, r.source, rel.relnamespace);
         EXECUTE pg_catalog.format('DROP TABLE %s.%I', nsp, rel.relname);
-        EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS %s.%I()', nsp, 'tv_' || entity || '_sync');
       END IF;
     ELSE
+      IF r.kind = 'table' THEN
+        PERFORM fraiseql_wire._drop_sync(r.entity, r.source, NULL);
+      END IF;
       RAISE NOTICE '% of entity "%" no longer exists; unregistering it',
         CASE r.kind WHEN 'view' THEN 'the v_ view' ELSE 'the tv_ table' END, entity;
     END IF;
@@ -703,3 +733,40 @@ $fn$;
 
 COMMENT ON FUNCTION fraiseql_wire.entities() IS
   'registered entities: one row per v_ view (kind view) or tv_ table (kind table)';
+
+-- ------------------------------------------------------------ plain DROP
+
+-- A v_ view or tv_ table dropped with plain DROP (or by a CASCADE from its
+-- source) is unregistered, and a dropped tv_ table's triggers and trigger
+-- function go with it: otherwise every write to the source would fail on
+-- the missing table.
+CREATE FUNCTION fraiseql_wire._on_sql_drop() RETURNS event_trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  d  record;
+  r  fraiseql_wire.registry;
+BEGIN
+  IF to_regclass('fraiseql_wire.registry') IS NULL THEN
+    RETURN;                                   -- the extension itself is going
+  END IF;
+  FOR d IN SELECT o.objid FROM pg_event_trigger_dropped_objects() o
+            WHERE o.classid = 'pg_class'::regclass AND o.objsubid = 0
+  LOOP
+    FOR r IN SELECT * FROM fraiseql_wire.registry x WHERE x.relation = d.objid LOOP
+      IF r.kind = 'table' THEN
+        PERFORM fraiseql_wire._drop_sync(r.entity, r.source,
+          (SELECT n.oid FROM pg_event_trigger_dropped_objects() o
+             JOIN pg_namespace n ON n.nspname = o.schema_name
+            WHERE o.objid = d.objid AND o.classid = 'pg_class'::regclass AND o.objsubid = 0
+            LIMIT 1));
+      END IF;
+      DELETE FROM fraiseql_wire.registry x WHERE x.entity = r.entity AND x.kind = r.kind;
+    END LOOP;
+  END LOOP;
+END
+$fn$;
+
+CREATE EVENT TRIGGER fraiseql_wire_sql_drop ON sql_drop
+  EXECUTE FUNCTION fraiseql_wire._on_sql_drop();
