@@ -8,6 +8,9 @@
 -- back as the new database's OIDs, a rename is followed, and pg_upgrade
 -- accepts regclass columns (unlike regproc and friends).
 
+-- The helpers are for every role (each works on what the caller may touch).
+GRANT USAGE ON SCHEMA fraiseql_wire TO PUBLIC;
+
 CREATE TABLE fraiseql_wire.registry (
   entity     text        NOT NULL,
   kind       text        NOT NULL,
