@@ -97,8 +97,10 @@ q "$src" "$registry_sql" >"$work/registry.src"
 q "$src" "$tables_sql" >"$work/tables.src"
 
 ok "pg_dump -Fc" "$bindir/pg_dump" -Fc -f "$work/dump" "$src"
-ok "pg_restore into a new database" \
-    bash -c '"$1/createdb" "$2" && "$1/pg_restore" --exit-on-error -d "$2" "$3"' _ "$bindir" "$dst" "$work/dump"
+restore() {
+    "$bindir/createdb" "$dst" && "$bindir/pg_restore" --exit-on-error -d "$dst" "$work/dump"
+}
+ok "pg_restore into a new database" restore
 
 q "$dst" "$entities_sql" >"$work/entities.dst" 2>&1
 q "$dst" "$registry_sql" >"$work/registry.dst" 2>&1
