@@ -172,3 +172,17 @@ SELECT fraiseql_wire.create_view('events', 'events', columns => ARRAY['kind', 'a
 UPDATE events SET kind = upper(kind);
 SELECT pg_temp.same('events');
 SELECT entity, relation, kind, source, format FROM fraiseql_wire.entities();
+
+-- COPY and MERGE fire the same statement triggers.
+COPY "user" (id, name, created_at) FROM stdin;
+1	copied	2020-02-02
+2	\N	\N
+3	third	2020-03-03
+\.
+MERGE INTO "user" u
+USING (VALUES (1, 'merged'), (4, 'inserted by merge')) AS m(id, name) ON u.id = m.id
+WHEN MATCHED THEN UPDATE SET name = m.name
+WHEN NOT MATCHED THEN INSERT (id, name) VALUES (m.id, m.name);
+MERGE INTO "user" u USING (VALUES (3)) AS m(id) ON u.id = m.id WHEN MATCHED THEN DELETE;
+SELECT id, data FROM tv_user ORDER BY id;
+SELECT pg_temp.same('user');
