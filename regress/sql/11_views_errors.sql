@@ -93,6 +93,17 @@ CREATE VIEW err_view AS SELECT * FROM err_src;
 SELECT pg_temp.try($$SELECT fraiseql_wire.create_table_view('viewsrc', 'err_view')$$);
 SELECT pg_temp.try($$SELECT fraiseql_wire.create_view('idx', 'err_src_pkey')$$);
 SELECT pg_temp.try($$SELECT fraiseql_wire.create_view('tmp', 'err_temp')$$);
+-- Partitioned tables and inheritance parents: tv_ would miss statements on
+-- a partition or child (statement triggers do not fire on the parent), so
+-- they are refused; a v_ view over them is fine.
+CREATE TABLE err_parted (id int, region text, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
+CREATE TABLE err_parted_eu PARTITION OF err_parted FOR VALUES IN ('eu');
+SELECT fraiseql_wire.create_table_view('parted', 'err_parted');
+CREATE TABLE err_parent (id int PRIMARY KEY);
+CREATE TABLE err_child () INHERITS (err_parent);
+SELECT pg_temp.try($$SELECT fraiseql_wire.create_table_view('parent', 'err_parent')$$);
+SELECT fraiseql_wire.create_view('parted', 'err_parted');
+SELECT fraiseql_wire.drop_view('parted');
 SELECT pg_temp.try($$SELECT fraiseql_wire.create_view('datapk', 'err_datapk')$$);
 SELECT pg_temp.try($$SELECT fraiseql_wire.create_table_view('datapk', 'err_datapk')$$);
 
@@ -148,5 +159,5 @@ SELECT * FROM baseline EXCEPT SELECT * FROM footprint;
 
 DROP VIEW err_view, err_textdata, err_domaindata;
 DROP DOMAIN err_doc;
-DROP TABLE err_src, err_nopk, err_datapk, err_temp;
+DROP TABLE err_src, err_nopk, err_datapk, err_temp, err_parted, err_parent, err_child;
 DROP FUNCTION err_noop();

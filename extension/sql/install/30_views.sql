@@ -492,6 +492,15 @@ BEGIN
   END IF;
   PERFORM fraiseql_wire._check_format(format);
   src := fraiseql_wire._check_source(source, '{r,p}', 'a tv_ table');
+  -- Statement triggers on a parent do not fire for statements on its
+  -- partitions or children, so tv_ would silently miss those changes.
+  IF src.relkind = 'p' OR EXISTS (SELECT FROM pg_inherits WHERE inhparent = source) THEN
+    RAISE EXCEPTION '% %', source,
+      CASE src.relkind WHEN 'p' THEN 'is a partitioned table' ELSE 'has inheritance children' END
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'The triggers that keep a tv_ table in step would not see statements run directly on a partition or child table.',
+            HINT = 'Use a v_ view (fraiseql_wire.create_view()), which reads all of them.';
+  END IF;
   cols := fraiseql_wire._document_columns(source, columns);
   nsp := (SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE n.oid = src.relnamespace);
 
