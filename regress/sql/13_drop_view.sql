@@ -86,3 +86,18 @@ DROP TABLE lost;
 -- An unrelated DROP is not disturbed.
 CREATE TABLE bystander (id int);
 DROP TABLE bystander;
+
+-- The registry holds regclass values: renaming a source (or moving it to
+-- another schema) is followed by entities(), refresh_table_view and drop_view.
+CREATE TABLE renamed_src (id int PRIMARY KEY, v text);
+INSERT INTO renamed_src VALUES (1, 'one');
+SELECT fraiseql_wire.create_table_view('renamed', 'renamed_src');
+ALTER TABLE renamed_src RENAME TO renamed_source;
+ALTER TABLE renamed_source SET SCHEMA shop;
+INSERT INTO shop.renamed_source VALUES (2, 'two');
+SELECT entity, relation, kind, source FROM fraiseql_wire.entities() WHERE entity = 'renamed';
+SELECT id, data FROM tv_renamed ORDER BY id;
+SELECT fraiseql_wire.refresh_table_view('renamed');
+SELECT fraiseql_wire.drop_view('renamed');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'shop.renamed_source'::regclass;
+DROP TABLE shop.renamed_source;
