@@ -121,3 +121,9 @@ SELECT entity, relation, kind, source, format FROM fraiseql_wire.entities();
 SELECT entity, kind, CASE WHEN cardinality(columns) > 20 THEN cardinality(columns) || ' columns'
                           ELSE columns::text END AS columns, camel_case, gin_index
   FROM fraiseql_wire.registry ORDER BY entity, kind;
+
+-- The view is inlined: a condition on a key column reaches the source's index.
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT data FROM v_orders WHERE id = 2;
+EXPLAIN (COSTS OFF) SELECT data FROM shop.v_line WHERE "order" = 10 AND item = 2;
+RESET enable_seqscan;
