@@ -277,11 +277,6 @@ BEGIN
 END
 $fn$;
 
--- The rendering settings fixed while tv_ documents are written, so that a
--- stored document does not depend on the writer's session; they are the
--- settings the fraiseql_wire client reads v_ views with.
--- (Applied as SET clauses on every function that writes tv_ rows.)
-
 -- ------------------------------------------------------------ check_view
 
 CREATE FUNCTION fraiseql_wire.check_view(rel regclass) RETURNS regtype
@@ -404,7 +399,10 @@ COMMENT ON FUNCTION fraiseql_wire.create_view(text, regclass, text[], boolean, t
 
 -- ------------------------------------------------------------ tv_ tables
 
--- (Re)writes every row of a registered tv_ table from its source.
+-- (Re)writes every row of a registered tv_ table from its source.  Like the
+-- trigger functions, it renders documents with fixed settings (the ones the
+-- fraiseql_wire client reads v_ views with), so that a stored document does
+-- not depend on the session of whoever wrote it.
 CREATE FUNCTION fraiseql_wire._fill_table_view(r fraiseql_wire.registry) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
