@@ -184,6 +184,17 @@ json_type_name(const JsonbValue *v)
 	}
 }
 
+/* "a string", "an array", "null": for "…, not %s." */
+static const char *
+json_type_phrase(const JsonbValue *v)
+{
+	const char *tn = json_type_name(v);
+
+	if (strcmp(tn, "null") == 0)
+		return "null";
+	return psprintf("%s %s", (tn[0] == 'a' || tn[0] == 'o') ? "an" : "a", tn);
+}
+
 static bool
 is_object(const JsonbValue *v)
 {
@@ -292,9 +303,9 @@ check_cast_operand(FwNode *node, const JsonbValue *v, Datum *out, const char *jp
 {
 	if (v->type != jbvString && v->type != jbvNumeric && v->type != jbvBool)
 		FW_BAD(jpath, NULL,
-			   "With \"type\": \"%s\" the operand of \"%s\" must be a string, number or boolean, not %s %s.",
+			   "With \"type\": \"%s\" the operand of \"%s\" must be a string, number or boolean, not %s.",
 			   fw_cast_name(node->cast), fw_op_name(node->op),
-			   v->type == jbvBinary && is_object(v) ? "an" : "a", json_type_name(v));
+			   json_type_phrase(v));
 	if (!fw_cast_value(node->cast, v, out))
 		FW_BAD(jpath, "See docs/filters.md for the accepted forms of each type.",
 			   "The operand %s is not a valid %s.", json_text(v), fw_cast_name(node->cast));
@@ -339,7 +350,6 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 {
 	FwOp		op = node->op;
 	const char *opname = fw_op_name(op);
-	const char *tn = json_type_name(v);
 
 	if (v->type == jbvNull)
 	{
@@ -365,16 +375,16 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 			else if (op != FW_OP_EQ && op != FW_OP_NEQ &&
 					 v->type != jbvString && v->type != jbvNumeric)
 				FW_BAD(jpath, "Booleans, arrays and objects support eq and neq only.",
-					   "The operand of \"%s\" must be a string or a number, not %s %s.",
-					   opname, is_object(v) ? "an" : "a", tn);
+					   "The operand of \"%s\" must be a string or a number, not %s.",
+					   opname, json_type_phrase(v));
 			break;
 
 		case FW_OP_IN:
 		case FW_OP_NIN:
 		case FW_OP_OVERLAPS:
 			if (!is_array(v))
-				FW_BAD(jpath, NULL, "The operand of \"%s\" must be an array of non-null values, not %s %s.",
-					   opname, is_object(v) ? "an" : "a", tn);
+				FW_BAD(jpath, NULL, "The operand of \"%s\" must be an array of non-null values, not %s.",
+					   opname, json_type_phrase(v));
 			node->elems = array_elems(v->val.binary.data, &node->nelems);
 			if (node->cast != FW_CAST_NONE)
 				node->cast_values = palloc(sizeof(Datum) * Max(1, node->nelems));
@@ -394,8 +404,8 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 		case FW_OP_ISNULL:
 		case FW_OP_EXISTS:
 			if (v->type != jbvBool)
-				FW_BAD(jpath, NULL, "The operand of \"%s\" must be true or false, not %s %s.",
-					   opname, is_object(v) ? "an" : "a", tn);
+				FW_BAD(jpath, NULL, "The operand of \"%s\" must be true or false, not %s.",
+					   opname, json_type_phrase(v));
 			break;
 
 		case FW_OP_CONTAINS:
@@ -412,8 +422,8 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 		case FW_OP_IMATCHES:
 		case FW_OP_HAS_KEY:
 			if (v->type != jbvString)
-				FW_BAD(jpath, NULL, "The operand of \"%s\" must be a string, not %s %s.",
-					   opname, is_object(v) ? "an" : "a", tn);
+				FW_BAD(jpath, NULL, "The operand of \"%s\" must be a string, not %s.",
+					   opname, json_type_phrase(v));
 			if (op == FW_OP_LIKE || op == FW_OP_ILIKE)
 				check_like(v, jpath);
 			else if (op == FW_OP_MATCHES)
@@ -430,14 +440,14 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 
 		case FW_OP_CONTAINED_BY:
 			if (v->type != jbvBinary)
-				FW_BAD(jpath, NULL, "The operand of \"contained_by\" must be an array or an object, not a %s.", tn);
+				FW_BAD(jpath, NULL, "The operand of \"contained_by\" must be an array or an object, not %s.", json_type_phrase(v));
 			break;
 
 		case FW_OP_HAS_ANY_KEYS:
 		case FW_OP_HAS_ALL_KEYS:
 			if (!is_array(v))
-				FW_BAD(jpath, NULL, "The operand of \"%s\" must be an array of strings, not %s %s.",
-					   opname, is_object(v) ? "an" : "a", tn);
+				FW_BAD(jpath, NULL, "The operand of \"%s\" must be an array of strings, not %s.",
+					   opname, json_type_phrase(v));
 			node->elems = array_elems(v->val.binary.data, &node->nelems);
 			for (int i = 0; i < node->nelems; i++)
 			{
@@ -445,9 +455,8 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 
 				count_node(st, ejp);
 				if (node->elems[i].type != jbvString)
-					FW_BAD(ejp, NULL, "The elements of \"%s\" must be strings, not %s %s.",
-						   opname, is_object(&node->elems[i]) ? "an" : "a",
-						   json_type_name(&node->elems[i]));
+					FW_BAD(ejp, NULL, "The elements of \"%s\" must be strings, not %s.",
+						   opname, json_type_phrase(&node->elems[i]));
 			}
 			break;
 
@@ -619,17 +628,16 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 
 			count_node(st, kjp);
 			if (!is_array(v))
-				FW_BAD(kjp, NULL, "The value of \"%s\" must be an array of filter objects, not %s %s.",
-					   is_and ? "and" : "or", is_object(v) ? "an" : "a", json_type_name(v));
+				FW_BAD(kjp, NULL, "The value of \"%s\" must be an array of filter objects, not %s.",
+					   is_and ? "and" : "or", json_type_phrase(v));
 			elems = array_elems(v->val.binary.data, &nelems);
 			for (int e = 0; e < nelems; e++)
 			{
 				char	   *ejp = jp_index(kjp, e);
 
 				if (!is_object(&elems[e]))
-					FW_BAD(ejp, NULL, "The elements of \"%s\" must be filter objects, not %s %s.",
-						   is_and ? "and" : "or", elems[e].type == jbvBinary ? "an" : "a",
-						   json_type_name(&elems[e]));
+					FW_BAD(ejp, NULL, "The elements of \"%s\" must be filter objects, not %s.",
+						   is_and ? "and" : "or", json_type_phrase(&elems[e]));
 				logic->args = lappend(logic->args,
 									  parse_object(st, elems[e].val.binary.data, path, npath,
 												   ejp, depth + 1));
@@ -643,8 +651,8 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 
 			count_node(st, kjp);
 			if (!is_object(v))
-				FW_BAD(kjp, NULL, "The value of \"not\" must be a filter object, not %s %s.",
-					   v->type == jbvBinary ? "an" : "a", json_type_name(v));
+				FW_BAD(kjp, NULL, "The value of \"not\" must be a filter object, not %s.",
+					   json_type_phrase(v));
 			not->args = list_make1(parse_object(st, v->val.binary.data, path, npath,
 												kjp, depth + 1));
 			not->json_path = kjp;
@@ -657,9 +665,9 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 			if (!is_object(v))
 				FW_BAD(kjp, OPERATOR_HINT,
 					   "\"%.*s\" is not an operator, so it names a field, and a field's value must be "
-					   "an operator object like {\"eq\": ...} or an object of nested fields, not %s %s.",
+					   "an operator object like {\"eq\": ...} or an object of nested fields, not %s.",
 					   pg_mbcliplen(k->val.string.val, k->val.string.len, 64), k->val.string.val,
-					   v->type == jbvBinary ? "an" : "a", json_type_name(v));
+					   json_type_phrase(v));
 			if (JsonContainerSize(v->val.binary.data) == 0)
 				FW_BAD(kjp, OPERATOR_HINT,
 					   "The object for field \"%.*s\" is empty: it needs an operator or nested fields.",
@@ -700,8 +708,8 @@ fw_filter_parse(Jsonb *filter)
 		if (JB_ROOT_IS_SCALAR(filter))
 			JsonbExtractScalar(&filter->root, &v);
 		FW_BAD("$", "An empty object {} matches every document.",
-			   "A filter must be a JSON object, not %s %s.",
-			   v.type == jbvBinary ? "an" : "a", json_type_name(&v));
+			   "A filter must be a JSON object, not %s.",
+			   json_type_phrase(&v));
 	}
 	return parse_object(&st, &filter->root, NULL, 0, "$", 1);
 }
