@@ -67,9 +67,24 @@ static const char *const cast_names[] = {
 #define FW_BAD(jpath, hint, ...) \
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
-			 errmsg("invalid filter at %s", (jpath)), \
+			 errmsg("invalid filter at %s", short_path(jpath)), \
 			 errdetail(__VA_ARGS__), \
 			 ((hint) != NULL) ? errhint("%s", (const char *) (hint)) : 0))
+
+/* A path for a message: very deep paths keep "$" and their last ~200 bytes. */
+static const char *
+short_path(const char *jpath)
+{
+	size_t		len = strlen(jpath);
+	const char *tail;
+
+	if (len <= 240)
+		return jpath;
+	tail = jpath + len - 200;
+	while (*tail != '\0' && *tail != '.' && *tail != '[')
+		tail++;
+	return psprintf("$(...)%s", tail);
+}
 
 typedef struct FwParseState
 {
