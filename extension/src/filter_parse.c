@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/formatting.h"
 #include "utils/numeric.h"
 
@@ -324,6 +325,9 @@ check_cast_operand(FwNode *node, const JsonbValue *v, Datum *out, const char *jp
 	if (!fw_cast_value(node->cast, v, out))
 		FW_BAD(jpath, "See docs/filters.md for the accepted forms of each type.",
 			   "The operand %s is not a valid %s.", json_text(v), fw_cast_name(node->cast));
+	/* a numeric may point into the filter document: the tree owns its data */
+	if (node->cast == FW_CAST_NUMERIC)
+		*out = datumCopy(*out, false, -1);
 }
 
 static void
