@@ -25,7 +25,7 @@ SELECT g,
        jsonb_build_object(
            'city', (ARRAY['Lyon','Zürich','Kraków','Montréal','São Paulo','Oslo'])[1 + g % 6],
            'country', (ARRAY['FR','CH','PL','CA','BR','NO'])[1 + g % 6],
-           'languages', to_jsonb((ARRAY[ARRAY['fr','en'],ARRAY['de','en'],ARRAY['pl','en'],ARRAY['fr','en'],ARRAY['pt','es'],ARRAY['no','en']])[1 + g % 6:1 + g % 6][1:2]),
+           'languages', ((ARRAY['["fr","en"]','["de","en"]','["pl","en"]','["fr","en"]','["pt","es"]','["no","en"]'])[1 + g % 6])::jsonb,
            'newsletter', g % 3 = 0),
        CASE WHEN g % 4 = 0 THEN ARRAY['admin','beta'] WHEN g % 4 = 1 THEN ARRAY['beta'] ELSE ARRAY[]::text[] END
 FROM generate_series(1, 5000) AS g;
