@@ -423,7 +423,7 @@ ci_uri_redacted(const char *uri, size_t prefix)
 {
     const char *start = uri + prefix;
     const char *at = start;
-    while (*at != '\0' && *at != '@' && *at != '/' && *at != '?')
+    while (*at != '\0' && *at != '@' && *at != '/')
         at++;
     const char *colon = NULL;
     if (*at == '@')
@@ -529,8 +529,9 @@ ci_parse_uri(ci_raw *r, const char *uri, size_t prefix)
     }
 
     char *p = buf;
-    /* userinfo: everything up to an '@' that comes before any '/' or '?'. */
-    while (*p != '\0' && *p != '@' && *p != '/' && *p != '?')
+    /* userinfo: everything up to an '@' that comes before any '/' (libpq
+     * does not stop at '?': postgresql://h?x@y has the user "h?x"). */
+    while (*p != '\0' && *p != '@' && *p != '/')
         p++;
     if (*p == '@') {
         char *user = buf;

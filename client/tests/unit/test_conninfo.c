@@ -223,6 +223,11 @@ Test(conninfo_uri, both_schemes_and_empty_parts)
     expect(ci, "password", "pw");
     expect(ci, "port", "5432");
     fw_conninfo_free(ci);
+    /* As libpq, the user part runs to an '@' before any '/', even past a '?'. */
+    ci = parse_ok("postgresql://h?x@y");
+    expect(ci, "user", "h?x");
+    expect(ci, "host", "y");
+    fw_conninfo_free(ci);
     /* The scheme is case-sensitive, as in libpq: this is a keyword string. */
     parse_err("POSTGRESQL://h", "missing \"=\" after \"POSTGRESQL://h\" in connection info string");
 }
