@@ -872,7 +872,8 @@ ci_split_hosts(ci_raw *r, fw_conninfo *ci)
     const char *host = r->vals[FW_CI_HOST];
     const char *addr = r->vals[FW_CI_HOSTADDR];
     const char *port = r->vals[FW_CI_PORT];
-    size_t n = addr != NULL ? ci_count_elems(addr) : ci_count_elems(host);
+    /* After the defaults, host is unset only when hostaddr is set. */
+    size_t n = addr != NULL ? ci_count_elems(addr) : host != NULL ? ci_count_elems(host) : 1;
     if (addr != NULL && host != NULL && ci_count_elems(host) != n)
         return ci_fail(r, "could not match %zu host names to %zu hostaddr values",
                        ci_count_elems(host), n);
