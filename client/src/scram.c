@@ -47,6 +47,9 @@ struct fw_scram {
     uint8_t server_signature[FW_SHA256_LEN];   /* expected; wiped on free */
 };
 
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
