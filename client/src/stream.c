@@ -59,7 +59,7 @@ usable(fw_conn *c)
  * and nothing is there yet); COPY is refused on the way.
  */
 static fw_status
-drain(fw_conn *c, fw_error *first)
+drain(fw_conn *c, fw_error *first, int extended)
 {
     fw_status st;
     fw_msg m;
@@ -86,12 +86,13 @@ drain(fw_conn *c, fw_error *first)
             }
             break;
         case 'G':
-            /* COPY FROM STDIN: refuse, then the server wants a Sync again
-             * (it ignores Sync during copy-in). */
+            /* COPY FROM STDIN: refuse.  In the extended protocol the server
+             * then wants a Sync again (it ignores Sync during copy-in); in
+             * the simple protocol a Sync would bring a second ReadyForQuery. */
             if (first && first->cls == FW_OK)
                 fw_error_set(first, FW_ERR_PROTOCOL, "COPY is not supported");
             if (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
-                fw_enc_sync(&c->wbuf) != FW_OK) {
+                (extended && fw_enc_sync(&c->wbuf) != FW_OK)) {
                 fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
                 fw_conn_break(c);
                 return FW_ERR_MEMORY;
@@ -145,7 +146,7 @@ end_with(fw_stream *s, fw_error *e, int cancel)
         fw_error_clear(&ce);
     }
     if (c->state != FW_CONN_BAD && send_sync(s) == FW_OK)
-        (void)drain(c, NULL);
+        (void)drain(c, NULL, 1);
     if (c->state != FW_CONN_IDLE)
         fw_conn_break(c);
     fw_error_move(&c->err, e);
@@ -306,7 +307,7 @@ finish_cancelled(fw_stream *s)
 
     st = send_sync(s);
     if (st == FW_OK)
-        st = drain(c, &first);
+        st = drain(c, &first, 1);
     if (st != FW_OK || c->state != FW_CONN_IDLE) {
         fw_error_clear(&first);
         s->state = FW_ST_FAILED;
@@ -394,7 +395,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
         case 'I': {
             fw_error first = {.cls = FW_OK};
 
-            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first)) != FW_OK) {
+            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1)) != FW_OK) {
                 fw_error_clear(&first);
                 goto broken;
             }
@@ -484,7 +485,7 @@ fw_stream_close(fw_stream *s)
         }
         st = send_sync(s);
         if (st == FW_OK)
-            st = drain(c, &first);
+            st = drain(c, &first, 1);
         fw_error_clear(&first);   /* the cancel's 57014 is expected */
         if (st != FW_OK || c->state != FW_CONN_IDLE)
             fw_conn_break(c);
@@ -533,7 +534,7 @@ fw_exec_simple(fw_conn *conn, const char *sql)
     conn->state = FW_CONN_BUSY;
     if ((st = fw_conn_flush(conn)) != FW_OK)
         return st;
-    st = drain(conn, &first);
+    st = drain(conn, &first, 0);
     if (st != FW_OK) {
         fw_error_clear(&first);
         fw_conn_break(conn);
