@@ -272,6 +272,27 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
     }
 }
 
+fw_status
+fw_conn_wait_message(fw_conn *c, int ms)
+{
+    size_t avail = c->rbuf.len - c->rpos;
+    fw_msg m;
+    size_t consumed;
+    fw_error e = {.cls = FW_OK};
+    fw_status st;
+
+    if (c->sock.fd < 0)
+        return FW_OK;   /* the read reports it */
+    if (c->skip == 0 && avail > 0 &&
+        fw_msg_frame(c->rbuf.data + c->rpos, avail, msg_cap(c), &m, &consumed) != FW_FRAME_NEED_MORE)
+        return FW_OK;
+    if (c->sock.tls && fw_tls_pending(c->sock.tls))
+        return FW_OK;
+    st = fw_net_wait(c->sock.fd, POLLIN, fw_now_ms() + ms, &e);
+    fw_error_clear(&e);
+    return st == FW_ERR_TIMEOUT ? FW_ERR_TIMEOUT : FW_OK;
+}
+
 /* ------------------------------------------------------------ startup */
 
 typedef struct attempt {

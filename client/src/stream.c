@@ -53,18 +53,37 @@ usable(fw_conn *c)
     return FW_OK;
 }
 
+/* While draining a cancelled query, a CancelRequest is sent again after
+ * this much silence: one that reached the backend between two protocol
+ * messages (idle, so ignored) must not leave the query running. */
+#define FW_RECANCEL_MS 1000
+
+static void
+send_cancel(fw_conn *c)
+{
+    fw_error ce = {.cls = FW_OK};
+
+    (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &ce);
+    fw_error_clear(&ce);
+}
+
 /*
  * Reads and discards up to ReadyForQuery (a Sync must be on its way).
  * The first ErrorResponse seen is kept in *first (when first is not NULL
- * and nothing is there yet); COPY is refused on the way.
+ * and nothing is there yet); COPY is refused on the way.  cancelling:
+ * repeat the CancelRequest while the server stays silent.
  */
 static fw_status
-drain(fw_conn *c, fw_error *first, int extended)
+drain(fw_conn *c, fw_error *first, int extended, int cancelling)
 {
     fw_status st;
     fw_msg m;
 
     for (;;) {
+        if (cancelling && c->be_pid != 0) {
+            while (fw_conn_wait_message(c, FW_RECANCEL_MS) == FW_ERR_TIMEOUT)
+                send_cancel(c);
+        }
         st = fw_conn_read_msg(c, &m);
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
             continue;   /* an oversized message was skipped */
@@ -138,15 +157,10 @@ end_with(fw_stream *s, fw_error *e, int cancel)
     fw_conn *c = s->conn;
     fw_status cls = e->cls;
 
-    if (cancel && c->state != FW_CONN_BAD) {
-        fw_error ce = {.cls = FW_OK};
-
-        (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms,
-                             &ce);
-        fw_error_clear(&ce);
-    }
+    if (cancel && c->state != FW_CONN_BAD)
+        send_cancel(c);
     if (c->state != FW_CONN_BAD && send_sync(s) == FW_OK)
-        (void)drain(c, NULL, 1);
+        (void)drain(c, NULL, 1, cancel);
     if (c->state != FW_CONN_IDLE)
         fw_conn_break(c);
     fw_error_move(&c->err, e);
@@ -307,7 +321,7 @@ finish_cancelled(fw_stream *s)
 
     st = send_sync(s);
     if (st == FW_OK)
-        st = drain(c, &first, 1);
+        st = drain(c, &first, 1, s->state == FW_ST_ROWS);
     if (st != FW_OK || c->state != FW_CONN_IDLE) {
         fw_error_clear(&first);
         s->state = FW_ST_FAILED;
@@ -327,6 +341,39 @@ finish_cancelled(fw_stream *s)
     s->state = FW_ST_FAILED;
     s->result = c->err.cls;
     return s->result;
+}
+
+/*
+ * Waits for the next message in slices, so that a cancel requested from
+ * another thread is noticed even when the CancelRequest reached the
+ * backend while it was idle between two messages (and was ignored).
+ * FW_OK: a message can be read; FW_ERR_CANCELLED; FW_ERR_TIMEOUT (the
+ * connection's timeout passed; the error is set).
+ */
+static fw_status
+wait_or_cancelled(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+    int64_t deadline = c->timeout_ms > 0 ? fw_now_ms() + c->timeout_ms : -1;
+
+    for (;;) {
+        int slice = FW_RECANCEL_MS;
+
+        if (deadline >= 0) {
+            int64_t left = deadline - fw_now_ms();
+
+            if (left <= 0) {
+                fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+                return FW_ERR_TIMEOUT;
+            }
+            if (left < slice)
+                slice = (int)left;
+        }
+        if (fw_conn_wait_message(c, slice) == FW_OK)
+            return FW_OK;
+        if (atomic_load(&s->cancel_requested))
+            return FW_ERR_CANCELLED;
+    }
 }
 
 FW_API fw_status
@@ -355,6 +402,11 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
     if (s->state == FW_ST_SUSPENDED && (st = send_execute(s)) != FW_OK)
         goto broken;
     for (;;) {
+        if ((st = wait_or_cancelled(s)) != FW_OK) {
+            if (st == FW_ERR_CANCELLED)
+                return finish_cancelled(s);
+            goto broken;
+        }
         st = fw_conn_read_msg(c, &m);
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD) {
             fw_error_move(&e, &c->err);
@@ -395,7 +447,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
         case 'I': {
             fw_error first = {.cls = FW_OK};
 
-            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1)) != FW_OK) {
+            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1, 0)) != FW_OK) {
                 fw_error_clear(&first);
                 goto broken;
             }
@@ -476,16 +528,13 @@ fw_stream_close(fw_stream *s)
         fw_error first = {.cls = FW_OK};
 
         /* A suspended portal runs nothing: Sync alone ends it. */
-        if (s->state == FW_ST_ROWS && !atomic_load(&s->cancel_requested)) {
-            fw_error ce = {.cls = FW_OK};
+        int running = s->state == FW_ST_ROWS;
 
-            (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key,
-                                 c->timeout_ms, &ce);
-            fw_error_clear(&ce);
-        }
+        if (running && !atomic_load(&s->cancel_requested))
+            send_cancel(c);
         st = send_sync(s);
         if (st == FW_OK)
-            st = drain(c, &first, 1);
+            st = drain(c, &first, 1, running);
         fw_error_clear(&first);   /* the cancel's 57014 is expected */
         if (st != FW_OK || c->state != FW_CONN_IDLE)
             fw_conn_break(c);
@@ -534,7 +583,7 @@ fw_exec_simple(fw_conn *conn, const char *sql)
     conn->state = FW_CONN_BUSY;
     if ((st = fw_conn_flush(conn)) != FW_OK)
         return st;
-    st = drain(conn, &first, 0);
+    st = drain(conn, &first, 0, 0);
     if (st != FW_OK) {
         fw_error_clear(&first);
         fw_conn_break(conn);

@@ -397,6 +397,12 @@ fw_tls_server_end_point(fw_tls *t, uint8_t *out, size_t cap, size_t *len, fw_err
     return FW_OK;
 }
 
+int
+fw_tls_pending(fw_tls *t)
+{
+    return t && t->ssl && SSL_pending(t->ssl) > 0;
+}
+
 void
 fw_tls_free(fw_tls *t)
 {

@@ -289,3 +289,14 @@ Test(tls, server_without_tls_refused_by_require)
     pthread_join(th, NULL);
     close(f.lfd);
 }
+
+Test(tls, allow_retries_with_tls_when_refused_without)
+{
+    fw_conn *c;
+
+    FWT_REQUIRE_SERVER();
+    /* fw_tls is hostssl only: the plain attempt is rejected, the TLS one passes. */
+    c = fwt_connect(fwt_tcp("fw_tls", "password=fw_tls_pw sslmode=allow"));
+    cr_assert_eq(fw_conn_tls(c), 1);
+    fw_conn_free(c);
+}
