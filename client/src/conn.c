@@ -245,17 +245,15 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
             c->rpos = 0;
         }
         {
-            size_t want = consumed > c->rbuf.len ? consumed - c->rbuf.len : 0;
+            /* Room for the rest of this message, and preferably a good read. */
+            size_t need = consumed > c->rbuf.len ? consumed - c->rbuf.len : 1;
+            size_t want = need < 8192 ? 8192 : need;
 
-            if (want < 8192)
-                want = 8192;
-            if (c->rbuf.cap - c->rbuf.len < want) {
-                st = fw_buf_reserve(&c->rbuf, want);
-                if (st != FW_OK && c->rbuf.cap - c->rbuf.len < (consumed > c->rbuf.len ? consumed - c->rbuf.len : 1)) {
-                    fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory for the receive buffer");
-                    fw_conn_break(c);
-                    return FW_ERR_MEMORY;
-                }
+            if (c->rbuf.cap - c->rbuf.len < want && fw_buf_reserve(&c->rbuf, want) != FW_OK &&
+                fw_buf_reserve(&c->rbuf, need) != FW_OK) {
+                fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory for the receive buffer");
+                fw_conn_break(c);
+                return FW_ERR_MEMORY;
             }
         }
         if (c->sock.fd < 0) {

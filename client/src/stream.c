@@ -53,6 +53,20 @@ usable(fw_conn *c)
     return FW_OK;
 }
 
+/* After a query that needed a big receive buffer, give the memory back. */
+static void
+shrink_rbuf(fw_conn *c)
+{
+    size_t limit = c->rbuf.limit;
+
+    if (c->rbuf.cap <= 4 * FW_RBUF_INITIAL || c->rpos != c->rbuf.len || c->skip != 0)
+        return;
+    fw_buf_free(&c->rbuf);
+    fw_buf_init(&c->rbuf, limit);
+    c->rpos = 0;
+    (void)fw_buf_reserve(&c->rbuf, FW_RBUF_INITIAL);   /* else it grows on the next read */
+}
+
 /* While draining a cancelled query, a CancelRequest is sent again after
  * this much silence: one that reached the backend between two protocol
  * messages (idle, so ignored) must not leave the query running. */
@@ -97,6 +111,7 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling)
                 return FW_ERR_PROTOCOL;
             }
             c->state = FW_CONN_IDLE;
+            shrink_rbuf(c);
             return FW_OK;
         case 'E':
             if (first && first->cls == FW_OK) {
