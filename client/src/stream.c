@@ -518,8 +518,8 @@ fw_stream_cancel(fw_stream *s)
     c = s->conn;
     if (atomic_exchange(&s->cancel_requested, 1))
         return FW_OK;   /* already requested */
-    if (c->be_pid == 0)
-        return FW_OK;
+    if (c->be_pid == 0 || s->state == FW_ST_DONE || s->state == FW_ST_FAILED)
+        return FW_OK;   /* nothing runs on the server for this stream */
     /* Reads only what does not change while a stream is open. */
     st = fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &e);
     fw_error_clear(&e);
