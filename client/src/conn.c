@@ -281,8 +281,8 @@ fw_conn_wait_message(fw_conn *c, int ms)
 
     if (c->sock.fd < 0)
         return FW_OK;   /* the read reports it */
-    if (c->skip == 0 && avail > 0 &&
-        fw_msg_frame(c->rbuf.data + c->rpos, avail, msg_cap(c), &m, &consumed) != FW_FRAME_NEED_MORE)
+    if (avail > 0 && (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail, msg_cap(c), &m,
+                                                  &consumed) != FW_FRAME_NEED_MORE))
         return FW_OK;
     if (c->sock.tls && fw_tls_pending(c->sock.tls))
         return FW_OK;

@@ -95,8 +95,16 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling)
 
     for (;;) {
         if (cancelling && c->be_pid != 0) {
-            while (fw_conn_wait_message(c, FW_RECANCEL_MS) == FW_ERR_TIMEOUT)
+            int64_t start = fw_now_ms();
+
+            while (fw_conn_wait_message(c, FW_RECANCEL_MS) == FW_ERR_TIMEOUT) {
+                if (c->timeout_ms > 0 && fw_now_ms() - start >= c->timeout_ms) {
+                    fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+                    fw_conn_break(c);
+                    return FW_ERR_TIMEOUT;
+                }
                 send_cancel(c);
+            }
         }
         st = fw_conn_read_msg(c, &m);
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
