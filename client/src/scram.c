@@ -28,6 +28,7 @@
 #define NONCE_RAW_LEN 24
 #define MAX_SALT_LEN 1024           /* PostgreSQL's is 16 bytes */
 #define ERR_TEXT_MAX 200            /* of the server's e= value, in err */
+#define MAX_SERVER_MSG 65536        /* PostgreSQL's are under 200 bytes */
 
 enum scram_state { S_BEGUN, S_CONTINUED, S_DONE, S_FAILED };
 
@@ -281,6 +282,8 @@ fw_scram_continue(fw_scram *s, const char *server_first, size_t len, const char 
         return fail(s, FW_ERR_USAGE, err, errlen, "invalid SCRAM arguments");
     if (s->state != S_BEGUN)
         return fail(s, FW_ERR_USAGE, err, errlen, "SCRAM exchange out of order");
+    if (len > MAX_SERVER_MSG)
+        return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (too long)");
     if (memchr(server_first, '\0', len) != NULL)
         return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (NUL in server-first-message)");
 
@@ -402,6 +405,8 @@ fw_scram_finish(fw_scram *s, const char *server_final, size_t len, char *err, si
         return fail(s, FW_ERR_USAGE, err, errlen, "invalid SCRAM arguments");
     if (s->state != S_CONTINUED)
         return fail(s, FW_ERR_USAGE, err, errlen, "SCRAM exchange out of order");
+    if (len > MAX_SERVER_MSG)
+        return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (too long)");
     if (memchr(server_final, '\0', len) != NULL)
         return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (NUL in server-final-message)");
 
