@@ -110,6 +110,11 @@ fw_conn_flush(fw_conn *c)
     }
     st = fw_net_write_all(&c->sock, c->wbuf.data, c->wbuf.len, fw_conn_deadline(c), &c->err);
     c->wbuf.len = 0;
+    if (c->wbuf.cap > 4 * FW_RBUF_INITIAL) {
+        /* a query with big parameters: give the memory back */
+        fw_buf_free(&c->wbuf);
+        fw_buf_init(&c->wbuf, 0);
+    }
     if (st != FW_OK)
         fw_conn_break(c);
     return st;

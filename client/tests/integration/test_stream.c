@@ -73,6 +73,19 @@ Test(stream, parameters_json_and_null)
     cr_assert_eq(len, 0);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE);
     fw_stream_close(s);
+    /* A large parameter (1 MB) travels whole. */
+    {
+        char *big = malloc(1000001);
+        const char *bp[1] = {big};
+
+        cr_assert_not_null(big);
+        memset(big, 'x', 1000000);
+        big[1000000] = '\0';
+        v = fwt_one_row(c, "SELECT to_jsonb(length($1)) AS data", 1, bp);
+        cr_assert_str_eq(v, "1000000");
+        free(v);
+        free(big);
+    }
     /* An injection attempt stays a value. */
     params[0] = "'); DROP TABLE x; --";
     v = fwt_one_row(c, "SELECT to_jsonb($1::text) AS data", 1, params);
