@@ -263,3 +263,28 @@ Test(connect, accessors_accept_null)
     cr_assert_str_eq(fw_strerror(FW_ERR_AUTH), "auth");
     cr_assert_str_eq(fw_strerror(FW_DONE), "done");
 }
+
+Test(connect, free_sends_terminate, .timeout = 60)
+{
+    fw_conn *c, *admin;
+    char num[16];
+    const char *p[1] = {num};
+    int gone = 0;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_tcp("fw_trust", "sslmode=require"));
+    snprintf(num, sizeof num, "%d", fw_conn_backend_pid(c));
+    admin = fwt_connect(fwt_sock("postgres", NULL));
+    fw_conn_free(c);
+    for (int i = 0; i < 100 && !gone; i++) {
+        char *v = fwt_one_row(admin, "SELECT to_jsonb(count(*)) AS data FROM pg_stat_activity "
+                                     "WHERE pid = $1::int", 1, p);
+
+        gone = strcmp(v, "0") == 0;
+        free(v);
+        if (!gone)
+            usleep(100 * 1000);
+    }
+    cr_assert(gone, "backend %s still there 10 s after fw_conn_free", num);
+    fw_conn_free(admin);
+}

@@ -300,3 +300,53 @@ Test(tls, allow_retries_with_tls_when_refused_without)
     cr_assert_eq(fw_conn_tls(c), 1);
     fw_conn_free(c);
 }
+
+/* Makes dir/empty.crl and dir/revoked.crl (revoking the server's
+ * certificate) with the test CA; 0 when the CA key is not readable. */
+static int
+make_crls(const char *dir)
+{
+    char cmd[4096];
+    const char *tls = getenv("FW_TEST_TLS_DIR");
+
+    if (!tls || access(fwt_tls_file("ca.key"), R_OK) != 0)
+        return 0;
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd '%s'; touch index.txt; echo 01 > crlnumber; "
+             "printf '[ca]\\ndefault_ca=d\\n[d]\\ndatabase=index.txt\\ncrlnumber=crlnumber\\n"
+             "default_md=sha256\\ndefault_crl_days=2\\n' > ca.cnf; "
+             "openssl ca -config ca.cnf -gencrl -keyfile '%s/ca.key' -cert '%s/ca.crt' "
+             "-out empty.crl 2>/dev/null; "
+             "openssl ca -config ca.cnf -revoke '%s/server.crt' -keyfile '%s/ca.key' "
+             "-cert '%s/ca.crt' 2>/dev/null; "
+             "openssl ca -config ca.cnf -gencrl -keyfile '%s/ca.key' -cert '%s/ca.crt' "
+             "-out revoked.crl 2>/dev/null",
+             dir, tls, tls, tls, tls, tls, tls, tls);
+    return system(cmd) == 0;
+}
+
+Test(tls, certificate_revocation_list)
+{
+    char dir[] = "/tmp/fw_crl_XXXXXX";
+    char extra[1024];
+    fw_conn *c;
+    fw_status st;
+    char cleanup[128];
+
+    FWT_REQUIRE_SERVER();
+    cr_assert_not_null(mkdtemp(dir));
+    if (!make_crls(dir))
+        cr_skip_test("SKIPPED: cannot read the test CA key to make a CRL");
+    snprintf(extra, sizeof extra, "password=fw_tls_pw sslmode=verify-full sslrootcert=%s "
+             "sslcrl=%s/empty.crl", fwt_tls_file("ca.crt"), dir);
+    c = fwt_connect(fwt_tcp("fw_tls", extra));
+    fw_conn_free(c);
+    snprintf(extra, sizeof extra, "password=fw_tls_pw sslmode=verify-full sslrootcert=%s "
+             "sslcrl=%s/revoked.crl", fwt_tls_file("ca.crt"), dir);
+    st = try_connect(fwt_tcp("fw_tls", extra), &c);
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "revoked") != NULL, "%s", fw_conn_error_message(c));
+    fw_conn_free(c);
+    snprintf(cleanup, sizeof cleanup, "rm -rf '%s'", dir);
+    (void)!system(cleanup);
+}
