@@ -135,7 +135,23 @@ Test(cancel, cancel_between_chunks_and_close_with_rows_left, .timeout = 60)
     fw_conn_free(c);
 }
 
+static void terminated_mid_stream(const char *conninfo);
+
 Test(cancel, backend_terminated_mid_stream, .timeout = 60)
+{
+    FWT_REQUIRE_SERVER();
+    terminated_mid_stream(fwt_tcp("fw_trust", "sslmode=disable"));
+}
+
+/* Over TLS the writes after the server left must not raise SIGPIPE. */
+Test(cancel, backend_terminated_mid_stream_tls, .timeout = 60)
+{
+    FWT_REQUIRE_SERVER();
+    terminated_mid_stream(fwt_tcp("fw_trust", "sslmode=require"));
+}
+
+static void
+terminated_mid_stream(const char *conninfo)
 {
     fw_conn *c, *admin;
     fw_stream *s = NULL;
@@ -148,8 +164,7 @@ Test(cancel, backend_terminated_mid_stream, .timeout = 60)
     double t0;
     long rows = 0;
 
-    FWT_REQUIRE_SERVER();
-    c = fwt_connect(fwt_tcp("fw_trust", "sslmode=disable"));
+    c = fwt_connect(conninfo);
     /* In the target list the set-returning function is lazy (in FROM it
      * would be materialised first). */
     cr_assert_eq(fw_stream_sql(c, "SELECT jsonb_build_object('i', generate_series(1, 100000000)) "
@@ -174,5 +189,31 @@ Test(cancel, backend_terminated_mid_stream, .timeout = 60)
     cr_assert_eq(fw_conn_ok(c), 0);
     cr_assert_neq(fw_stream_close(s), FW_OK);
     cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_IO);
+    fw_conn_free(c);
+}
+
+/* The server goes away while the connection is idle: the next query and
+ * fw_conn_free (Terminate) write to a dead socket. */
+Test(cancel, backend_terminated_while_idle_tls, .timeout = 60)
+{
+    fw_conn *c, *admin;
+    char num[16];
+    const char *p[1] = {num};
+    char *v;
+    fw_status st;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_tcp("fw_trust", "sslmode=require"));
+    admin = fwt_connect(fwt_sock("postgres", NULL));
+    snprintf(num, sizeof num, "%d", fw_conn_backend_pid(c));
+    v = fwt_one_row(admin, "SELECT to_jsonb(pg_terminate_backend($1::int, 10000)) AS data", 1, p);
+    cr_assert_str_eq(v, "true");
+    free(v);
+    fw_conn_free(admin);
+    for (int i = 0; i < 3; i++) {
+        st = fw_exec_simple(c, "SELECT 1");
+        cr_assert_neq(st, FW_OK);
+    }
+    cr_assert_eq(fw_conn_ok(c), 0);
     fw_conn_free(c);
 }
