@@ -261,7 +261,7 @@ fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *pa
         *out = NULL;
     if ((st = usable(conn)) != FW_OK)
         return st;
-    if (!out || !sql || nparams < 0 || nparams > 65535 || (nparams > 0 && !params)) {
+    if (!out || !sql || nparams < 0 || nparams > 32767 || (nparams > 0 && !params)) {
         fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_sql");
         return FW_ERR_USAGE;
     }
@@ -274,13 +274,18 @@ fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *pa
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
-    if (fw_enc_parse(&conn->wbuf, "", sql, 0, NULL) != FW_OK ||
-        fw_enc_bind(&conn->wbuf, "", "", (int16_t)(uint16_t)nparams, params) != FW_OK ||
-        fw_enc_describe(&conn->wbuf, 'P', "") != FW_OK || fw_enc_flush(&conn->wbuf) != FW_OK) {
+    if ((st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
+        (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
+        (st = fw_enc_flush(&conn->wbuf)) != FW_OK) {
         conn->wbuf.len = 0;
         free(s);
-        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory building the query");
-        return FW_ERR_MEMORY;
+        if (st == FW_ERR_MEMORY)
+            fw_error_set(&conn->err, st, "out of memory building the query (or a message over "
+                                         "the protocol's 1 GiB limit)");
+        else
+            fw_error_set(&conn->err, st, "the query or its parameters cannot be encoded");
+        return st;
     }
     conn->state = FW_CONN_BUSY;
     conn->stream = s;
