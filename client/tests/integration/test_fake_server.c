@@ -249,3 +249,20 @@ Test(fake_server, server_closing_during_startup_is_io)
               fw_conn_error_message(c));
     fw_conn_free(c);
 }
+
+Test(fake_server, prefer_goes_on_without_tls_when_the_server_has_none)
+{
+    /* 'N' to the SSLRequest; the rest answers the startup that follows. */
+    static const uint8_t reply[] = {'N', R_OK_MSG, K_MSG, Z_MSG};
+    script s;
+    fw_conn *c = NULL;
+    fw_status st = run(reply, sizeof reply, "sslmode=prefer", &c, &s);
+
+    cr_assert_eq(st, FW_OK, "%s", fw_strerror(st));
+    cr_assert_eq(s.startup_len, 4, "the first message was the 8-byte SSLRequest");
+    cr_assert_eq(s.startup[0], 0x04);
+    cr_assert_eq(s.startup[1], 0xd2);
+    cr_assert_eq(s.startup[2], 0x16);
+    cr_assert_eq(s.startup[3], 0x2f);
+    cr_assert_eq(s.pid, 12345);
+}
