@@ -4,7 +4,8 @@
  *
  * Input: server-first-message, a newline, server-final-message.  The
  * exchange runs with RFC 7677's password and client nonce so that a seed
- * holding the RFC's messages reaches fw_scram_finish.  Iteration counts
+ * holding the RFC's messages reaches fw_scram_finish.  The input also
+ * goes through base64 decode/encode and, as a password, SASLprep.  Iteration counts
  * over 4096 are skipped (PBKDF2 at up to FW_SCRAM_MAX_ITERATIONS would
  * only slow the fuzzer down; the cap itself is unit-tested).
  */
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "saslprep.h"
 #include "scram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +39,24 @@ iterations_in(const char *p, size_t n)
         }
     }
     return 0;
+}
+
+/* The whole input as a password (up to its first NUL) through SASLprep. */
+static void
+fuzz_saslprep(const uint8_t *data, size_t size)
+{
+    char *pw = malloc(size + 1), *out = NULL;
+    fw_saslprep_result r;
+
+    if (pw == NULL)
+        return;
+    memcpy(pw, data, size);
+    pw[size] = '\0';
+    r = fw_saslprep(pw, &out);
+    if ((r == FW_SASLPREP_OK) != (out != NULL))
+        abort();
+    free(out);
+    free(pw);
 }
 
 static void
@@ -75,6 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256] = "";
 
     fuzz_base64(data, size);
+    fuzz_saslprep(data, size);
     if (iterations_in((const char *)data, first_len) > 4096)
         return 0;
 
