@@ -397,3 +397,28 @@ Test(stream, timeout_breaks_the_connection, .timeout = 60)
     cr_assert_neq(fw_stream_close(s), FW_OK);
     fw_conn_free(c);
 }
+
+Test(stream, notifications_and_parameter_changes_in_between)
+{
+    fw_conn *a, *b;
+    char *v;
+
+    FWT_REQUIRE_SERVER();
+    a = conn_trust();
+    b = conn_trust();
+    cr_assert_eq(fw_exec_simple(a, "LISTEN fw_channel"), FW_OK);
+    cr_assert_eq(fw_exec_simple(b, "NOTIFY fw_channel, 'one'"), FW_OK);
+    cr_assert_eq(fw_exec_simple(b, "NOTIFY fw_channel, 'two'"), FW_OK);
+    /* a's next query reads past the two NotificationResponse messages */
+    cr_assert_eq(fwt_count_rows(a, "SELECT to_jsonb(g) AS data FROM generate_series(1, 50) g", 3), 50);
+    /* ParameterStatus after a change made inside a stream */
+    v = fwt_one_row(a, "SELECT to_jsonb(set_config('application_name', 'changed_here', false)) "
+                       "AS data", 0, NULL);
+    cr_assert_str_eq(v, "\"changed_here\"");
+    free(v);
+    cr_assert_str_eq(fw_conn_parameter(a, "application_name"), "changed_here");
+    cr_assert_eq(fw_exec_simple(a, "SET application_name = 'by_exec'"), FW_OK);
+    cr_assert_str_eq(fw_conn_parameter(a, "application_name"), "by_exec");
+    fw_conn_free(b);
+    fw_conn_free(a);
+}
