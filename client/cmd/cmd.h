@@ -39,5 +39,9 @@ fw_conninfo *fwc_conninfo(const fwc_conn_opts *opts, int *exit_status);
 
 /* Subcommands: argv[0] is the subcommand's name; returns the exit status. */
 int fwc_cmd_conninfo(int argc, char **argv, fwc_conn_opts *opts);
+/* cmd_stream.c: stream, explain, check. */
+int fwc_cmd_stream(int argc, char **argv, fwc_conn_opts *opts);
+int fwc_cmd_explain(int argc, char **argv, fwc_conn_opts *opts);
+int fwc_cmd_check(int argc, char **argv, fwc_conn_opts *opts);
 
 #endif /* FW_CMD_H */

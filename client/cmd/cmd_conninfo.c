@@ -11,7 +11,7 @@ static void
 conninfo_usage(FILE *out)
 {
     fprintf(out,
-            "usage: fraiseql-wire conninfo --parse-only [--show-password] [CONNINFO]\n\n"
+            "usage: fraiseql-wire conninfo [--parse-only] [--show-password] [CONNINFO]\n\n"
             "Prints every connection parameter that has a value, after the PG* variables\n"
             "and the defaults, as keyword=value lines.  CONNINFO is a database name, a\n"
             "keyword=value string or a postgresql:// URI (as psql's -d).\n\n"
@@ -67,11 +67,20 @@ fwc_cmd_conninfo(int argc, char **argv, fwc_conn_opts *opts)
     fw_conninfo *ci = fwc_conninfo(opts, &status);
     if (ci == NULL)
         return status;
+    fw_conn *conn = NULL;
     if (!parse_only) {
-        fw_conninfo_free(ci);
-        fprintf(stderr, "fraiseql-wire: conninfo without --parse-only needs a connection; "
-                        "not available in this build\n");
-        return FWC_EXIT_USAGE;
+        /* Connect first, so that what is printed is what the server took. */
+        fw_status st = fw_connect_info(ci, &conn);
+        if (st != FW_OK) {
+            const char *state = fw_conn_error_sqlstate(conn);
+            fprintf(stderr, "fraiseql-wire: %s error%s%s%s: %s\n", fw_strerror(st),
+                    state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "",
+                    conn && fw_conn_error_message(conn) ? fw_conn_error_message(conn)
+                                                        : fw_strerror(st));
+            fw_conn_free(conn);
+            fw_conninfo_free(ci);
+            return st == FW_ERR_CONFIG ? FWC_EXIT_USAGE : FWC_EXIT_RUNTIME;
+        }
     }
     size_t n = fw_conninfo_count(ci);
     for (size_t k = 0; k < n; k++) {
@@ -82,6 +91,13 @@ fwc_cmd_conninfo(int argc, char **argv, fwc_conn_opts *opts)
         if (strcmp(keyword, "password") == 0 && !show_password)
             value = "********";
         printf("%s=%s\n", keyword, value);
+    }
+    if (conn) {
+        const char *version = fw_conn_parameter(conn, "server_version");
+        printf("server_version=%s\n", version ? version : "");
+        printf("ssl=%s\n", fw_conn_tls(conn) ? "on" : "off");
+        printf("backend_pid=%d\n", fw_conn_backend_pid(conn));
+        fw_conn_free(conn);
     }
     fw_conninfo_free(ci);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -15,6 +15,9 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv, fwc_conn_opts *opts);
 } commands[] = {
+    {"stream", fwc_cmd_stream},
+    {"explain", fwc_cmd_explain},
+    {"check", fwc_cmd_check},
     {"conninfo", fwc_cmd_conninfo},
 };
 
@@ -32,7 +35,24 @@ usage(FILE *out)
             "  -?, --help               this help\n"
             "  -V, --version            the version\n\n"
             "commands:\n"
-            "  conninfo --parse-only [--show-password] [CONNINFO]\n\n"
+            "  stream ENTITY [QUERY OPTIONS] [--array] [--progress]\n"
+            "                           write the documents of v_ENTITY as NDJSON\n"
+            "  explain ENTITY [QUERY OPTIONS]\n"
+            "                           print the SQL, its parameters and the server's plan\n"
+            "  check ENTITY [--table | --relation NAME]\n"
+            "                           check that the relation has one json/jsonb column data\n"
+            "  conninfo [--parse-only] [--show-password] [CONNINFO]\n"
+            "                           print the resolved connection parameters\n\n"
+            "query options:\n"
+            "  --where JSON             filter document (docs/filters.md), run by the server\n"
+            "  --order-by FIELD[:desc][:nulls-first|:nulls-last][:TYPE]\n"
+            "                           sort by a field path (a.b); TYPE text, numeric,\n"
+            "                           timestamptz, date, boolean or jsonb; repeatable\n"
+            "  --limit N, --offset N    row limit and offset\n"
+            "  --chunk-size N           rows fetched per round trip (default 256)\n"
+            "  --table                  read tv_ENTITY instead of v_ENTITY\n"
+            "  --relation NAME          read this relation instead\n"
+            "  --max-row-bytes N        refuse rows larger than N bytes\n\n"
             "Unset parameters come from the PG* environment variables, as in psql.\n"
             "Exit status: 0 ok, 1 runtime error, 2 usage or connection string error.\n",
             fw_version_string());

@@ -159,6 +159,19 @@ FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams,
                                fw_stream **out);
 
 /*
+ * As fw_stream_sql, but the result may be one column of any name and type
+ * (its text form is returned by fw_stream_next): for EXPLAIN and other
+ * trusted single-column queries.
+ */
+FW_API fw_status fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams,
+                                    const char *const *params, size_t chunk_size,
+                                    fw_stream **out);
+
+/* The type of the result column: "json", "jsonb", or (fw_stream_sql_text)
+ * "other".  Borrowed, static. */
+FW_API const char *fw_stream_data_type(const fw_stream *stream);
+
+/*
  * The next row: *json points into the receive buffer (not NUL-terminated,
  * *len bytes), valid until the next call on the stream or its connection.
  * A SQL NULL data value gives *json == NULL, *len == 0.
@@ -189,6 +202,91 @@ FW_API uint64_t fw_stream_bytes(const fw_stream *stream);
  * DDL, and trusted maintenance).  Several statements are allowed.
  */
 FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql);
+
+/* ----------------------------------------------------------------- queries */
+
+/*
+ * A query on one entity: SELECT data FROM v_<entity> [WHERE …] [ORDER BY …]
+ * [LIMIT $n] [OFFSET $n].  Names are identifiers (validated and quoted,
+ * never spliced); the filter, order keys, limit and offset travel as
+ * parameters.  Errors: FW_ERR_CONFIG with the message in fw_query_error().
+ * Owned: fw_query_free().
+ */
+typedef struct fw_query fw_query;
+
+/* entity: [a-zA-Z_][a-zA-Z0-9_$]* or schema.entity; the entity at most 60
+ * bytes (so that "tv_" + entity fits PostgreSQL's 63-byte names), the schema
+ * at most 63.  Case is kept (names are always quoted).  It reads the
+ * relation v_<entity> in that schema (or on the search_path). */
+FW_API fw_status fw_query_new(const char *entity, fw_query **out);
+FW_API void fw_query_free(fw_query *q);
+/* The message of the last failed call on q, or NULL.  Borrowed. */
+FW_API const char *fw_query_error(const fw_query *q);
+
+/* Read tv_<entity> (the materialised table) instead of v_<entity>. */
+FW_API fw_status fw_query_use_table(fw_query *q);
+/* Read this relation instead ("name" or "schema.name", any identifier
+ * PostgreSQL accepts; quoted as given). */
+FW_API fw_status fw_query_set_relation(fw_query *q, const char *relation);
+
+/* A filter document (docs/filters.md), sent as a jsonb parameter to
+ * fraiseql_wire.matches(data, $n).  It must be a JSON object; the server
+ * validates the rest (SQLSTATE 22023 with the path of the bad part).
+ * Calling it again replaces the filter. */
+FW_API fw_status fw_query_where(fw_query *q, const char *filter_json);
+
+/* ORDER BY a field path ("name", "author.name"; keys separated by dots),
+ * rendered as data->$k->$m (jsonb order) or, with a type, as the cast text
+ * value ((data#>>$k)::numeric, … COLLATE "C" for text).  Calls accumulate. */
+#define FW_ORDER_ASC 0x0
+#define FW_ORDER_DESC 0x1
+#define FW_ORDER_NULLS_FIRST 0x2
+#define FW_ORDER_NULLS_LAST 0x4
+typedef enum fw_order_type {
+    FW_ORDER_JSONB = 0,   /* jsonb's own ordering */
+    FW_ORDER_TEXT,        /* the value as text, by code point (COLLATE "C") */
+    FW_ORDER_NUMERIC,
+    FW_ORDER_TIMESTAMPTZ,
+    FW_ORDER_DATE,
+    FW_ORDER_BOOLEAN
+} fw_order_type;
+FW_API fw_status fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type,
+                                   unsigned flags);
+
+/* LIMIT and OFFSET (>= 0), sent as parameters; -1 removes them. */
+FW_API fw_status fw_query_limit(fw_query *q, int64_t limit);
+FW_API fw_status fw_query_offset(fw_query *q, int64_t offset);
+/* Rows per Execute (the memory bound); 0 = the default, 256. */
+FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows);
+
+/* Raw SQL for trusted callers only: ANDed into WHERE / used as ORDER BY as
+ * written.  Never pass user input here. */
+FW_API fw_status fw_query_where_sql_trusted(fw_query *q, const char *sql);
+FW_API fw_status fw_query_order_by_sql_trusted(fw_query *q, const char *sql);
+
+/* Client-side predicates: each row is offered to every predicate (ANDed,
+ * in the order added) before the caller sees it; a predicate returns 1 to
+ * keep the row, 0 to drop it.  json/len are as in fw_stream_next (json is
+ * NULL for a SQL NULL). */
+typedef int (*fw_predicate_fn)(void *arg, const char *json, size_t len);
+FW_API fw_status fw_query_add_predicate(fw_query *q, fw_predicate_fn fn, void *arg);
+
+/* The SQL text the query sends, and its parameters (for explain and logs).
+ * Borrowed until the next call on q. */
+FW_API const char *fw_query_sql(fw_query *q);
+FW_API int fw_query_nparams(const fw_query *q);
+FW_API const char *fw_query_param(const fw_query *q, int index);
+
+/* Runs the query on conn (see fw_stream_sql).  The query may be freed or
+ * reused once the stream is open. */
+FW_API fw_status fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out);
+
+/* Per-stream statistics: rows dropped by client-side predicates; the time
+ * from opening the stream to its first row handed out (-1 before one), and
+ * to its end (or until now while it runs), in microseconds. */
+FW_API uint64_t fw_stream_rows_dropped(const fw_stream *stream);
+FW_API int64_t fw_stream_first_row_usec(const fw_stream *stream);
+FW_API int64_t fw_stream_duration_usec(const fw_stream *stream);
 
 /* -------------------------------------------------------- connection limits */
 

@@ -17,6 +17,7 @@
 #include "conninfo.h"
 #include "fraiseql_wire.h"
 #include "pgmsg.h"
+#include "query.h"
 
 /* Receive buffer: initial size, and the slack allowed above the largest
  * message accepted (so one recv() can bring the next header along). */
@@ -189,8 +190,17 @@ struct fw_stream {
     int32_t chunk;
     int sync_sent;          /* Sync is on its way: ReadyForQuery will come */
     atomic_int cancel_requested;
-    uint64_t rows;
-    uint64_t bytes;
+    uint64_t rows;          /* handed to the caller */
+    uint64_t bytes;         /* of row data received, dropped rows included */
+    uint64_t dropped;       /* rows refused by a client-side predicate */
+    int any_column;         /* fw_stream_sql_text: one column of any name and type */
+    uint32_t type_oid;      /* of the result column */
+    int64_t started_us, first_row_us, finished_us;  /* fw_now_us(); 0 = not yet */
+    fw_predicate_entry predicates[FW_MAX_PREDICATES];  /* copied from the query */
+    int npredicates;
 };
+
+/* Microseconds on CLOCK_MONOTONIC (stream statistics). */
+int64_t fw_now_us(void);
 
 #endif /* FW_INTERNAL_H */

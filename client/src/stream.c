@@ -198,9 +198,10 @@ is_json_oid(uint32_t oid)
     return oid == JSON_OID || oid == JSONB_OID;
 }
 
-/* Checks the RowDescription: one json/jsonb column named data. */
+/* Checks the RowDescription: one json/jsonb column named data (any one
+ * column for fw_stream_sql_text), and records its type. */
 static fw_status
-check_schema(fw_conn *c, const fw_msg *m, fw_error *e)
+check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
 {
     int16_t n;
     size_t off = 2;
@@ -219,6 +220,9 @@ check_schema(fw_conn *c, const fw_msg *m, fw_error *e)
         fw_error_set(e, FW_ERR_PROTOCOL, "malformed RowDescription message");
         return FW_ERR_PROTOCOL;
     }
+    s->type_oid = f.type_oid;
+    if (s->any_column)
+        return FW_OK;
     if (strcmp(f.name, "data") != 0) {
         fw_error_set(e, FW_ERR_SCHEMA, "the query's column is named \"%.64s\", expected \"data\"",
                      f.name);
@@ -230,7 +234,6 @@ check_schema(fw_conn *c, const fw_msg *m, fw_error *e)
                      f.type_oid);
         return FW_ERR_SCHEMA;
     }
-    (void)c;
     return FW_OK;
 }
 
@@ -248,9 +251,10 @@ send_execute(fw_stream *s)
     return fw_conn_flush(c);
 }
 
-FW_API fw_status
-fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
-              size_t chunk_size, fw_stream **out)
+static fw_status
+stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+             size_t chunk_size, int any_column, const fw_predicate_entry *predicates,
+             int npredicates, fw_stream **out)
 {
     fw_stream *s;
     fw_status st;
@@ -271,6 +275,12 @@ fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *pa
         return FW_ERR_MEMORY;
     }
     s->conn = conn;
+    s->any_column = any_column;
+    s->started_us = fw_now_us();
+    if (npredicates > 0) {
+        memcpy(s->predicates, predicates, (size_t)npredicates * sizeof *predicates);
+        s->npredicates = npredicates;
+    }
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
@@ -303,7 +313,7 @@ fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *pa
         if (m.type == '1' || m.type == '2')
             continue;
         if (m.type == 'T') {
-            if ((st = check_schema(conn, &m, &e)) != FW_OK) {
+            if ((st = check_schema(s, &m, &e)) != FW_OK) {
                 st = end_with(s, &e, 0);
                 goto fail;
             }
@@ -336,6 +346,55 @@ fail:
         fw_conn_break(conn);   /* out of step: cannot be reused */
     conn->stream = NULL;
     free(s);
+    return st;
+}
+
+FW_API fw_status
+fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+              size_t chunk_size, fw_stream **out)
+{
+    return stream_start(conn, sql, nparams, params, chunk_size, 0, NULL, 0, out);
+}
+
+FW_API fw_status
+fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+                   size_t chunk_size, fw_stream **out)
+{
+    return stream_start(conn, sql, nparams, params, chunk_size, 1, NULL, 0, out);
+}
+
+FW_API fw_status
+fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
+{
+    const char *sql;
+    const char *const *params;
+    int nparams, npredicates;
+    size_t chunk;
+    const fw_predicate_entry *predicates;
+    fw_status st;
+
+    if (out)
+        *out = NULL;
+    if ((st = usable(conn)) != FW_OK)
+        return st;
+    if (!q || !out) {
+        fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_open");
+        return FW_ERR_USAGE;
+    }
+    st = fw_query_prepare(q, &sql, &nparams, &params, &chunk, &predicates, &npredicates);
+    if (st != FW_OK) {
+        fw_error_set(&conn->err, st, "%s",
+                     fw_query_error(q) ? fw_query_error(q) : "out of memory rendering the query");
+        return st;
+    }
+    st = stream_start(conn, sql, nparams, params, chunk, 0, predicates, npredicates, out);
+    /* A filter needs the extension in the database: say so, and how. */
+    if (st == FW_ERR_SQL && conn->err.sqlstate && conn->err.message &&
+        (strcmp(conn->err.sqlstate, "3F000") == 0 || strcmp(conn->err.sqlstate, "42883") == 0) &&
+        strstr(conn->err.message, "fraiseql_wire") != NULL && !conn->err.hint) {
+        conn->err.hint = strdup("The fraiseql_wire extension is not installed in this database: "
+                                "run CREATE EXTENSION fraiseql_wire (see docs/extension.md).");
+    }
     return st;
 }
 
@@ -457,8 +516,20 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
                              vlen, c->max_row_bytes);
                 return end_with(s, &e, 1);
             }
-            s->rows++;
             s->bytes += vlen;
+            if (s->npredicates > 0) {
+                int keep = 1;
+                for (int i = 0; keep && i < s->npredicates; i++)
+                    keep = s->predicates[i].fn(s->predicates[i].arg, (const char *)v,
+                                               v ? vlen : 0);
+                if (!keep) {
+                    s->dropped++;
+                    continue;
+                }
+            }
+            if (s->first_row_us == 0)
+                s->first_row_us = fw_now_us();
+            s->rows++;
             *json = (const char *)v;
             *len = v ? vlen : 0;
             return FW_OK;
@@ -487,6 +558,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
             }
             s->state = FW_ST_DONE;
             s->result = FW_DONE;
+            s->finished_us = fw_now_us();
             return FW_DONE;
         }
         case 'E':
@@ -589,6 +661,34 @@ FW_API uint64_t
 fw_stream_bytes(const fw_stream *s)
 {
     return s ? s->bytes : 0;
+}
+
+FW_API uint64_t
+fw_stream_rows_dropped(const fw_stream *s)
+{
+    return s ? s->dropped : 0;
+}
+
+FW_API int64_t
+fw_stream_first_row_usec(const fw_stream *s)
+{
+    return s && s->first_row_us ? s->first_row_us - s->started_us : -1;
+}
+
+FW_API int64_t
+fw_stream_duration_usec(const fw_stream *s)
+{
+    if (!s)
+        return -1;
+    return (s->finished_us ? s->finished_us : fw_now_us()) - s->started_us;
+}
+
+FW_API const char *
+fw_stream_data_type(const fw_stream *s)
+{
+    if (!s)
+        return NULL;
+    return s->type_oid == JSONB_OID ? "jsonb" : s->type_oid == JSON_OID ? "json" : "other";
 }
 
 FW_API fw_status

@@ -54,7 +54,7 @@ target_session_attrs=any"
 
 # ------------------------------------------------------------------ usage
 run --help
-ok "--help exits 0 and shows the conninfo command" "$( [ "$rc" -eq 0 ] && grep -q 'conninfo --parse-only' "$tmp/out"; echo $?)"
+ok "--help exits 0 and shows the conninfo command" "$( [ "$rc" -eq 0 ] && grep -q 'conninfo \[--parse-only\]' "$tmp/out"; echo $?)"
 run --version
 version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$here/../../../fraiseql_wire.control")
 expect "--version prints the version" 0 "fraiseql-wire $version" ""
@@ -155,11 +155,17 @@ expect "host/port count mismatch: exit 2" 2 "" "fraiseql-wire: invalid connectio
 run -d x conninfo --parse-only y
 ok "-d and an argument: exit 2" "$( [ "$rc" -eq 2 ] && grep -q 'not both' "$tmp/err"; echo $?)"
 
-run conninfo "host=h"
-expect "without --parse-only: exit 2 until connecting lands" 2 "" "fraiseql-wire: conninfo without --parse-only needs a connection; not available in this build"
+run conninfo "host=127.0.0.1 port=1 sslmode=disable connect_timeout=5"
+ok "without --parse-only, a refused connection: exit 1 with an io error" "$( [ "$rc" -eq 1 ] && grep -q '^fraiseql-wire: io error' "$tmp/err"; echo $?)"
 
 # ----------------------------------------------- the environment (cluster)
 if [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ]; then
+    "$bin" conninfo "host=127.0.0.1 port=$PGPORT user=fw_scram password=fw_scram_pw dbname=postgres sslmode=require" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    ok "conninfo connects over TLS with SCRAM and reports the server" "$( [ "$rc" -eq 0 ] && grep -q '^ssl=on$' "$tmp/out" && grep -q '^server_version=1[0-9]' "$tmp/out" && grep -q '^password=\*\*\*\*\*\*\*\*$' "$tmp/out"; echo $?)"
+    "$bin" conninfo "host=127.0.0.1 port=$PGPORT user=fw_scram password=wrong dbname=postgres" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    ok "conninfo with a wrong password: exit 1, auth error, SQLSTATE 28P01, password not shown" "$( [ "$rc" -eq 1 ] && grep -q '^fraiseql-wire: auth error (SQLSTATE 28P01)' "$tmp/err" && ! grep -q wrong "$tmp/err"; echo $?)"
     "$bin" conninfo --parse-only >"$tmp/out" 2>"$tmp/err"
     rc=$?
     ok "PG* variables of the cluster: exit 0" "$rc"

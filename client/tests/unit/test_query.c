@@ -1,0 +1,173 @@
+/*
+ * The query builder: names validated and quoted, values only as parameters.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "fraiseql_wire.h"
+
+static fw_query *
+new_ok(const char *entity)
+{
+    fw_query *q = NULL;
+    cr_assert_eq(fw_query_new(entity, &q), FW_OK, "fw_query_new(%s): %s", entity,
+                 fw_query_error(q));
+    return q;
+}
+
+Test(query, plain_entity_reads_its_v_view)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\"");
+    cr_assert_eq(fw_query_nparams(q), 0);
+    fw_query_free(q);
+}
+
+Test(query, schema_qualified_entity_and_table_view)
+{
+    fw_query *q = new_ok("app.Order_2");
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"app\".\"v_Order_2\"");
+    cr_assert_eq(fw_query_use_table(q), FW_OK);
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"app\".\"tv_Order_2\"");
+    fw_query_free(q);
+}
+
+Test(query, hostile_entity_names_are_refused)
+{
+    const char *bad[] = {"", "user; DROP TABLE x", "us\"er", "1user", "a.b.c", ".user", "user.",
+                         "us--er", "us er", "user\n", "é", "$user"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fw_query *q = NULL;
+        cr_assert_eq(fw_query_new(bad[i], &q), FW_ERR_CONFIG, "accepted entity \"%s\"", bad[i]);
+        cr_assert_not_null(q, "a failed fw_query_new still returns a handle");
+        cr_assert_not_null(fw_query_error(q));
+        fw_query_free(q);
+    }
+}
+
+Test(query, entity_length_leaves_room_for_tv_prefix)
+{
+    char name[64];
+    memset(name, 'a', 61);
+    name[61] = 0;
+    fw_query *q = NULL;
+    cr_assert_eq(fw_query_new(name, &q), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error(q), "longer than 60") != NULL, "%s", fw_query_error(q));
+    fw_query_free(q);
+    name[60] = 0; /* "tv_" + 60 bytes = 63, PostgreSQL's longest name */
+    q = new_ok(name);
+    fw_query_free(q);
+}
+
+Test(query, explicit_relation_is_quoted_as_given)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_set_relation(q, "\"My Schema\".\"odd\"\"name\""), FW_OK, "%s",
+                 fw_query_error(q));
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"My Schema\".\"odd\"\"name\"");
+    cr_assert_eq(fw_query_use_table(q), FW_ERR_CONFIG, "tv_ of an explicit relation");
+    cr_assert_eq(fw_query_set_relation(q, "x; DELETE FROM y"), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_relation(q, "\"unterminated"), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_relation(q, "\"\""), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error(q), "empty identifier") != NULL, "%s", fw_query_error(q));
+    /* A failed call leaves the previous relation in place. */
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"My Schema\".\"odd\"\"name\"");
+    fw_query_free(q);
+}
+
+Test(query, filter_travels_as_a_jsonb_parameter)
+{
+    fw_query *q = new_ok("user");
+    const char *filter = "{\"name\": {\"eq\": \"O'Brien; --\"}}";
+    cr_assert_eq(fw_query_where(q, filter), FW_OK, "%s", fw_query_error(q));
+    cr_assert_str_eq(fw_query_sql(q),
+                     "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)");
+    cr_assert_eq(fw_query_nparams(q), 1);
+    cr_assert_str_eq(fw_query_param(q, 0), filter);
+    cr_assert_null(fw_query_param(q, 1));
+    fw_query_free(q);
+}
+
+Test(query, filter_must_be_a_json_object)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_where(q, "[1,2]"), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error(q), "JSON object") != NULL, "%s", fw_query_error(q));
+    cr_assert_eq(fw_query_where(q, "{\"a\": "), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_where(q, "{} trailing"), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_where(q, "{\"a\": \"\xff\"}"), FW_ERR_CONFIG, "invalid UTF-8");
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\"");
+    fw_query_free(q);
+}
+
+Test(query, order_limit_offset_are_parameters)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_where(q, "{}"), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "author.name", FW_ORDER_TEXT, FW_ORDER_DESC | FW_ORDER_NULLS_LAST),
+                 FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "score", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_JSONB, FW_ORDER_NULLS_FIRST), FW_OK);
+    cr_assert_eq(fw_query_limit(q, 10), FW_OK);
+    cr_assert_eq(fw_query_offset(q, 20), FW_OK);
+    cr_assert_str_eq(fw_query_sql(q),
+                     "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)"
+                     " ORDER BY (data->$2::text->>$3::text) COLLATE \"C\" DESC NULLS LAST,"
+                     " (CASE WHEN jsonb_typeof(data->$4::text) = 'number'"
+                     " THEN (data->>$5::text)::numeric END) ASC,"
+                     " (data->$6::text) ASC NULLS FIRST"
+                     " LIMIT $7::bigint OFFSET $8::bigint");
+    const char *expect[] = {"{}", "author", "name", "score", "score", "id", "10", "20"};
+    cr_assert_eq(fw_query_nparams(q), 8);
+    for (int i = 0; i < 8; i++)
+        cr_assert_str_eq(fw_query_param(q, i), expect[i], "param %d", i + 1);
+    cr_assert_eq(fw_query_limit(q, -1), FW_OK);
+    cr_assert(strstr(fw_query_sql(q), "LIMIT") == NULL);
+    fw_query_free(q);
+}
+
+Test(query, order_keys_with_sql_are_just_values)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_order_by(q, "x'); DROP TABLE t; --", FW_ORDER_JSONB, 0), FW_OK);
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\" ORDER BY (data->$1::text) ASC");
+    cr_assert_str_eq(fw_query_param(q, 0), "x'); DROP TABLE t; --");
+    fw_query_free(q);
+}
+
+Test(query, bad_order_and_limits_are_refused)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_order_by(q, "", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_order_by(q, "a..b", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_order_by(q, "a.", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_order_by(q, "a", FW_ORDER_JSONB, FW_ORDER_NULLS_FIRST | FW_ORDER_NULLS_LAST),
+                 FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_order_by(q, "a", (fw_order_type)99, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_limit(q, -2), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_offset(q, -5), FW_ERR_CONFIG);
+    cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\"");
+    fw_query_free(q);
+}
+
+Test(query, trusted_fragments_are_named_and_used_as_written)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_where(q, "{\"a\":{\"eq\":1}}"), FW_OK);
+    cr_assert_eq(fw_query_where_sql_trusted(q, "data ? 'vip'"), FW_OK);
+    cr_assert_eq(fw_query_order_by_sql_trusted(q, "data->>'id'"), FW_OK);
+    cr_assert_str_eq(fw_query_sql(q),
+                     "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)"
+                     " AND (data ? 'vip') ORDER BY data->>'id'");
+    fw_query_free(q);
+}
+
+Test(query, null_handles_are_safe)
+{
+    fw_query_free(NULL);
+    cr_assert_null(fw_query_error(NULL));
+    cr_assert_null(fw_query_sql(NULL));
+    cr_assert_eq(fw_query_nparams(NULL), 0);
+    cr_assert_eq(fw_query_limit(NULL, 1), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_new("x", NULL), FW_ERR_USAGE);
+}
