@@ -26,15 +26,33 @@ psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION fraiseql_wire' -f scripts/dem
 echo "== entities"
 psql -X -c 'SELECT * FROM fraiseql_wire.entities()'
 
-show() {   # show TITLE SQL
+W=client/build/fraiseql-wire
+run() {   # run TITLE ARGS…
     echo
     echo "== $1"
-    echo "\$ $2"
-    psql -X -At -c "$2"
+    shift
+    local shown="" a
+    for a in "$@"; do
+        case "$a" in
+            *[!A-Za-z0-9_.:/=-]*) shown+=" '$a'" ;;
+            *) shown+=" $a" ;;
+        esac
+    done
+    echo "\$ fraiseql-wire$shown"
+    "$W" "$@"
 }
-show "unfiltered stream from v_user (first 3 documents)" \
-     "SELECT data FROM v_user ORDER BY id LIMIT 3"
-show "filtered stream: active users in Zürich aged 30 or more (first 3)" \
-     "SELECT data FROM v_user WHERE fraiseql_wire.matches(data, '{\"status\": {\"eq\": \"active\"}, \"profile\": {\"city\": {\"eq\": \"Zürich\"}}, \"age\": {\"gte\": 30}}') ORDER BY id LIMIT 3"
-show "the same filter on tv_user, counted" \
-     "SELECT count(*) FROM tv_user WHERE fraiseql_wire.matches(data, '{\"status\": {\"eq\": \"active\"}, \"profile\": {\"city\": {\"eq\": \"Zürich\"}}, \"age\": {\"gte\": 30}}')"
+run "unfiltered stream from v_user (first 3 documents)" \
+    stream user --order-by id:numeric --limit 3
+run "filtered stream: active users in Zürich aged 30 or more, oldest first (first 3)" \
+    stream user --where '{"status": {"eq": "active"}, "profile": {"city": {"eq": "Zürich"}}, "age": {"gte": 30}}' \
+    --order-by age:desc:numeric --order-by id:numeric --limit 3
+run "the same filter on the materialised tv_user, as a JSON array" \
+    stream user --table --where '{"status": {"eq": "active"}, "profile": {"city": {"eq": "Zürich"}}, "age": {"gte": 30}}' \
+    --order-by id:numeric --limit 2 --array
+run "what the server runs for it" \
+    explain user --where '{"status": {"eq": "banned"}, "age": {"lt": 30}}' --limit 10
+echo
+echo "== a whole stream to /dev/null (5,000 documents; the progress line is on stderr)"
+echo "\$ fraiseql-wire stream user --chunk-size 500 --progress > /dev/null"
+"$W" stream user --chunk-size 500 --progress > /dev/null
+run "a view of the right shape" check user
