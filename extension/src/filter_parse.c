@@ -702,6 +702,12 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 
 	if (list_length(nodes) == 1)
 		return linitial(nodes);
+	/*
+	 * An empty object is a logic node of its own (TRUE); counting it keeps
+	 * {"and": [{}, {}, ...]} within max_filter_nodes like any other node.
+	 */
+	if (nodes == NIL)
+		count_node(st, jpath);
 	and = new_node(FW_NODE_AND);
 	and->args = nodes;
 	and->json_path = jpath;

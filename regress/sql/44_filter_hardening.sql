@@ -1,0 +1,28 @@
+-- Review findings on the filter language: each block is a defect that was
+-- fixed, with the input that showed it.  err() shows SQLSTATE, message and
+-- detail of an error (or "accepted").
+CREATE SCHEMA filter_hard;
+SET search_path = filter_hard, public;
+CREATE FUNCTION err(f jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st text;
+  msg text;
+  det text;
+BEGIN
+  PERFORM fraiseql_wire.matches('{}'::jsonb, f);
+  RETURN 'accepted';
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+  RETURN st || ' ' || msg || ': ' || det;
+END $$;
+
+-- max_filter_nodes bounds the parsed tree: an empty object inside "and"/"or"
+-- is a node (TRUE) like any other, so a long list of {} cannot build an
+-- unbounded tree under the limit.
+SET fraiseql_wire.max_filter_nodes = 5;
+SELECT err('{}') AS empty_filter,
+       err('{"and": [{}, {}, {}]}') AS four_nodes,
+       err('{"and": [{}, {}, {}, {}, {}]}') AS six_nodes,
+       err('{"or": [{"not": {}}, {"not": {}}, {"not": {}}]}') AS seven_nodes;
+RESET fraiseql_wire.max_filter_nodes;
+SELECT err(jsonb_build_object('and', (SELECT jsonb_agg('{}'::jsonb) FROM generate_series(1, 100000))));
