@@ -342,6 +342,12 @@ check_regex(const JsonbValue *v, int flags, const char *jpath)
 	{
 		char		msg[128];
 
+		/*
+		 * The regex library answers a query cancel or statement_timeout
+		 * during a long compile with REG_CANCEL: report that as what it is,
+		 * not as an invalid filter.
+		 */
+		CHECK_FOR_INTERRUPTS();
 		pg_regerror(rc, &re, msg, sizeof(msg));
 		FW_BAD(jpath, NULL, "The operand is not a valid regular expression: %s.", msg);
 	}

@@ -26,3 +26,11 @@ SELECT err('{}') AS empty_filter,
        err('{"or": [{"not": {}}, {"not": {}}, {"not": {}}]}') AS seven_nodes;
 RESET fraiseql_wire.max_filter_nodes;
 SELECT err(jsonb_build_object('and', (SELECT jsonb_agg('{}'::jsonb) FROM generate_series(1, 100000))));
+
+-- A query cancel or statement_timeout while a slow regular expression
+-- compiles (this one takes seconds) is reported as the cancel (57014), not
+-- as an invalid filter.
+SET statement_timeout = '50ms';
+SELECT fraiseql_wire.normalize_filter(
+         jsonb_build_object('a', jsonb_build_object('matches', repeat('(a|b|c|d)*', 200))));
+RESET statement_timeout;
