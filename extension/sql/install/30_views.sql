@@ -406,7 +406,7 @@ COMMENT ON FUNCTION fraiseql_wire.create_view(text, regclass, text[], boolean, t
 CREATE FUNCTION fraiseql_wire._fill_table_view(r fraiseql_wire.registry) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
-  SET TimeZone = 'UTC' SET IntervalStyle = 'postgres'
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO' SET IntervalStyle = 'postgres'
   SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $fn$
 DECLARE
@@ -560,7 +560,8 @@ END
 $body$, nsp, tvname, newrows, matchold);
   EXECUTE pg_catalog.format(
     'CREATE FUNCTION %s.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
-    'SET search_path = pg_catalog, pg_temp SET TimeZone = ''UTC'' SET IntervalStyle = ''postgres'' '
+    'SET search_path = pg_catalog, pg_temp SET TimeZone = ''UTC'' SET DateStyle = ''ISO'' '
+    'SET IntervalStyle = ''postgres'' '
     'SET extra_float_digits = 3 SET bytea_output = ''hex'' AS %L',
     nsp, fnname, body);
   EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.%I() FROM PUBLIC', nsp, fnname);
