@@ -22,3 +22,37 @@ SET DateStyle = 'ISO, YMD';
 SELECT id, data FROM tv_periods ORDER BY id;
 SELECT v.id, v.data = tv.data AS same_document
   FROM v_periods v FULL JOIN tv_periods tv USING (id) ORDER BY 1;
+
+-- The tv_ trigger function is SECURITY DEFINER and runs code that the
+-- source's owner controls (here a json cast of the owner's enum type).  It
+-- belongs to the source's owner, whoever calls create_table_view, so that
+-- the owner cannot run code as the caller (a superuser here): the cast sees
+-- the owner as current_user.  A caller who is not (a member of) the owner
+-- is refused, even with the TRIGGER privilege.
+CREATE ROLE regress_fw_hard_owner;
+CREATE ROLE regress_fw_hard_other;
+CREATE SCHEMA views_hard_app AUTHORIZATION regress_fw_hard_owner;
+GRANT USAGE, CREATE ON SCHEMA views_hard_app TO regress_fw_hard_other;
+SET ROLE regress_fw_hard_owner;
+CREATE TYPE views_hard_app.mood AS ENUM ('calm');
+CREATE FUNCTION views_hard_app.mood_json(views_hard_app.mood) RETURNS json
+  LANGUAGE sql AS $$ SELECT pg_catalog.to_json(current_user::text) $$;
+CREATE CAST (views_hard_app.mood AS json) WITH FUNCTION views_hard_app.mood_json(views_hard_app.mood);
+CREATE TABLE views_hard_app.feeling (id int PRIMARY KEY, mood views_hard_app.mood);
+GRANT SELECT, TRIGGER ON views_hard_app.feeling TO regress_fw_hard_other;
+RESET ROLE;
+SELECT fraiseql_wire.create_table_view('feeling', 'views_hard_app.feeling');
+SELECT c.relname, c.relowner::regrole FROM pg_class c
+ WHERE c.relname = 'tv_feeling' AND c.relnamespace = 'views_hard_app'::regnamespace;
+SELECT proname, proowner::regrole, prosecdef FROM pg_proc
+ WHERE proname = 'tv_feeling_sync' AND pronamespace = 'views_hard_app'::regnamespace;
+SET ROLE regress_fw_hard_owner;
+INSERT INTO views_hard_app.feeling VALUES (1, 'calm');
+RESET ROLE;
+SELECT id, data FROM views_hard_app.tv_feeling;
+SET ROLE regress_fw_hard_other;
+SELECT fraiseql_wire.create_table_view('feeling2', 'views_hard_app.feeling');
+RESET ROLE;
+SELECT fraiseql_wire.drop_view('feeling');
+DROP SCHEMA views_hard_app CASCADE;
+DROP ROLE regress_fw_hard_owner, regress_fw_hard_other;

@@ -519,6 +519,18 @@ BEGIN
       USING ERRCODE = 'duplicate_column',
             HINT = 'Rename the column.';
   END IF;
+  -- The trigger function is SECURITY DEFINER and fires on the source's
+  -- statements, where it runs code the source's owner controls (the output
+  -- functions and json casts of the column types).  So it must never run
+  -- with more rights than that owner: tv_ and the function belong to the
+  -- source's owner, and only that role (or a member of it) may make them.
+  IF NOT pg_has_role(current_user, src.relowner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of % to create a tv_ table on it', source
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = pg_catalog.format('The trigger function of tv_%s would run as %s on statements of the owner %s of %s.',
+                                       entity, current_user, src.relowner::regrole, source),
+            HINT = 'Run the call as the owner of the source, or as a member of that role.';
+  END IF;
   PERFORM fraiseql_wire._check_relation_free(src.relnamespace, tvname);
   IF EXISTS (SELECT FROM pg_proc WHERE pronamespace = src.relnamespace AND proname::text = fnname) THEN
     RAISE EXCEPTION 'function %.%() already exists', nsp, quote_ident(fnname)
@@ -538,7 +550,8 @@ BEGIN
   -- The trigger function: statement-level, fed by transition tables, so a
   -- bulk statement costs one INSERT ... SELECT.  An UPDATE deletes the old
   -- keys and inserts the new rows, which also covers a primary key change.
-  -- It runs as the tv_ table's owner, so writers of the source need no
+  -- It runs as the tv_ table's owner (the source's owner, see above), so
+  -- writers of the source need no
   -- privilege on tv_.  Rendering settings are fixed (see _fill_table_view).
   newrows := pg_catalog.format('INSERT INTO %s.%I (%s, data) SELECT %s, %s FROM fw_new AS n;',
                                nsp, tvname, pkcols, newrows,
@@ -565,6 +578,10 @@ $body$, nsp, tvname, newrows, matchold);
     'SET extra_float_digits = 3 SET bytea_output = ''hex'' AS %L',
     nsp, fnname, body);
   EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.%I() FROM PUBLIC', nsp, fnname);
+  IF src.relowner <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s.%I OWNER TO %s', nsp, tvname, src.relowner::regrole);
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.%I() OWNER TO %s', nsp, fnname, src.relowner::regrole);
+  END IF;
   EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s.%I() IS %L', nsp, fnname,
                             pg_catalog.format('fraiseql_wire: keeps tv_%s in step with %s', entity, source));
 
