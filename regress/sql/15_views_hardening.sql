@@ -56,3 +56,22 @@ RESET ROLE;
 SELECT fraiseql_wire.drop_view('feeling');
 DROP SCHEMA views_hard_app CASCADE;
 DROP ROLE regress_fw_hard_owner, regress_fw_hard_other;
+
+-- Renaming or dropping a document column of a tv_ source is refused
+-- (object_in_use): a rename swap would otherwise fill each key with the other
+-- column, silently.  Other changes (a new column, renaming the table) pass.
+CREATE TABLE pair (id int PRIMARY KEY, a text, b text);
+SELECT fraiseql_wire.create_table_view('pair', 'pair');
+INSERT INTO pair VALUES (1, 'from a', 'from b');
+ALTER TABLE pair RENAME COLUMN a TO tmp;
+ALTER TABLE pair DROP COLUMN b;
+ALTER TABLE pair ADD COLUMN c int;
+ALTER TABLE pair RENAME TO pair2;
+ALTER TABLE pair2 RENAME COLUMN c TO d;
+INSERT INTO pair2 VALUES (2, 'from a', 'from b', 4);
+SELECT id, data FROM tv_pair ORDER BY id;
+-- A v_ view alone follows its source by column number: renames pass.
+SELECT fraiseql_wire.drop_view('pair', 'table');
+SELECT fraiseql_wire.create_view('pair', 'pair2');
+ALTER TABLE pair2 RENAME COLUMN a TO aa;
+SELECT id, data FROM v_pair ORDER BY id;

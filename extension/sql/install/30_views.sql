@@ -795,3 +795,46 @@ $fn$;
 
 CREATE EVENT TRIGGER fraiseql_wire_sql_drop ON sql_drop
   EXECUTE FUNCTION fraiseql_wire._on_sql_drop();
+
+-- ------------------------------------------------------------ ALTER of a source
+
+-- Schema changes of a tv_ table's source are not followed (docs/extension.md,
+-- Limitations).  Renaming or dropping a document column would leave the
+-- trigger function naming a column that is gone, or, after a rename swap
+-- (a -> tmp, b -> a, tmp -> b), silently filling each key with the other
+-- column.  So an ALTER TABLE that leaves a registered document column of a
+-- tv_ source missing is refused, before anything is committed.
+CREATE FUNCTION fraiseql_wire._on_ddl_end() RETURNS event_trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r       record;
+  missing text;
+BEGIN
+  IF to_regclass('fraiseql_wire.registry') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR r IN SELECT DISTINCT x.entity, x.source, x.columns
+             FROM pg_event_trigger_ddl_commands() c
+             JOIN fraiseql_wire.registry x ON x.source = c.objid
+            WHERE c.classid = 'pg_class'::regclass AND x.kind = 'table'
+  LOOP
+    SELECT col INTO missing FROM unnest(r.columns) AS col
+     WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = r.source AND a.attname = col
+                          AND a.attnum > 0 AND NOT a.attisdropped)
+     LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'column "%" of % is in the documents of tv_%', missing, r.source, r.entity
+        USING ERRCODE = 'object_in_use',
+              DETAIL = 'The trigger function of a tv_ table names the document columns of its source; they may not be renamed or dropped.',
+              HINT = pg_catalog.format('Drop the tv_ table first (fraiseql_wire.drop_view(%L, ''table'')), alter the source, and create it again.', r.entity);
+    END IF;
+  END LOOP;
+END
+$fn$;
+
+CREATE EVENT TRIGGER fraiseql_wire_ddl_end ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION fraiseql_wire._on_ddl_end();
