@@ -75,3 +75,20 @@ SELECT fraiseql_wire.drop_view('pair', 'table');
 SELECT fraiseql_wire.create_view('pair', 'pair2');
 ALTER TABLE pair2 RENAME COLUMN a TO aa;
 SELECT id, data FROM v_pair ORDER BY id;
+
+-- A role may not register a tv_ for a source it does not own (the registry
+-- is writable by everyone, for their own relations): such a row would block
+-- the source owner's ALTER TABLE above.
+CREATE ROLE regress_fw_hard_squatter;
+GRANT USAGE, CREATE ON SCHEMA views_hard TO regress_fw_hard_squatter;
+CREATE TABLE victim (id int PRIMARY KEY, secret text);
+SET ROLE regress_fw_hard_squatter;
+CREATE TABLE views_hard.squat (id int PRIMARY KEY, data jsonb);
+INSERT INTO fraiseql_wire.registry (entity, kind, relation, source, format, columns, camel_case, gin_index)
+  VALUES ('squat', 'table', 'views_hard.squat', 'views_hard.victim', 'jsonb', '{secret}', false, false);
+RESET ROLE;
+ALTER TABLE victim RENAME COLUMN secret TO hidden;
+SELECT entity, kind FROM fraiseql_wire.entities() WHERE entity = 'squat';
+DROP TABLE squat;
+REVOKE ALL ON SCHEMA views_hard FROM regress_fw_hard_squatter;
+DROP ROLE regress_fw_hard_squatter;
