@@ -92,3 +92,25 @@ SELECT entity, kind FROM fraiseql_wire.entities() WHERE entity = 'squat';
 DROP TABLE squat;
 REVOKE ALL ON SCHEMA views_hard FROM regress_fw_hard_squatter;
 DROP ROLE regress_fw_hard_squatter;
+
+-- Row-level security of the source still applies through v_: a plain view
+-- would read as its owner, who is exempt from the policies, and hand every
+-- row to whoever may read v_.  Over a source with row security, v_ is
+-- security_invoker (the reader needs SELECT on the source, and its
+-- policies apply).
+CREATE ROLE regress_fw_hard_tenant1;
+CREATE TABLE tenant_doc (id int PRIMARY KEY, tenant name, body text);
+ALTER TABLE tenant_doc ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_rows ON tenant_doc USING (tenant = current_user);
+INSERT INTO tenant_doc VALUES (1, 'regress_fw_hard_tenant1', 'mine'), (2, 'someone_else', 'theirs');
+SELECT fraiseql_wire.create_view('tenant_doc', 'tenant_doc');
+SELECT reloptions FROM pg_class WHERE oid = 'v_tenant_doc'::regclass;
+GRANT USAGE ON SCHEMA views_hard TO regress_fw_hard_tenant1;
+GRANT SELECT ON v_tenant_doc, tenant_doc TO regress_fw_hard_tenant1;
+SET ROLE regress_fw_hard_tenant1;
+SELECT id, data FROM views_hard.v_tenant_doc ORDER BY id;
+RESET ROLE;
+SELECT fraiseql_wire.drop_view('tenant_doc');
+DROP TABLE tenant_doc;
+REVOKE ALL ON SCHEMA views_hard FROM regress_fw_hard_tenant1;
+DROP ROLE regress_fw_hard_tenant1;

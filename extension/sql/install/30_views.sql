@@ -380,8 +380,13 @@ BEGIN
   END IF;
   expr := fraiseql_wire._document_expression(cols, camel_case, format);
 
-  EXECUTE pg_catalog.format('CREATE VIEW %s.%I AS SELECT %s%s AS data FROM %s.%I',
+  -- A plain view reads its source with its owner's rights, and the owner of
+  -- a table is exempt from its row-level security: granting SELECT on v_
+  -- would hand every row to the grantee.  Over a source with row security
+  -- the view checks the reader's rights and policies (security_invoker).
+  EXECUTE pg_catalog.format('CREATE VIEW %s.%I%s AS SELECT %s%s AS data FROM %s.%I',
                             nsp, viewname,
+                            CASE WHEN src.relrowsecurity THEN ' WITH (security_invoker = true)' ELSE '' END,
                             CASE WHEN pk IS NULL THEN '' ELSE array_to_string(pk, ', ') || ', ' END,
                             expr, nsp, src.relname);
   result := pg_catalog.format('%s.%I', nsp, viewname)::regclass;
