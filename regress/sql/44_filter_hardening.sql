@@ -34,3 +34,24 @@ SET statement_timeout = '50ms';
 SELECT fraiseql_wire.normalize_filter(
          jsonb_build_object('a', jsonb_build_object('matches', repeat('(a|b|c|d)*', 200))));
 RESET statement_timeout;
+
+-- Evaluation on one row can be long (overlaps compares every element of the
+-- field with every operand element; this takes seconds): a query cancel or
+-- statement_timeout interrupts it.
+CREATE TABLE long_row AS
+  SELECT jsonb_build_object('v', (SELECT jsonb_agg(i) FROM generate_series(1, 50000) i)) AS data,
+         jsonb_build_object('v', jsonb_build_object('overlaps',
+           (SELECT jsonb_agg(-i) FROM generate_series(1, 9000) i))) AS filter;
+CREATE FUNCTION interrupted_within(lim interval) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+BEGIN
+  PERFORM fraiseql_wire.matches(data, filter) FROM long_row;
+  RETURN 'not interrupted';
+EXCEPTION WHEN query_canceled THEN
+  RETURN CASE WHEN clock_timestamp() - t0 < lim THEN 'interrupted in time'
+              ELSE 'interrupted only after the row' END;
+END $$;
+SET statement_timeout = '100ms';
+SELECT interrupted_within('1 s');
+RESET statement_timeout;
