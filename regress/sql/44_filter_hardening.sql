@@ -55,3 +55,44 @@ END $$;
 SET statement_timeout = '100ms';
 SELECT interrupted_within('1 s');
 RESET statement_timeout;
+
+-- (Checked, holds.) Hostile keys and values -- quotes, backslashes, $$, comment
+-- markers, newlines, E'' -- give SQL from where_sql() that means what
+-- matches() means, whether standard_conforming_strings is on or off when the
+-- SQL is made and when it runs.
+CREATE TABLE hostile (k text, v text);
+INSERT INTO hostile VALUES ($q$a'b$q$, $q$x'y$q$), ($q$a\b$q$, $q$x\y$q$), ($q$a$$b$q$, $q$x$$y$q$),
+  ('a*/b', 'x/*y'), (E'a\nb', E'x\n--y'), ($q$\'$q$, $q$\\'$q$), ('é"ü', 'ß"\'),
+  ($q$E'$q$, $q$'||pg_sleep(1)||'$q$);
+CREATE TABLE hostile_sql AS
+SELECT h.k, h.v, ff.f, g.scs_make, r.scs_run, NULL::text AS sql, NULL::boolean AS sql_true
+  FROM hostile h,
+       LATERAL (VALUES (jsonb_build_object(h.k, jsonb_build_object('eq', h.v))),
+                       (jsonb_build_object(h.k, jsonb_build_object('like', replace(h.v, '\', '\\')))),
+                       (jsonb_build_object(h.k, jsonb_build_object('in', jsonb_build_array(h.v, 'z')))),
+                       (jsonb_build_object(h.k, jsonb_build_object('contains', h.v))),
+                       (jsonb_build_object('not', jsonb_build_object(h.k, jsonb_build_object('startswith', h.v)))))
+         AS ff(f),
+       (VALUES ('on'), ('off')) AS g(scs_make), (VALUES ('on'), ('off')) AS r(scs_run);
+DO $$
+DECLARE
+  r record;
+  t boolean;
+BEGIN
+  FOR r IN SELECT ctid, * FROM hostile_sql LOOP
+    PERFORM set_config('standard_conforming_strings', r.scs_make, true);
+    UPDATE hostile_sql SET sql = fraiseql_wire.where_sql(r.f) WHERE ctid = r.ctid;
+  END LOOP;
+  FOR r IN SELECT ctid, * FROM hostile_sql LOOP
+    PERFORM set_config('standard_conforming_strings', r.scs_run, true);
+    EXECUTE format('SELECT %s FROM (SELECT $1 AS data) AS s', r.sql) INTO t
+      USING jsonb_build_object(r.k, r.v);
+    UPDATE hostile_sql SET sql_true = coalesce(t, false) WHERE ctid = r.ctid;
+  END LOOP;
+  PERFORM set_config('standard_conforming_strings', 'on', true);
+END $$;
+SHOW standard_conforming_strings;
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE fraiseql_wire.matches(jsonb_build_object(k, v), f) = sql_true) AS agree,
+       count(*) FILTER (WHERE sql_true) AS true_cases
+  FROM hostile_sql;
