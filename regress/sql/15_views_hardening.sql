@@ -114,3 +114,23 @@ SELECT fraiseql_wire.drop_view('tenant_doc');
 DROP TABLE tenant_doc;
 REVOKE ALL ON SCHEMA views_hard FROM regress_fw_hard_tenant1;
 DROP ROLE regress_fw_hard_tenant1;
+
+-- Handing a source over (ALTER TABLE ... OWNER TO) hands its tv_ table and
+-- the SECURITY DEFINER trigger function over too: otherwise the new owner
+-- could run code (column output functions, json casts) as the old one.
+CREATE ROLE regress_fw_hard_heir;
+GRANT USAGE ON SCHEMA views_hard TO regress_fw_hard_heir;
+CREATE TABLE estate (id int PRIMARY KEY, v text);
+SELECT fraiseql_wire.create_table_view('estate', 'estate');
+ALTER TABLE estate OWNER TO regress_fw_hard_heir;
+SELECT c.relname, c.relowner::regrole FROM pg_class c
+ WHERE c.relname IN ('estate', 'tv_estate') AND c.relnamespace = 'views_hard'::regnamespace ORDER BY 1;
+SELECT proname, proowner::regrole FROM pg_proc WHERE proname = 'tv_estate_sync';
+SET ROLE regress_fw_hard_heir;
+INSERT INTO views_hard.estate VALUES (1, 'kept in step');
+RESET ROLE;
+SELECT id, data FROM tv_estate;
+SELECT fraiseql_wire.drop_view('estate');
+DROP TABLE estate;
+REVOKE ALL ON SCHEMA views_hard FROM regress_fw_hard_heir;
+DROP ROLE regress_fw_hard_heir;

@@ -808,7 +808,8 @@ CREATE EVENT TRIGGER fraiseql_wire_sql_drop ON sql_drop
 -- trigger function naming a column that is gone, or, after a rename swap
 -- (a -> tmp, b -> a, tmp -> b), silently filling each key with the other
 -- column.  So an ALTER TABLE that leaves a registered document column of a
--- tv_ source missing is refused, before anything is committed.
+-- tv_ source missing is refused, before anything is committed.  A change of
+-- the source's owner moves the tv_ table and its trigger function along.
 CREATE FUNCTION fraiseql_wire._on_ddl_end() RETURNS event_trigger
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
@@ -816,11 +817,13 @@ AS $fn$
 DECLARE
   r       record;
   missing text;
+  owner   oid;
+  f       oid;
 BEGIN
   IF to_regclass('fraiseql_wire.registry') IS NULL THEN
     RETURN;
   END IF;
-  FOR r IN SELECT DISTINCT x.entity, x.source, x.columns
+  FOR r IN SELECT DISTINCT x.entity, x.relation, x.source, x.columns
              FROM pg_event_trigger_ddl_commands() c
              JOIN fraiseql_wire.registry x ON x.source = c.objid
             WHERE c.classid = 'pg_class'::regclass AND x.kind = 'table'
@@ -835,6 +838,21 @@ BEGIN
         USING ERRCODE = 'object_in_use',
               DETAIL = 'The trigger function of a tv_ table names the document columns of its source; they may not be renamed or dropped.',
               HINT = pg_catalog.format('Drop the tv_ table first (fraiseql_wire.drop_view(%L, ''table'')), alter the source, and create it again.', r.entity);
+    END IF;
+    -- A new owner of the source takes the tv_ table and its trigger function
+    -- along: the function must never run with more rights than the source's
+    -- owner (see create_table_view), also after ALTER TABLE ... OWNER TO.
+    SELECT c.relowner INTO owner FROM pg_class c WHERE c.oid = r.source;
+    FOR f IN SELECT DISTINCT tg.tgfoid FROM pg_trigger tg
+              WHERE tg.tgrelid = r.source
+                AND tg.tgname::text IN ('tv_' || r.entity || '_ins', 'tv_' || r.entity || '_upd',
+                                        'tv_' || r.entity || '_del', 'tv_' || r.entity || '_trn')
+                AND (SELECT p.proowner FROM pg_proc p WHERE p.oid = tg.tgfoid) <> owner
+    LOOP
+      EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %s', f::regprocedure, owner::regrole);
+    END LOOP;
+    IF EXISTS (SELECT FROM pg_class c WHERE c.oid = r.relation AND c.relowner <> owner) THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %s', r.relation, owner::regrole);
     END IF;
   END LOOP;
 END
