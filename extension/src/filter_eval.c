@@ -568,8 +568,13 @@ has_substring(const char *s, int slen, const char *sub, int sublen)
 	if (sublen == 0)
 		return true;
 	for (int i = 0; i + sublen <= slen; i++)
+	{
+		/* quadratic at worst (a long document string, a long operand) */
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (s[i] == sub[0] && memcmp(s + i, sub, sublen) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -666,6 +671,8 @@ eval_cmp(const FwNode *node, JsonbContainer *root)
 				{
 					if (tok != WJB_ELEM)
 						continue;
+					/* elements x operand elements: can be long for one row */
+					CHECK_FOR_INTERRUPTS();
 					for (int i = 0; i < node->nelems; i++)
 						if (fw_json_values_equal(&e, &node->elems[i]))
 							return FW_TRUE;

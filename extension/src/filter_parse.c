@@ -342,6 +342,12 @@ check_regex(const JsonbValue *v, int flags, const char *jpath)
 	{
 		char		msg[128];
 
+		/*
+		 * The regex library answers a query cancel or statement_timeout
+		 * during a long compile with REG_CANCEL: report that as what it is,
+		 * not as an invalid filter.
+		 */
+		CHECK_FOR_INTERRUPTS();
 		pg_regerror(rc, &re, msg, sizeof(msg));
 		FW_BAD(jpath, NULL, "The operand is not a valid regular expression: %s.", msg);
 	}
@@ -702,6 +708,12 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 
 	if (list_length(nodes) == 1)
 		return linitial(nodes);
+	/*
+	 * An empty object is a logic node of its own (TRUE); counting it keeps
+	 * {"and": [{}, {}, ...]} within max_filter_nodes like any other node.
+	 */
+	if (nodes == NIL)
+		count_node(st, jpath);
 	and = new_node(FW_NODE_AND);
 	and->args = nodes;
 	and->json_path = jpath;

@@ -76,6 +76,19 @@ BEGIN
                                        r.entity, r.kind, owner::regrole),
             HINT = 'Run the call as the owner of the relation.';
   END IF;
+  -- A tv_ registration also speaks for its source (create_table_view needs
+  -- its owner, and ALTER TABLE of the source is checked against it): a role
+  -- may not register a tv_ for somebody else's source.
+  IF TG_OP <> 'DELETE' AND r.kind = 'table' THEN
+    SELECT c.relowner INTO owner FROM pg_catalog.pg_class c WHERE c.oid = r.source;
+    IF FOUND AND NOT pg_catalog.pg_has_role(current_user, owner, 'USAGE') THEN
+      RAISE EXCEPTION 'must be owner of relation % to register a tv_ table of it', r.source
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = pg_catalog.format('Entity "%s" (%s) names source %s, which belongs to role %s.',
+                                         r.entity, r.kind, r.source, owner::regrole),
+              HINT = 'Run the call as the owner of the source.';
+    END IF;
+  END IF;
   IF TG_OP = 'DELETE' THEN
     RETURN OLD;
   END IF;

@@ -380,8 +380,13 @@ BEGIN
   END IF;
   expr := fraiseql_wire._document_expression(cols, camel_case, format);
 
-  EXECUTE pg_catalog.format('CREATE VIEW %s.%I AS SELECT %s%s AS data FROM %s.%I',
+  -- A plain view reads its source with its owner's rights, and the owner of
+  -- a table is exempt from its row-level security: granting SELECT on v_
+  -- would hand every row to the grantee.  Over a source with row security
+  -- the view checks the reader's rights and policies (security_invoker).
+  EXECUTE pg_catalog.format('CREATE VIEW %s.%I%s AS SELECT %s%s AS data FROM %s.%I',
                             nsp, viewname,
+                            CASE WHEN src.relrowsecurity THEN ' WITH (security_invoker = true)' ELSE '' END,
                             CASE WHEN pk IS NULL THEN '' ELSE array_to_string(pk, ', ') || ', ' END,
                             expr, nsp, src.relname);
   result := pg_catalog.format('%s.%I', nsp, viewname)::regclass;
@@ -406,7 +411,7 @@ COMMENT ON FUNCTION fraiseql_wire.create_view(text, regclass, text[], boolean, t
 CREATE FUNCTION fraiseql_wire._fill_table_view(r fraiseql_wire.registry) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
-  SET TimeZone = 'UTC' SET IntervalStyle = 'postgres'
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO' SET IntervalStyle = 'postgres'
   SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $fn$
 DECLARE
@@ -519,6 +524,18 @@ BEGIN
       USING ERRCODE = 'duplicate_column',
             HINT = 'Rename the column.';
   END IF;
+  -- The trigger function is SECURITY DEFINER and fires on the source's
+  -- statements, where it runs code the source's owner controls (the output
+  -- functions and json casts of the column types).  So it must never run
+  -- with more rights than that owner: tv_ and the function belong to the
+  -- source's owner, and only that role (or a member of it) may make them.
+  IF NOT pg_has_role(current_user, src.relowner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of % to create a tv_ table on it', source
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = pg_catalog.format('The trigger function of tv_%s would run as %s on statements of the owner %s of %s.',
+                                       entity, current_user, src.relowner::regrole, source),
+            HINT = 'Run the call as the owner of the source, or as a member of that role.';
+  END IF;
   PERFORM fraiseql_wire._check_relation_free(src.relnamespace, tvname);
   IF EXISTS (SELECT FROM pg_proc WHERE pronamespace = src.relnamespace AND proname::text = fnname) THEN
     RAISE EXCEPTION 'function %.%() already exists', nsp, quote_ident(fnname)
@@ -538,7 +555,8 @@ BEGIN
   -- The trigger function: statement-level, fed by transition tables, so a
   -- bulk statement costs one INSERT ... SELECT.  An UPDATE deletes the old
   -- keys and inserts the new rows, which also covers a primary key change.
-  -- It runs as the tv_ table's owner, so writers of the source need no
+  -- It runs as the tv_ table's owner (the source's owner, see above), so
+  -- writers of the source need no
   -- privilege on tv_.  Rendering settings are fixed (see _fill_table_view).
   newrows := pg_catalog.format('INSERT INTO %s.%I (%s, data) SELECT %s, %s FROM fw_new AS n;',
                                nsp, tvname, pkcols, newrows,
@@ -560,10 +578,15 @@ END
 $body$, nsp, tvname, newrows, matchold);
   EXECUTE pg_catalog.format(
     'CREATE FUNCTION %s.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
-    'SET search_path = pg_catalog, pg_temp SET TimeZone = ''UTC'' SET IntervalStyle = ''postgres'' '
+    'SET search_path = pg_catalog, pg_temp SET TimeZone = ''UTC'' SET DateStyle = ''ISO'' '
+    'SET IntervalStyle = ''postgres'' '
     'SET extra_float_digits = 3 SET bytea_output = ''hex'' AS %L',
     nsp, fnname, body);
   EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s.%I() FROM PUBLIC', nsp, fnname);
+  IF src.relowner <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
+    EXECUTE pg_catalog.format('ALTER TABLE %s.%I OWNER TO %s', nsp, tvname, src.relowner::regrole);
+    EXECUTE pg_catalog.format('ALTER FUNCTION %s.%I() OWNER TO %s', nsp, fnname, src.relowner::regrole);
+  END IF;
   EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s.%I() IS %L', nsp, fnname,
                             pg_catalog.format('fraiseql_wire: keeps tv_%s in step with %s', entity, source));
 
@@ -777,3 +800,64 @@ $fn$;
 
 CREATE EVENT TRIGGER fraiseql_wire_sql_drop ON sql_drop
   EXECUTE FUNCTION fraiseql_wire._on_sql_drop();
+
+-- ------------------------------------------------------------ ALTER of a source
+
+-- Schema changes of a tv_ table's source are not followed (docs/extension.md,
+-- Limitations).  Renaming or dropping a document column would leave the
+-- trigger function naming a column that is gone, or, after a rename swap
+-- (a -> tmp, b -> a, tmp -> b), silently filling each key with the other
+-- column.  So an ALTER TABLE that leaves a registered document column of a
+-- tv_ source missing is refused, before anything is committed.  A change of
+-- the source's owner moves the tv_ table and its trigger function along.
+CREATE FUNCTION fraiseql_wire._on_ddl_end() RETURNS event_trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r       record;
+  missing text;
+  owner   oid;
+  f       oid;
+BEGIN
+  IF to_regclass('fraiseql_wire.registry') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR r IN SELECT DISTINCT x.entity, x.relation, x.source, x.columns
+             FROM pg_event_trigger_ddl_commands() c
+             JOIN fraiseql_wire.registry x ON x.source = c.objid
+            WHERE c.classid = 'pg_class'::regclass AND x.kind = 'table'
+  LOOP
+    SELECT col INTO missing FROM unnest(r.columns) AS col
+     WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = r.source AND a.attname = col
+                          AND a.attnum > 0 AND NOT a.attisdropped)
+     LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'column "%" of % is in the documents of tv_%', missing, r.source, r.entity
+        USING ERRCODE = 'object_in_use',
+              DETAIL = 'The trigger function of a tv_ table names the document columns of its source; they may not be renamed or dropped.',
+              HINT = pg_catalog.format('Drop the tv_ table first (fraiseql_wire.drop_view(%L, ''table'')), alter the source, and create it again.', r.entity);
+    END IF;
+    -- A new owner of the source takes the tv_ table and its trigger function
+    -- along: the function must never run with more rights than the source's
+    -- owner (see create_table_view), also after ALTER TABLE ... OWNER TO.
+    SELECT c.relowner INTO owner FROM pg_class c WHERE c.oid = r.source;
+    FOR f IN SELECT DISTINCT tg.tgfoid FROM pg_trigger tg
+              WHERE tg.tgrelid = r.source
+                AND tg.tgname::text IN ('tv_' || r.entity || '_ins', 'tv_' || r.entity || '_upd',
+                                        'tv_' || r.entity || '_del', 'tv_' || r.entity || '_trn')
+                AND (SELECT p.proowner FROM pg_proc p WHERE p.oid = tg.tgfoid) <> owner
+    LOOP
+      EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %s', f::regprocedure, owner::regrole);
+    END LOOP;
+    IF EXISTS (SELECT FROM pg_class c WHERE c.oid = r.relation AND c.relowner <> owner) THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %s', r.relation, owner::regrole);
+    END IF;
+  END LOOP;
+END
+$fn$;
+
+CREATE EVENT TRIGGER fraiseql_wire_ddl_end ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION fraiseql_wire._on_ddl_end();
