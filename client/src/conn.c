@@ -510,7 +510,7 @@ authenticate(fw_conn *c, const attempt *a)
 {
     fw_cbind_mode cb = a->ci->channel_binding;
     fw_scram *scram = NULL;
-    int sasl_started = 0, sasl_done = 0, cbind_used = 0;
+    int sasl_started = 0, sasl_done = 0, cbind_used = 0, password_sent = 0;
     char ebuf[256];
     fw_status st;
     fw_msg m;
@@ -556,6 +556,17 @@ authenticate(fw_conn *c, const attempt *a)
         case 5: {
             char md5[36];
 
+            /* A server that began SCRAM, or already had the password, has
+             * no business asking (again) for it: a downgrade attempt. */
+            if (sasl_started) {
+                st = fail(c, FW_ERR_PROTOCOL,
+                          "server asked for a password after SASL authentication began");
+                goto out;
+            }
+            if (password_sent) {
+                st = fail(c, FW_ERR_PROTOCOL, "server asked for the password twice");
+                goto out;
+            }
             if (cb == FW_CBIND_REQUIRE) {
                 st = fail(c, FW_ERR_AUTH,
                           "channel binding required but not supported by server's "
@@ -585,6 +596,7 @@ authenticate(fw_conn *c, const attempt *a)
             }
             if ((st = flush_secret(c)) != FW_OK)
                 goto out;
+            password_sent = 1;
             break;
         }
         case 10: {
@@ -595,8 +607,11 @@ authenticate(fw_conn *c, const attempt *a)
             size_t cblen = 0;
             const char *first;
 
-            if (sasl_started) {
-                st = fail(c, FW_ERR_PROTOCOL, "duplicate SASL authentication request");
+            if (sasl_started || password_sent) {
+                st = fail(c, FW_ERR_PROTOCOL, sasl_started
+                                                  ? "duplicate SASL authentication request"
+                                                  : "server asked for SASL authentication after "
+                                                    "the password was sent");
                 goto out;
             }
             for (int i = 0; i < am.nmechs; i++) {

@@ -1,0 +1,350 @@
+/*
+ * A hostile or broken server, scripted step by step on 127.0.0.1 (optionally
+ * behind TLS with a throw-away self-signed certificate): messages in the
+ * wrong order, oversized non-row messages, a TLS peer that vanishes without
+ * close_notify.  Needs no cluster.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fw_test.h"
+
+/* ------------------------------------------------------------- server */
+
+typedef enum kind {
+    SEND,       /* send data/len */
+    STARTUP,    /* read the startup packet */
+    EXPECT,     /* read client messages until one of type `type` */
+    TLS,        /* read SSLRequest, answer 'S', accept TLS */
+    DROP,       /* close the socket at once (no close_notify under TLS) */
+    END
+} kind;
+
+typedef struct step {
+    kind k;
+    const uint8_t *data;
+    size_t len;
+    char type;
+} step;
+
+typedef struct fake {
+    int lfd;
+    int port;
+    const step *steps;
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+    /* what the client sent: message types in order, the last 'p' body */
+    char types[64];
+    size_t ntypes;
+    uint8_t last_p[512];
+    size_t last_p_len;
+    int failed_step;   /* -1 when every step ran */
+} fake;
+
+static int
+io_read(fake *f, uint8_t *p, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        int r;
+
+        if (f->ssl)
+            r = SSL_read(f->ssl, p + got, (int)(n - got));
+        else
+            r = (int)recv(f->fd, p + got, n - got, 0);
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+static int
+io_write(fake *f, const uint8_t *p, size_t n)
+{
+    if (f->ssl)
+        return SSL_write(f->ssl, p, (int)n) == (int)n;
+    return send(f->fd, p, n, MSG_NOSIGNAL) == (ssize_t)n;
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Reads one typed client message; its body (first 512 bytes) in last_p when 'p'. */
+static int
+read_msg(fake *f, char *type)
+{
+    uint8_t h[5];
+    uint32_t len;
+
+    if (!io_read(f, h, 5))
+        return 0;
+    len = be32(h + 1);
+    if (len < 4 || len > (1u << 20))
+        return 0;
+    *type = (char)h[0];
+    if (f->ntypes < sizeof f->types - 1)
+        f->types[f->ntypes++] = (char)h[0];
+    {
+        uint8_t *body = malloc(len - 4 + 1);
+        int ok;
+
+        if (!body)
+            return 0;
+        ok = len == 4 || io_read(f, body, len - 4);
+        if (ok && h[0] == 'p') {
+            f->last_p_len = len - 4 < sizeof f->last_p ? len - 4 : sizeof f->last_p;
+            memcpy(f->last_p, body, f->last_p_len);
+        }
+        free(body);
+        return ok;
+    }
+}
+
+static SSL_CTX *
+self_signed_ctx(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name;
+
+    cr_assert(ctx && key && x);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"fake", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    cr_assert(X509_sign(x, key, EVP_sha256()) > 0);
+    cr_assert_eq(SSL_CTX_use_certificate(ctx, x), 1);
+    cr_assert_eq(SSL_CTX_use_PrivateKey(ctx, key), 1);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ctx;
+}
+
+static void *
+serve(void *arg)
+{
+    fake *f = arg;
+    const step *st;
+    int i = 0;
+
+    f->fd = accept(f->lfd, NULL, NULL);
+    if (f->fd < 0)
+        return NULL;
+    for (st = f->steps; st->k != END; st++, i++) {
+        int ok = 1;
+
+        switch (st->k) {
+        case SEND:
+            ok = io_write(f, st->data, st->len);
+            break;
+        case STARTUP: {
+            uint8_t h[4], body[1024];
+            uint32_t len;
+
+            ok = io_read(f, h, 4) && (len = be32(h)) >= 8 && len - 4 <= sizeof body &&
+                 io_read(f, body, len - 4);
+            break;
+        }
+        case EXPECT: {
+            char t = 0;
+
+            while ((ok = read_msg(f, &t)) && t != st->type)
+                ;
+            break;
+        }
+        case TLS: {
+            uint8_t req[8];
+
+            ok = io_read(f, req, 8) && be32(req + 4) == 80877103u &&
+                 send(f->fd, "S", 1, MSG_NOSIGNAL) == 1;
+            if (ok) {
+                f->ssl = SSL_new(f->ctx);
+                SSL_set_fd(f->ssl, f->fd);
+                ok = SSL_accept(f->ssl) == 1;
+            }
+            break;
+        }
+        case DROP:
+            close(f->fd);
+            f->fd = -1;
+            break;
+        default:
+            break;
+        }
+        if (!ok) {
+            f->failed_step = i;
+            break;
+        }
+        if (f->fd < 0)
+            break;
+    }
+    if (st->k == END)
+        f->failed_step = -1;
+    if (f->fd >= 0) {
+        /* Until the client closes (or 5 s). */
+        struct pollfd pfd = {.fd = f->fd, .events = POLLIN};
+
+        while (poll(&pfd, 1, 5000) > 0) {
+            uint8_t sink[256];
+
+            if (recv(f->fd, sink, sizeof sink, 0) <= 0)
+                break;
+        }
+    }
+    return NULL;
+}
+
+static void
+fake_start(fake *f, const step *steps, int tls, pthread_t *th)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+
+    memset(f, 0, sizeof *f);
+    f->steps = steps;
+    f->fd = -1;
+    f->failed_step = -2;
+    if (tls)
+        f->ctx = self_signed_ctx();
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(f->lfd, 0);
+    cr_assert_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(f->lfd, 4), 0);
+    cr_assert_eq(getsockname(f->lfd, (struct sockaddr *)&a, &alen), 0);
+    f->port = ntohs(a.sin_port);
+    cr_assert_eq(pthread_create(th, NULL, serve, f), 0);
+}
+
+static void
+fake_stop(fake *f, pthread_t th)
+{
+    pthread_join(th, NULL);
+    if (f->ssl)
+        SSL_free(f->ssl);
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->ctx)
+        SSL_CTX_free(f->ctx);
+    close(f->lfd);
+}
+
+static const char *
+ci_for(const fake *f, const char *extra)
+{
+    static char ci[512];
+
+    snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=alice dbname=db connect_timeout=10 %s",
+             f->port, extra);
+    return ci;
+}
+
+/* ----------------------------------------------------------- messages */
+
+#define R_OK_MSG 'R', 0, 0, 0, 8, 0, 0, 0, 0
+#define K_MSG 'K', 0, 0, 0, 12, 0, 0, 0x30, 0x39, 0, 0, 0, 7
+#define Z_MSG 'Z', 0, 0, 0, 5, 'I'
+#define R_CLEARTEXT 'R', 0, 0, 0, 8, 0, 0, 0, 3
+#define R_MD5 'R', 0, 0, 0, 12, 0, 0, 0, 5, 1, 2, 3, 4
+/* AuthenticationSASL offering SCRAM-SHA-256 */
+#define R_SASL 'R', 0, 0, 0, 23, 0, 0, 0, 10, 'S', 'C', 'R', 'A', 'M', '-', 'S', 'H', 'A', '-', \
+               '2', '5', '6', 0, 0
+/* RowDescription: one column "data" of type jsonb */
+#define T_DATA 'T', 0, 0, 0, 29, 0, 1, 'd', 'a', 't', 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0e, \
+               0xfa, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0
+#define D_ROW 'D', 0, 0, 0, 13, 0, 1, 0, 0, 0, 3, '{', '}', ' '
+
+#define ST_SEND(a) {.k = SEND, .data = a, .len = sizeof a}
+#define ST_STARTUP {.k = STARTUP}
+#define ST_EXPECT(t) {.k = EXPECT, .type = t}
+#define ST_TLS {.k = TLS}
+#define ST_DROP {.k = DROP}
+#define ST_END {.k = END}
+
+/* ------------------------------------------------------------- tests */
+
+/*
+ * A server that starts SCRAM and then asks for the password in clear text
+ * (or as MD5) must not get it: SCRAM was chosen so that the password never
+ * leaves the client, and a man in the middle could otherwise downgrade.
+ */
+static void
+no_password_after_sasl(const uint8_t *second, size_t second_len)
+{
+    static const uint8_t sasl[] = {R_SASL};
+    step steps[] = {ST_STARTUP, ST_SEND(sasl), ST_EXPECT('p'),
+                    {.k = SEND, .data = second, .len = second_len}, ST_EXPECT('p'),
+                    ST_DROP, ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable password=s3cr3t-pw"), &c);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "SASL") != NULL, "%s", fw_conn_error_message(c));
+    cr_assert_null(strstr(fw_conn_error_message(c), "s3cr3t"));
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    /* One 'p' (SASLInitialResponse) only, and no password in it. */
+    cr_assert_str_eq(f.types, "p", "client sent %s", f.types);
+    cr_assert_null(memmem(f.last_p, f.last_p_len, "s3cr3t", 6));
+}
+
+Test(review_fake, no_cleartext_password_after_sasl_began, .timeout = 30)
+{
+    static const uint8_t clear[] = {R_CLEARTEXT};
+
+    no_password_after_sasl(clear, sizeof clear);
+}
+
+Test(review_fake, no_md5_password_after_sasl_began, .timeout = 30)
+{
+    static const uint8_t md5[] = {R_MD5};
+
+    no_password_after_sasl(md5, sizeof md5);
+}
+
+/* A second password request after the first was answered is refused too. */
+Test(review_fake, no_second_password_request, .timeout = 30)
+{
+    static const uint8_t clear[] = {R_CLEARTEXT};
+    step steps[] = {ST_STARTUP, ST_SEND(clear), ST_EXPECT('p'), ST_SEND(clear), ST_EXPECT('p'),
+                    ST_DROP, ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable password=pw"), &c);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_str_eq(f.types, "p", "client sent %s", f.types);
+}
