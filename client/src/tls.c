@@ -368,6 +368,18 @@ io_result(fw_tls *t, int rc, const char *what, fw_error *err)
             return 0;   /* the peer went away: the caller reports a closed connection */
         fw_error_set(err, FW_ERR_IO, "TLS %s failed: %s", what, strerror(errno));
         return -1;
+    case SSL_ERROR_SSL:
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+        /* OpenSSL 3: the socket hit EOF without close_notify.  The peer is
+         * gone (killed, network cut): a lost connection, not a TLS fault.
+         * Truncation cannot pass unnoticed: every message carries its length. */
+        if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            ERR_clear_error();
+            return 0;
+        }
+#endif
+        fw_error_set(err, FW_ERR_TLS, "TLS %s failed: %s", what, ssl_errstr(ebuf, sizeof ebuf));
+        return -1;
     default:
         fw_error_set(err, FW_ERR_TLS, "TLS %s failed: %s", what, ssl_errstr(ebuf, sizeof ebuf));
         return -1;

@@ -348,3 +348,29 @@ Test(review_fake, no_second_password_request, .timeout = 30)
     fake_stop(&f, th);
     cr_assert_str_eq(f.types, "p", "client sent %s", f.types);
 }
+
+/*
+ * A TLS server that vanishes without close_notify (killed, network cut):
+ * OpenSSL 3 reports "unexpected eof while reading"; that is a lost
+ * connection (FW_ERR_IO, retriable), not a TLS failure.
+ */
+Test(review_fake, tls_peer_gone_without_close_notify_is_io, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    step steps[] = {ST_TLS, ST_STARTUP, ST_SEND(hello), ST_EXPECT('Q'), ST_DROP, ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 1, &th);
+    st = fw_connect(ci_for(&f, "sslmode=require"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_tls(c), 1);
+    st = fw_exec_simple(c, "SELECT 1");
+    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_error_retriable(c), 1);
+    cr_assert_eq(fw_conn_ok(c), 0);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
