@@ -47,6 +47,16 @@ msg_cap(const fw_conn *c)
     return cap > FW_MSG_DEFAULT_MAX + 64u ? FW_MSG_DEFAULT_MAX + 64u : (uint32_t)cap;
 }
 
+/* The limit for a message of type `type`: only DataRow grows with
+ * max_row_bytes; everything else PostgreSQL sends (errors, notices,
+ * parameters, authentication, descriptions) stays under FW_MSG_FLOOR, so a
+ * hostile server cannot make us buffer more than that of one. */
+static uint32_t
+msg_cap_for(const fw_conn *c, uint8_t type)
+{
+    return type == 'D' ? msg_cap(c) : FW_MSG_FLOOR;
+}
+
 static void
 clear_params(fw_conn *c)
 {
@@ -160,14 +170,13 @@ deliver_notice(fw_conn *c, const fw_msg *m)
 fw_status
 fw_conn_read_msg(fw_conn *c, fw_msg *m)
 {
-    uint32_t cap = msg_cap(c);
-
     for (;;) {
         size_t avail = c->rbuf.len - c->rpos;
         size_t consumed = 0;
         fw_frame_result fr;
         fw_status st;
         size_t got;
+        uint32_t cap = avail > 0 ? msg_cap_for(c, c->rbuf.data[c->rpos]) : msg_cap(c);
 
         if (c->skip > 0 && avail > 0) {
             size_t n = avail < c->skip ? avail : c->skip;
@@ -286,8 +295,10 @@ fw_conn_wait_message(fw_conn *c, int ms)
 
     if (c->sock.fd < 0)
         return FW_OK;   /* the read reports it */
-    if (avail > 0 && (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail, msg_cap(c), &m,
-                                                  &consumed) != FW_FRAME_NEED_MORE))
+    if (avail > 0 &&
+        (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail,
+                                     msg_cap_for(c, c->rbuf.data[c->rpos]), &m,
+                                     &consumed) != FW_FRAME_NEED_MORE))
         return FW_OK;
     if (c->sock.tls && fw_tls_pending(c->sock.tls))
         return FW_OK;

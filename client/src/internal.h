@@ -23,8 +23,9 @@
  * message accepted (so one recv() can bring the next header along). */
 #define FW_RBUF_INITIAL (64u * 1024)
 #define FW_RBUF_HEADROOM (64u * 1024)
-/* Messages other than DataRow are accepted up to this size even when
- * max_row_bytes is smaller (error texts, parameter values). */
+/* Messages other than DataRow are accepted up to this size, whatever
+ * max_row_bytes is (error texts, parameter values); a larger one is skipped
+ * unbuffered and reported as FW_ERR_MEMORY. */
 #define FW_MSG_FLOOR (1u * 1024 * 1024)
 #define FW_DEFAULT_MAX_ROW (256u * 1024 * 1024)
 #define FW_DEFAULT_CHUNK 256

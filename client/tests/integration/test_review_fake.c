@@ -374,3 +374,95 @@ Test(review_fake, tls_peer_gone_without_close_notify_is_io, .timeout = 30)
     fw_conn_free(c);
     fake_stop(&f, th);
 }
+
+/* A message of `len` body bytes: type, length, body filled with 'x' and a
+ * NUL-terminated prefix (so that it parses as the type's fields). */
+static uint8_t *
+big_msg(char type, const char *prefix, size_t prefix_len, size_t len)
+{
+    uint8_t *m = malloc(5 + len);
+
+    cr_assert_not_null(m);
+    m[0] = (uint8_t)type;
+    m[1] = (uint8_t)((len + 4) >> 24);
+    m[2] = (uint8_t)((len + 4) >> 16);
+    m[3] = (uint8_t)((len + 4) >> 8);
+    m[4] = (uint8_t)(len + 4);
+    memset(m + 5, 'x', len);
+    memcpy(m + 5, prefix, prefix_len);
+    m[5 + len - 1] = 0;
+    if (type == 'N' || type == 'E')
+        m[5 + len - 2] = 0;   /* field value ends, then the terminator */
+    return m;
+}
+
+/*
+ * The receive buffer bound: messages other than DataRow are small in
+ * PostgreSQL (ParameterStatus, authentication, errors); a hostile server
+ * must not make the client buffer max_row_bytes (256 MiB by default) of
+ * one before authentication.
+ */
+Test(review_fake, huge_parameter_status_is_refused_unbuffered, .timeout = 30)
+{
+    static const uint8_t ok[] = {R_OK_MSG};
+    static const uint8_t ready[] = {K_MSG, Z_MSG};
+    size_t len = 3u << 20;
+    uint8_t *big = big_msg('S', "big", 4, len);
+    step steps[] = {ST_STARTUP, ST_SEND(ok), {.k = SEND, .data = big, .len = 5 + len},
+                    ST_SEND(ready), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "type 'S'") != NULL, "%s",
+              fw_conn_error_message(c));
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    free(big);
+}
+
+static void
+count_notice(void *arg, const char *severity, const char *sqlstate, const char *message)
+{
+    (void)severity;
+    (void)sqlstate;
+    if (message && strcmp(message, "small") == 0)
+        ((int *)arg)[0]++;
+    else
+        ((int *)arg)[1]++;
+}
+
+/* Mid-session, a huge NoticeResponse is skipped and the connection stays in step. */
+Test(review_fake, huge_notice_is_skipped_and_the_connection_stays_in_step, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    static const uint8_t rest[] = {'N', 0, 0, 0, 18, 'S', 'W', 'A', 'R', 'N', 0, 'M', 's', 'm',
+                                   'a', 'l', 'l', 0, 0, 'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E',
+                                   'C', 'T', ' ', '1', 0, Z_MSG};
+    size_t len = 3u << 20;
+    uint8_t *big = big_msg('N', "SWARN\0Mx", 8, len);
+    step steps[] = {ST_STARTUP, ST_SEND(hello), ST_EXPECT('Q'),
+                    {.k = SEND, .data = big, .len = 5 + len}, ST_SEND(rest), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+    int seen[2] = {0, 0};
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_set_notice_callback(c, count_notice, seen);
+    st = fw_exec_simple(c, "SELECT 1");
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(seen[0], 1, "the small notice after the big one arrives");
+    cr_assert_eq(seen[1], 0, "the 3 MiB notice is not delivered");
+    cr_assert_eq(fw_conn_ok(c), 1);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    free(big);
+}
