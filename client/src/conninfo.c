@@ -12,6 +12,7 @@
  * password is ever quoted back.
  */
 #include "conninfo.h"
+#include "crypto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -117,7 +118,7 @@ ci_raw_free(ci_raw *r)
 {
     for (int k = 0; k < FW_CI__COUNT; k++) {
         if (k == FW_CI_PASSWORD && r->vals[k] != NULL)
-            memset(r->vals[k], 0, strlen(r->vals[k]));
+            fw_secure_zero(r->vals[k], strlen(r->vals[k]));
         free(r->vals[k]);
         r->vals[k] = NULL;
     }
@@ -156,7 +157,7 @@ ci_wipe_free(char *s)
 {
     if (s == NULL)
         return;
-    memset(s, 0, strlen(s));
+    fw_secure_zero(s, strlen(s));   /* memset before free is a dead store */
     free(s);
 }
 
@@ -327,7 +328,7 @@ ci_parse_kv(ci_raw *r, const char *conninfo)
         after_password = strcmp(kw, "password") == 0;
     }
     /* The parse wrote NULs into buf: wipe all of it, not up to the first. */
-    memset(buf, 0, buflen);
+    fw_secure_zero(buf, buflen);
     free(buf);
     return rc;
 }
@@ -416,7 +417,9 @@ ci_store_decoded(ci_raw *r, const char *kw, const char *val, int secret)
 
 /*
  * The URI for messages: the password (between ':' and '@' in the userinfo)
- * replaced by asterisks.  Malloc'd, or NULL when memory ran out.
+ * replaced by asterisks, and the query part (which may carry password=…)
+ * replaced by "?...": the messages that show it are about the host part.
+ * Malloc'd, or NULL when memory ran out.
  */
 static char *
 ci_uri_redacted(const char *uri, size_t prefix)
@@ -428,17 +431,28 @@ ci_uri_redacted(const char *uri, size_t prefix)
     const char *colon = NULL;
     if (*at == '@')
         colon = memchr(start, ':', (size_t)(at - start));
-    if (colon == NULL)
-        return strdup(uri);
     const char *mask = "********";
-    size_t head = (size_t)(colon + 1 - uri);
-    size_t tail = strlen(at);
-    char *out = malloc(head + strlen(mask) + tail + 1);
+    size_t head = colon != NULL ? (size_t)(colon + 1 - uri) : 0;
+    const char *rest = colon != NULL ? at : uri;
+    const char *query = strchr(colon != NULL ? at : start, '?');
+    size_t tail = query != NULL ? (size_t)(query - rest) : strlen(rest);
+    char *out = malloc(head + strlen(mask) + tail + sizeof "?...");
     if (out == NULL)
         return NULL;
-    memcpy(out, uri, head);
-    memcpy(out + head, mask, strlen(mask));
-    memcpy(out + head + strlen(mask), at, tail + 1);
+    char *o = out;
+    if (colon != NULL) {
+        memcpy(o, uri, head);
+        o += head;
+        memcpy(o, mask, strlen(mask));
+        o += strlen(mask);
+    }
+    memcpy(o, rest, tail);
+    o += tail;
+    if (query != NULL) {
+        memcpy(o, "?...", 4);
+        o += 4;
+    }
+    *o = '\0';
     return out;
 }
 
@@ -622,7 +636,7 @@ ci_parse_uri(ci_raw *r, const char *uri, size_t prefix)
     rc = 0;
 done:
     if (buf != NULL)
-        memset(buf, 0, buflen);
+        fw_secure_zero(buf, buflen);
     free(buf);
     free(shown);
     free(hosts.s);
@@ -1086,7 +1100,7 @@ fw_conninfo_free(fw_conninfo *ci)
         return;
     for (int k = 0; k < FW_CI__COUNT; k++) {
         if (k == FW_CI_PASSWORD && ci->values[k] != NULL)
-            memset(ci->values[k], 0, strlen(ci->values[k]));
+            fw_secure_zero(ci->values[k], strlen(ci->values[k]));
         free(ci->values[k]);
     }
     ci_free_hosts(ci);

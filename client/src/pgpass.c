@@ -8,6 +8,7 @@
  * No message ever contains a password.
  */
 #include "conninfo.h"
+#include "crypto.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -89,11 +90,16 @@ pgpass_read_line(FILE *fp)
     int c;
     while ((c = getc(fp)) != EOF && c != '\n') {
         if (len + 1 >= cap) {
-            char *n = realloc(line, cap * 2);
+            /* Not realloc: the old block holds part of a password. */
+            char *n = malloc(cap * 2);
             if (n == NULL) {
+                fw_secure_zero(line, len);
                 free(line);
                 return NULL;
             }
+            memcpy(n, line, len);
+            fw_secure_zero(line, len);
+            free(line);
             line = n;
             cap *= 2;
         }
@@ -114,7 +120,7 @@ pgpass_wipe_free(char *s)
 {
     if (s == NULL)
         return;
-    memset(s, 0, strlen(s));
+    fw_secure_zero(s, strlen(s));   /* memset before free is a dead store */
     free(s);
 }
 
@@ -150,6 +156,7 @@ fw_pgpass_lookup(const char *passfile, const char *host, int port, const char *d
     snprintf(portstr, sizeof portstr, "%d", port > 0 ? port : FW_CI_DEFAULT_PORT);
 
     char *password = NULL;
+    char iobuf[BUFSIZ];
     struct stat st;
     if (stat(path, &st) != 0)
         goto done;    /* no file, no password, no warning */
@@ -165,6 +172,8 @@ fw_pgpass_lookup(const char *passfile, const char *host, int port, const char *d
     FILE *fp = fopen(path, "r");
     if (fp == NULL)
         goto done;
+    /* Our own stdio buffer, so that the file's contents can be wiped. */
+    setvbuf(fp, iobuf, _IOFBF, sizeof iobuf);
     char *line;
     while ((line = pgpass_read_line(fp)) != NULL) {
         const char *f = line;
@@ -180,6 +189,7 @@ fw_pgpass_lookup(const char *passfile, const char *host, int port, const char *d
         pgpass_wipe_free(line);
     }
     fclose(fp);
+    fw_secure_zero(iobuf, sizeof iobuf);
     if (password != NULL && password[0] == '\0') {
         free(password);
         password = NULL;
