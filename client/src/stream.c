@@ -331,8 +331,11 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
             st = end_with(s, &e, 0);
             goto fail;
         }
+        /* Out of step (a row before its description, ReadyForQuery with no
+         * Sync sent): nothing the server says next can be trusted. */
         fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x after Describe",
                      (unsigned char)m.type);
+        fw_conn_break(conn);
         st = end_with(s, &e, 0);
         goto fail;
     }

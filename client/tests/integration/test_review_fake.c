@@ -466,3 +466,93 @@ Test(review_fake, huge_notice_is_skipped_and_the_connection_stays_in_step, .time
     fake_stop(&f, th);
     free(big);
 }
+
+/*
+ * A server out of step after Describe (a DataRow before any
+ * RowDescription, or ReadyForQuery with no Sync sent): the stream fails
+ * with FW_ERR_PROTOCOL and the connection is not reused, whatever the
+ * server sends next (it answers our Sync here, as if all were well).
+ */
+static void
+out_of_step_after_describe(const uint8_t *bad, size_t bad_len)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    static const uint8_t parsed[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4};
+    static const uint8_t ready[] = {Z_MSG};
+    step steps[] = {ST_STARTUP,
+                    ST_SEND(hello),
+                    ST_EXPECT('H'),
+                    ST_SEND(parsed),
+                    {.k = SEND, .data = bad, .len = bad_len},
+                    ST_EXPECT('S'),
+                    ST_SEND(ready),
+                    ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_stream *s = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 0, &s);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_null(s);
+    cr_assert_eq(fw_conn_ok(c), 0, "a connection out of step must not be reused");
+    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_IO);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
+
+Test(review_fake, data_row_before_row_description_breaks_the_connection, .timeout = 30)
+{
+    static const uint8_t row[] = {D_ROW};
+
+    out_of_step_after_describe(row, sizeof row);
+}
+
+Test(review_fake, ready_for_query_before_sync_breaks_the_connection, .timeout = 30)
+{
+    static const uint8_t ready[] = {Z_MSG};
+
+    out_of_step_after_describe(ready, sizeof ready);
+}
+
+/* SASLFinal with no SASLContinue before it, AuthenticationOk twice. */
+Test(review_fake, sasl_final_without_continue_is_refused, .timeout = 30)
+{
+    static const uint8_t sasl[] = {R_SASL};
+    static const uint8_t final[] = {'R', 0, 0, 0, 12, 0, 0, 0, 12, 'v', '=', 'x'};
+    static const uint8_t ok[] = {R_OK_MSG, K_MSG, Z_MSG};
+    step steps[] = {ST_STARTUP, ST_SEND(sasl), ST_EXPECT('p'), ST_SEND(final), ST_SEND(ok),
+                    ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable password=pw"), &c);
+    cr_assert(st == FW_ERR_PROTOCOL || st == FW_ERR_AUTH, "%s: %s", fw_strerror(st),
+              fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 0);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
+
+Test(review_fake, authentication_ok_twice_is_refused, .timeout = 30)
+{
+    static const uint8_t twice[] = {R_OK_MSG, R_OK_MSG, K_MSG, Z_MSG};
+    step steps[] = {ST_STARTUP, ST_SEND(twice), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
