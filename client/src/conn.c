@@ -314,6 +314,7 @@ typedef struct attempt {
     const fw_ci_host *host;
     const char *target;   /* "at \"host\", port N" / "on socket \"path\"" for messages */
     int use_tls;
+    int tls_on;           /* set by try_address: TLS was established */
 } attempt;
 
 static const char *
@@ -771,7 +772,7 @@ reset_session(fw_conn *c)
 
 /* One connection attempt to one address, with or without TLS. */
 static fw_status
-try_address(fw_conn *c, const attempt *a, const struct sockaddr *sa, socklen_t salen)
+try_address(fw_conn *c, attempt *a, const struct sockaddr *sa, socklen_t salen)
 {
     int timeout = a->ci->connect_timeout;
     int tls_on = 0;
@@ -784,6 +785,7 @@ try_address(fw_conn *c, const attempt *a, const struct sockaddr *sa, socklen_t s
     st = fw_net_connect(&c->sock, sa, salen, a->ci, c->startup_deadline, &c->err);
     if (st == FW_OK && a->use_tls)
         st = negotiate_tls(c, a, &tls_on);
+    a->tls_on = tls_on;
     if (st == FW_OK)
         st = send_startup(c, a->ci);
     if (st == FW_OK)
@@ -822,7 +824,10 @@ try_address_sslmode(fw_conn *c, attempt *a, const struct sockaddr *sa, socklen_t
     }
     a->use_tls = 1;
     st = try_address(c, a, sa, salen);
-    if (mode == FW_SSL_PREFER && (st == FW_ERR_TLS || st == FW_ERR_AUTH)) {
+    /* Without TLS only when TLS was the trouble: after a plain-text
+     * failure (the server answered 'N') a second try changes nothing but
+     * the message, and costs the server another failed login. */
+    if (mode == FW_SSL_PREFER && (st == FW_ERR_TLS || (st == FW_ERR_AUTH && a->tls_on))) {
         a->use_tls = 0;
         return try_address(c, a, sa, salen);
     }

@@ -28,6 +28,7 @@ typedef enum kind {
     STARTUP,    /* read the startup packet */
     EXPECT,     /* read client messages until one of type `type` */
     TLS,        /* read SSLRequest, answer 'S', accept TLS */
+    NOTLS,      /* read SSLRequest, answer 'N' */
     DROP,       /* close the socket at once (no close_notify under TLS) */
     END
 } kind;
@@ -186,6 +187,13 @@ serve(void *arg)
             }
             break;
         }
+        case NOTLS: {
+            uint8_t req[8];
+
+            ok = io_read(f, req, 8) && be32(req + 4) == 80877103u &&
+                 send(f->fd, "N", 1, MSG_NOSIGNAL) == 1;
+            break;
+        }
         case DROP:
             close(f->fd);
             f->fd = -1;
@@ -282,6 +290,7 @@ ci_for(const fake *f, const char *extra)
 #define ST_STARTUP {.k = STARTUP}
 #define ST_EXPECT(t) {.k = EXPECT, .type = t}
 #define ST_TLS {.k = TLS}
+#define ST_NOTLS {.k = NOTLS}
 #define ST_DROP {.k = DROP}
 #define ST_END {.k = END}
 
@@ -555,4 +564,49 @@ Test(review_fake, authentication_ok_twice_is_refused, .timeout = 30)
     cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
     fw_conn_free(c);
     fake_stop(&f, th);
+}
+
+/*
+ * sslmode=prefer (or allow) falls back to plain text, but never below
+ * channel_binding=require: the server that refused TLS and offers SCRAM
+ * without -PLUS, or a password, gets no answer from the client.
+ */
+static void
+no_downgrade_of_channel_binding(const char *sslmode, const uint8_t *auth, size_t auth_len)
+{
+    char extra[128];
+    step steps[] = {ST_NOTLS, ST_STARTUP, {.k = SEND, .data = auth, .len = auth_len},
+                    ST_EXPECT('p'), ST_DROP, ST_END};
+    step allow[] = {ST_STARTUP, {.k = SEND, .data = auth, .len = auth_len}, ST_EXPECT('p'),
+                    ST_DROP, ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, strcmp(sslmode, "allow") == 0 ? allow : steps, 0, &th);
+    /* allow then tries TLS on a second connection, which nobody answers */
+    snprintf(extra, sizeof extra,
+             "sslmode=%s channel_binding=require password=s3cr3t connect_timeout=2", sslmode);
+    st = fw_connect(ci_for(&f, extra), &c);
+    cr_assert_neq(st, FW_OK);
+    if (strcmp(sslmode, "allow") != 0)
+        cr_assert(strstr(fw_conn_error_message(c), "channel binding") != NULL, "%s",
+                  fw_conn_error_message(c));
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_str_eq(f.types, "", "client sent %s", f.types);
+}
+
+Test(review_fake, prefer_never_downgrades_channel_binding_require, .timeout = 30)
+{
+    static const uint8_t sasl[] = {R_SASL};
+    static const uint8_t clear[] = {R_CLEARTEXT};
+    static const uint8_t md5[] = {R_MD5};
+
+    no_downgrade_of_channel_binding("prefer", sasl, sizeof sasl);
+    no_downgrade_of_channel_binding("prefer", clear, sizeof clear);
+    no_downgrade_of_channel_binding("prefer", md5, sizeof md5);
+    no_downgrade_of_channel_binding("allow", sasl, sizeof sasl);
+    no_downgrade_of_channel_binding("allow", clear, sizeof clear);
 }
