@@ -116,6 +116,7 @@ configure(fw_tls *t, const fw_tls_config *cfg, fw_error *err)
     char ebuf[256];
     char *def_root = NULL, *def_cert = NULL, *def_key = NULL, *def_crl = NULL;
     const char *root = cfg->rootcert, *cert = cfg->cert, *key = cfg->key, *crl = cfg->crl;
+    const char *missing_root = NULL;
     int verify_ca = cfg->mode == FW_SSL_VERIFY_CA || cfg->mode == FW_SSL_VERIFY_FULL;
     fw_status st = FW_ERR_TLS;
 
@@ -131,9 +132,15 @@ configure(fw_tls *t, const fw_tls_config *cfg, fw_error *err)
 
     if (!root || !*root) {
         def_root = home_file("root.crt");
-        root = file_exists(def_root) ? def_root : NULL;
+        root = def_root;
     }
-    /* As libpq: with a root certificate at hand, require verifies the chain. */
+    /* As libpq, for the default file and a named one alike: a root
+     * certificate that does not exist means none; with one at hand,
+     * require verifies the chain too. */
+    if (root && !file_exists(root)) {
+        missing_root = root;
+        root = NULL;
+    }
     if (root && cfg->mode == FW_SSL_REQUIRE)
         verify_ca = 1;
     if (verify_ca) {
@@ -141,7 +148,7 @@ configure(fw_tls *t, const fw_tls_config *cfg, fw_error *err)
             fw_error_set(err, FW_ERR_TLS,
                          "root certificate file \"%s\" does not exist; either provide the file "
                          "or change sslmode to disable server certificate verification",
-                         def_root ? def_root : "~/.postgresql/root.crt");
+                         missing_root ? missing_root : "~/.postgresql/root.crt");
             goto out;
         }
         if (SSL_CTX_load_verify_locations(t->ctx, root, NULL) != 1) {

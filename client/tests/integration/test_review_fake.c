@@ -610,3 +610,50 @@ Test(review_fake, prefer_never_downgrades_channel_binding_require, .timeout = 30
     no_downgrade_of_channel_binding("allow", sasl, sizeof sasl);
     no_downgrade_of_channel_binding("allow", clear, sizeof clear);
 }
+
+/*
+ * sslrootcert naming a file that does not exist, as libpq: require does not
+ * verify (no root certificate at hand), verify-ca/verify-full fail with a
+ * message that says the file is missing.
+ */
+Test(review_fake, missing_explicit_root_certificate, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    step steps[] = {ST_TLS, ST_STARTUP, ST_SEND(hello), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    fake_start(&f, steps, 1, &th);
+    st = fw_connect(ci_for(&f, "sslmode=require sslrootcert=/nonexistent/root.crt"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_tls(c), 1);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+
+    for (int i = 0; i < 2; i++) {
+        c = NULL;
+        st = fw_connect(i == 0 ? "host=127.0.0.1 port=1 user=u dbname=d sslmode=verify-full "
+                                 "sslrootcert=/nonexistent/root.crt"
+                               : "host=127.0.0.1 port=1 user=u dbname=d sslmode=verify-ca "
+                                 "sslrootcert=/nonexistent/root.crt",
+                        &c);
+        cr_assert_neq(st, FW_OK);
+        fw_conn_free(c);
+    }
+    /* the message, from a server that offers TLS */
+    {
+        step tls_only[] = {ST_TLS, ST_END};
+
+        fake_start(&f, tls_only, 1, &th);
+        c = NULL;
+        st = fw_connect(ci_for(&f, "sslmode=verify-full sslrootcert=/nonexistent/root.crt"), &c);
+        cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+        cr_assert(strstr(fw_conn_error_message(c),
+                         "root certificate file \"/nonexistent/root.crt\" does not exist") != NULL,
+                  "%s", fw_conn_error_message(c));
+        fw_conn_free(c);
+        fake_stop(&f, th);
+    }
+}
