@@ -2,6 +2,8 @@
  * error.c — the error record kept on a connection, the status names, and
  * the rule for which errors a retry can cure.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,23 @@ fw_error_set(fw_error *e, fw_status cls, const char *fmt, ...)
     e->message = strdup(text);
 }
 
+/* The server's P field: a decimal character index from 1; anything else
+ * (a hostile "99999999999", "-1", "12abc") is 0, "no position". */
+static int
+parse_position(const char *s)
+{
+    char *end;
+    long v;
+
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1 || v > INT_MAX)
+        return 0;
+    return (int)v;
+}
+
 void
 fw_error_set_fields(fw_error *e, fw_status cls, const fw_pg_fields *f)
 {
@@ -71,9 +90,7 @@ fw_error_set_fields(fw_error *e, fw_status cls, const fw_pg_fields *f)
     e->sqlstate = dup_or_null(f->sqlstate);
     e->detail = dup_or_null(f->detail);
     e->hint = dup_or_null(f->hint);
-    e->position = f->position ? atoi(f->position) : 0;
-    if (e->position < 0)
-        e->position = 0;
+    e->position = parse_position(f->position);
 }
 
 void
