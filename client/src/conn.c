@@ -84,6 +84,10 @@ set_param(fw_conn *c, const char *name, const char *value)
             return;
         }
     }
+    /* PostgreSQL reports about fifteen; a server that invents names
+     * without end must not make the list grow without end. */
+    if (c->nparams >= FW_MAX_PARAMS)
+        return;
     np = realloc(c->params, (c->nparams + 1) * sizeof *np);
     if (!np)
         return;   /* a missing parameter is not worth failing the connection */

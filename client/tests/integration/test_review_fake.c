@@ -657,3 +657,49 @@ Test(review_fake, missing_explicit_root_certificate, .timeout = 30)
         fake_stop(&f, th);
     }
 }
+
+/* A server inventing ParameterStatus names without end: the list the
+ * client keeps is bounded (known names still update). */
+Test(review_fake, parameter_names_are_bounded, .timeout = 30)
+{
+    enum { N = 5000 };
+    static const uint8_t ok[] = {R_OK_MSG};
+    static const uint8_t tail[] = {'S', 0, 0, 0, 12, 'p', '1', 0, 'l', 'a', 's', 't', 0,
+                                   K_MSG, Z_MSG};
+    uint8_t *many = malloc((size_t)N * 20);
+    size_t n = 0;
+    step steps[] = {ST_STARTUP, ST_SEND(ok), {.k = SEND, .data = NULL, .len = 0}, ST_SEND(tail),
+                    ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+
+    cr_assert_not_null(many);
+    for (int i = 0; i < N; i++) {
+        char name[12];
+        size_t nl = (size_t)snprintf(name, sizeof name, "p%d", i) + 1;
+        size_t len = 4 + nl + 2;
+
+        many[n++] = 'S';
+        many[n++] = 0;
+        many[n++] = 0;
+        many[n++] = (uint8_t)(len >> 8);
+        many[n++] = (uint8_t)len;
+        memcpy(many + n, name, nl);
+        n += nl;
+        many[n++] = 'v';
+        many[n++] = 0;
+    }
+    steps[2].data = many;
+    steps[2].len = n;
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_str_eq(fw_conn_parameter(c, "p0"), "v");
+    cr_assert_str_eq(fw_conn_parameter(c, "p1"), "last", "a known name still updates");
+    cr_assert_null(fw_conn_parameter(c, "p4999"), "the list grew to every invented name");
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    free(many);
+}
