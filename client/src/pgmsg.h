@@ -18,6 +18,10 @@
 
 /* Default cap on one backend message (length field), in bytes. */
 #define FW_MSG_DEFAULT_MAX (256u * 1024 * 1024)
+/* The largest message body the server accepts from a client
+ * (PQ_LARGE_MESSAGE_LIMIT, MaxAllocSize - 1): a bigger one makes it end
+ * the session, so the encoder refuses it and the connection stays usable. */
+#define FW_MSG_SEND_MAX (0x3fffffffu - 1)
 /* Caps on counts inside messages. */
 #define FW_MSG_MAX_FIELDS 1664          /* MaxTupleAttributeNumber */
 #define FW_MSG_MAX_SASL_MECHS 16

@@ -48,7 +48,7 @@ msg_end(fw_buf *b, const msg_start *ms, fw_status st)
 
     if (st == FW_OK) {
         len = b->len - ms->len_at;
-        if (len > INT32_MAX)
+        if (len - 4 > FW_MSG_SEND_MAX)
             st = FW_ERR_MEMORY;
     }
     if (st != FW_OK) {
@@ -249,7 +249,8 @@ fw_enc_bind(fw_buf *b, const char *portal, const char *stmt, int16_t nparams,
             continue;
         }
         n = strlen(values[i]);
-        if (n > INT32_MAX) {
+        /* Refused before copying a value the message cannot hold. */
+        if (n > FW_MSG_SEND_MAX || b->len - ms.len_at + 4 + n > FW_MSG_SEND_MAX) {
             st = FW_ERR_MEMORY;
             break;
         }

@@ -305,3 +305,28 @@ Test(review_stream, reuse_after_every_error_class, .timeout = 60)
     (void)len;
     fw_conn_free(c);
 }
+
+/* A parameter over the server's 1 GiB message limit is refused by the
+ * client before anything is sent: the server would end the session. */
+Test(review_stream, parameter_over_the_message_limit_keeps_the_connection, .timeout = 120)
+{
+    size_t n = (size_t)1 << 30;
+    char *big = malloc(n + 1);
+    const char *params[1] = {big};
+    fw_conn *c;
+    fw_stream *s = NULL;
+    fw_status st;
+
+    FWT_REQUIRE_SERVER();
+    cr_assert_not_null(big);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    c = fwt_connect(fwt_sock("postgres", NULL));
+    st = fw_stream_sql(c, "SELECT to_jsonb(length($1)) AS data", 1, params, 0, &s);
+    free(big);
+    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_null(s);
+    cr_assert(strstr(fw_conn_error_message(c), "1 GiB") != NULL, "%s", fw_conn_error_message(c));
+    assert_reusable(c);
+    fw_conn_free(c);
+}
