@@ -240,6 +240,19 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
 
                 c->rpos += n;
                 c->skip = total - n;
+                if (type == 'N' || type == 'A') {
+                    /* Asynchronous: the query goes on without it; the
+                     * notice callback hears that something was dropped. */
+                    char text[160];
+
+                    snprintf(text, sizeof text,
+                             "fraiseql_wire: a server %s of %u bytes was dropped (over the "
+                             "limit of %u)", type == 'N' ? "notice" : "notification", len - 4,
+                             cap);
+                    if (c->notice_fn)
+                        c->notice_fn(c->notice_arg, "WARNING", NULL, text);
+                    continue;
+                }
                 if (type == 'D')
                     fw_error_set(&c->err, FW_ERR_MEMORY,
                                  "row of %u bytes exceeds max_row_bytes (%zu)", len - 4,

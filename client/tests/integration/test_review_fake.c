@@ -437,10 +437,11 @@ Test(review_fake, huge_parameter_status_is_refused_unbuffered, .timeout = 30)
 static void
 count_notice(void *arg, const char *severity, const char *sqlstate, const char *message)
 {
-    (void)severity;
-    (void)sqlstate;
     if (message && strcmp(message, "small") == 0)
         ((int *)arg)[0]++;
+    else if (message && strcmp(severity, "WARNING") == 0 && !sqlstate &&
+             strstr(message, "notice of 3145728 bytes was dropped") != NULL)
+        ((int *)arg)[2]++;
     else
         ((int *)arg)[1]++;
 }
@@ -460,7 +461,7 @@ Test(review_fake, huge_notice_is_skipped_and_the_connection_stays_in_step, .time
     pthread_t th;
     fw_conn *c = NULL;
     fw_status st;
-    int seen[2] = {0, 0};
+    int seen[3] = {0, 0, 0};
 
     fake_start(&f, steps, 0, &th);
     st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
@@ -470,6 +471,7 @@ Test(review_fake, huge_notice_is_skipped_and_the_connection_stays_in_step, .time
     cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
     cr_assert_eq(seen[0], 1, "the small notice after the big one arrives");
     cr_assert_eq(seen[1], 0, "the 3 MiB notice is not delivered");
+    cr_assert_eq(seen[2], 1, "the callback hears that a notice was dropped");
     cr_assert_eq(fw_conn_ok(c), 1);
     fw_conn_free(c);
     fake_stop(&f, th);

@@ -330,3 +330,40 @@ Test(review_stream, parameter_over_the_message_limit_keeps_the_connection, .time
     assert_reusable(c);
     fw_conn_free(c);
 }
+
+/* An error message over 1 MiB (the cap for messages other than DataRow) is
+ * skipped unbuffered: the stream ends with FW_ERR_MEMORY, the connection
+ * stays usable.  A notice of that size is dropped without ending the
+ * stream (the callback hears of it). */
+Test(review_stream, huge_error_message_from_the_server, .timeout = 60)
+{
+    fw_conn *c;
+    fw_stream *s;
+    const char *json;
+    size_t len;
+    fw_status st;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_sock("postgres", NULL));
+    cr_assert_eq(fw_exec_simple(c, "CREATE FUNCTION pg_temp.boom(n int) RETURNS jsonb "
+                                   "LANGUAGE plpgsql AS $$BEGIN "
+                                   "RAISE NOTICE '%', repeat('n', n); "
+                                   "RAISE EXCEPTION '%', repeat('x', n); END$$"),
+                 FW_OK, "%s", fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_sql(c, "SELECT pg_temp.boom(2000000) AS data", 0, NULL, 0, &s), FW_OK,
+                 "%s", fw_conn_error_message(c));
+    st = fw_stream_next(s, &json, &len);
+    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %.200s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "type 'E'") != NULL, "%.200s",
+              fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+    assert_reusable(c);
+    /* under the cap, the same error arrives whole */
+    cr_assert_eq(fw_stream_sql(c, "SELECT pg_temp.boom(500000) AS data", 0, NULL, 0, &s), FW_OK);
+    st = fw_stream_next(s, &json, &len);
+    cr_assert_eq(st, FW_ERR_SQL, "%s", fw_strerror(st));
+    cr_assert_eq(strlen(fw_conn_error_message(c)), 500000);
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+    assert_reusable(c);
+    fw_conn_free(c);
+}
