@@ -335,6 +335,14 @@ Test(review_stream, parameter_over_the_message_limit_keeps_the_connection, .time
  * skipped unbuffered: the stream ends with FW_ERR_MEMORY, the connection
  * stays usable.  A notice of that size is dropped without ending the
  * stream (the callback hears of it). */
+static void
+count_drops(void *arg, const char *severity, const char *sqlstate, const char *message)
+{
+    (void)sqlstate;
+    if (strcmp(severity, "WARNING") == 0 && message && strstr(message, "was dropped"))
+        ++*(int *)arg;
+}
+
 Test(review_stream, huge_error_message_from_the_server, .timeout = 60)
 {
     fw_conn *c;
@@ -342,9 +350,11 @@ Test(review_stream, huge_error_message_from_the_server, .timeout = 60)
     const char *json;
     size_t len;
     fw_status st;
+    int drops = 0;
 
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("postgres", NULL));
+    fw_conn_set_notice_callback(c, count_drops, &drops);
     cr_assert_eq(fw_exec_simple(c, "CREATE FUNCTION pg_temp.boom(n int) RETURNS jsonb "
                                    "LANGUAGE plpgsql AS $$BEGIN "
                                    "RAISE NOTICE '%', repeat('n', n); "
@@ -357,6 +367,7 @@ Test(review_stream, huge_error_message_from_the_server, .timeout = 60)
     cr_assert(strstr(fw_conn_error_message(c), "type 'E'") != NULL, "%.200s",
               fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
+    cr_assert_eq(drops, 1, "the 2 MB notice was dropped and said so");
     assert_reusable(c);
     /* under the cap, the same error arrives whole */
     cr_assert_eq(fw_stream_sql(c, "SELECT pg_temp.boom(500000) AS data", 0, NULL, 0, &s), FW_OK);
