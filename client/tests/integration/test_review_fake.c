@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fw_test.h"
@@ -704,4 +706,55 @@ Test(review_fake, parameter_names_are_bounded, .timeout = 30)
     fw_conn_free(c);
     fake_stop(&f, th);
     free(many);
+}
+
+/*
+ * sslmode=require with ~/.postgresql/root.crt present verifies the chain
+ * (libpq): a server whose certificate that CA did not sign is refused
+ * with FW_ERR_TLS and the verification error.
+ */
+Test(review_fake, require_verifies_when_a_root_certificate_is_present, .timeout = 30)
+{
+    step steps[] = {ST_TLS, ST_END};
+    char home[] = "/tmp/fw_review_homeXXXXXX";
+    char dir[256], path[300];
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+    FILE *fp;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *ca = X509_new();
+
+    /* an unrelated CA certificate as root.crt */
+    cr_assert_not_null(mkdtemp(home));
+    snprintf(dir, sizeof dir, "%s/.postgresql", home);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/root.crt", dir);
+    ASN1_INTEGER_set(X509_get_serialNumber(ca), 7);
+    X509_gmtime_adj(X509_getm_notBefore(ca), -60);
+    X509_gmtime_adj(X509_getm_notAfter(ca), 3600);
+    X509_set_pubkey(ca, key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(ca), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"unrelated CA", -1, -1, 0);
+    X509_set_issuer_name(ca, X509_get_subject_name(ca));
+    cr_assert(X509_sign(ca, key, EVP_sha256()) > 0);
+    fp = fopen(path, "w");
+    cr_assert_not_null(fp);
+    cr_assert_eq(PEM_write_X509(fp, ca), 1);
+    fclose(fp);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    setenv("HOME", home, 1);
+
+    fake_start(&f, steps, 1, &th);
+    st = fw_connect(ci_for(&f, "sslmode=require"), &c);
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "certificate verification failed") != NULL, "%s",
+              fw_conn_error_message(c));
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    unlink(path);
+    rmdir(dir);
+    rmdir(home);
 }
