@@ -62,14 +62,23 @@ cached_filter(FunctionCallInfo fcinfo, Jsonb *filter, FwMatchCache **cache_out)
 	return cache->tree;
 }
 
+/*
+ * Evaluates the cached filter on one document; a json document (json != NULL)
+ * is converted to jsonb first.  Per-row work happens in row_cxt, reset after
+ * each row, so that a long scan does not accumulate memory.
+ */
 static Datum
-matches_doc(FunctionCallInfo fcinfo, Jsonb *doc, Jsonb *filter)
+matches_doc(FunctionCallInfo fcinfo, Jsonb *doc, text *json, Jsonb *filter)
 {
 	FwMatchCache *cache;
 	FwNode	   *tree = cached_filter(fcinfo, filter, &cache);
 	MemoryContext old = MemoryContextSwitchTo(cache->row_cxt);
-	bool		result = fw_filter_eval(tree, doc, NULL);
+	bool		result;
 
+	if (json != NULL)
+		doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												 CStringGetDatum(text_to_cstring(json))));
+	result = fw_filter_eval(tree, doc, NULL);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(cache->row_cxt);
 	PG_RETURN_BOOL(result);
@@ -84,7 +93,7 @@ fraiseql_wire_matches(PG_FUNCTION_ARGS)
 	Jsonb	   *filter = PG_GETARG_JSONB_P(1);
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 
-	return matches_doc(fcinfo, doc, filter);
+	return matches_doc(fcinfo, doc, NULL, filter);
 }
 
 PG_FUNCTION_INFO_V1(fraiseql_wire_matches_json);
@@ -95,13 +104,8 @@ fraiseql_wire_matches_json(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *filter = PG_GETARG_JSONB_P(1);
 	text	   *json = PG_GETARG_TEXT_PP(0);
-	FwMatchCache *cache;
-	Jsonb	   *doc;
 
-	/* parse the filter first: a bad filter is reported before the document */
-	(void) cached_filter(fcinfo, filter, &cache);
-	doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json))));
-	return matches_doc(fcinfo, doc, filter);
+	return matches_doc(fcinfo, NULL, json, filter);
 }
 
 PG_FUNCTION_INFO_V1(fraiseql_wire_normalize_filter);

@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/formatting.h"
 #include "utils/numeric.h"
 
@@ -67,9 +68,24 @@ static const char *const cast_names[] = {
 #define FW_BAD(jpath, hint, ...) \
 	ereport(ERROR, \
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
-			 errmsg("invalid filter at %s", (jpath)), \
+			 errmsg("invalid filter at %s", short_path(jpath)), \
 			 errdetail(__VA_ARGS__), \
 			 ((hint) != NULL) ? errhint("%s", (const char *) (hint)) : 0))
+
+/* A path for a message: very deep paths keep "$" and their last ~200 bytes. */
+static const char *
+short_path(const char *jpath)
+{
+	size_t		len = strlen(jpath);
+	const char *tail;
+
+	if (len <= 240)
+		return jpath;
+	tail = jpath + len - 200;
+	while (*tail != '\0' && *tail != '.' && *tail != '[')
+		tail++;
+	return psprintf("$(...)%s", tail);
+}
 
 typedef struct FwParseState
 {
@@ -309,6 +325,9 @@ check_cast_operand(FwNode *node, const JsonbValue *v, Datum *out, const char *jp
 	if (!fw_cast_value(node->cast, v, out))
 		FW_BAD(jpath, "See docs/filters.md for the accepted forms of each type.",
 			   "The operand %s is not a valid %s.", json_text(v), fw_cast_name(node->cast));
+	/* a numeric may point into the filter document: the tree owns its data */
+	if (node->cast == FW_CAST_NUMERIC)
+		*out = datumCopy(*out, false, -1);
 }
 
 static void

@@ -74,8 +74,14 @@ SET fraiseql_wire.max_filter_depth = 2;
 SELECT bad('{"a": {"eq": 1}}') AS depth_2, bad('{"a": {"b": {"eq": 1}}}') AS depth_3;
 SET fraiseql_wire.max_filter_nodes = 3;
 SELECT bad('{"a": {"in": [1, 2]}}') AS three_nodes, bad('{"a": {"in": [1, 2, 3]}}') AS four_nodes;
-RESET fraiseql_wire.max_filter_depth;
 RESET fraiseql_wire.max_filter_nodes;
+-- At the highest depth allowed, 998 nested "not"s evaluate (an even number:
+-- TRUE); one more level is refused, and the message shortens the long path.
+SET fraiseql_wire.max_filter_depth = 1000;
+SELECT fraiseql_wire.matches('{"a": 1}'::jsonb,
+         (repeat('{"not": ', 998) || '{"a": {"eq": 1}}' || repeat('}', 998))::jsonb) AS not_998;
+SELECT bad((repeat('{"not": ', 999) || '{"a": {"eq": 1}}' || repeat('}', 999))::jsonb);
+RESET fraiseql_wire.max_filter_depth;
 SET fraiseql_wire.max_filter_depth = 0;
 SET fraiseql_wire.no_such_setting = 1;
 
