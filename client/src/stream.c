@@ -237,12 +237,21 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     return FW_OK;
 }
 
+/* Tops the Executes in flight up to FW_PIPELINE_DEPTH, then flushes. */
 static fw_status
 send_execute(fw_stream *s)
 {
     fw_conn *c = s->conn;
 
-    if (fw_enc_execute(&c->wbuf, "", s->chunk) != FW_OK || fw_enc_flush(&c->wbuf) != FW_OK) {
+    while (s->inflight < FW_PIPELINE_DEPTH) {
+        if (fw_enc_execute(&c->wbuf, "", s->chunk) != FW_OK) {
+            fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+            fw_conn_break(c);
+            return FW_ERR_MEMORY;
+        }
+        s->inflight++;
+    }
+    if (fw_enc_flush(&c->wbuf) != FW_OK) {
         fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
         fw_conn_break(c);
         return FW_ERR_MEMORY;
@@ -535,6 +544,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
             return FW_OK;
         }
         case 's':
+            s->inflight--;
             if (atomic_load(&s->cancel_requested)) {
                 s->state = FW_ST_SUSPENDED;
                 return finish_cancelled(s);
