@@ -730,7 +730,7 @@ Test(query_api, wrong_shape_is_a_schema_error_before_any_row)
                  "  FROM generate_series(1, 3) g;"
                  "CREATE VIEW v_ok AS SELECT jsonb_build_object('n', g) AS data "
                  "  FROM generate_series(1, 300) g;");
-    expect_schema_error(d.c, "text_data", "text");
+    expect_schema_error(d.c, "text_data", "expected json");
     expect_schema_error(d.c, "int_data", "data");
     expect_schema_error(d.c, "jsonb_array", "data");
     /* No data column at all: the server says so (42703). */
