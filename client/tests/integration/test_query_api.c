@@ -1090,3 +1090,35 @@ Test(query_api, failed_new_then_open_is_an_error_not_a_crash)
     fw_conn_free(c);
     fw_query_free(q);
 }
+
+/*
+ * BUG (stream.c, for the lead): after DROP EXTENSION the schema
+ * fraiseql_wire stays, and a filtered query fails with 42883 "function
+ * fraiseql_wire.matches(jsonb, jsonb) does not exist" plus the server's own
+ * HINT about casts; fw_stream_open adds its CREATE EXTENSION hint only when
+ * the server sent none, so the user is told to add casts.  The fix, in
+ * fw_stream_open(): drop "&& !conn->err.hint" from the condition and
+ * free(conn->err.hint) before the strdup.
+ * Skipped until it is applied (remove the cr_skip_test line then).
+ */
+Test(query_api, extension_dropped_hint_says_create_extension)
+{
+    qt_db d;
+    fw_query *q;
+    fw_stream *s = NULL;
+
+    cr_skip_test("known defect: the server's 42883 hint hides the CREATE EXTENSION hint "
+                 "(see the comment above this test)");
+    qt_db_create(&d, "dropext", 1);
+    qt_exec(d.c, "CREATE VIEW v_x AS SELECT '{\"n\": 1}'::jsonb AS data;"
+                 "DROP EXTENSION fraiseql_wire");
+    q = qt_query("x");
+    cr_assert_eq(fw_query_where(q, "{\"n\": {\"eq\": 1}}"), FW_OK);
+    cr_assert_eq(fw_stream_open(d.c, q, &s), FW_ERR_SQL);
+    cr_assert_str_eq(fw_conn_error_sqlstate(d.c), "42883");
+    cr_assert(fw_conn_error_hint(d.c) &&
+                  strstr(fw_conn_error_hint(d.c), "CREATE EXTENSION fraiseql_wire") != NULL,
+              "hint: %s", fw_conn_error_hint(d.c));
+    fw_query_free(q);
+    qt_db_drop(&d);
+}
