@@ -45,6 +45,19 @@ for f in include/fraiseql_wire.h lib/libfraiseql_wire.a lib/pkgconfig/fraiseql_w
     ok "installed $f" "$( [ -f "$prefix/$f" ]; echo $?)"
 done
 
+ok "installed share/man/man1/fraiseql-wire.1" "$( [ -f "$prefix/share/man/man1/fraiseql-wire.1" ]; echo $?)"
+if command -v man >/dev/null 2>&1; then
+    man -l "$root/docs/fraiseql-wire.1" >"$tmp/out" 2>"$tmp/err"
+    ok "man -l docs/fraiseql-wire.1 renders without a warning" "$( [ $? -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q 'EXIT STATUS' "$tmp/out"; echo $?)"
+else
+    n=$((n + 1))
+    echo "ok $n - man -l docs/fraiseql-wire.1 # SKIP man not installed"
+fi
+# Every long option the command's --help names is in the man page.
+"$prefix/bin/fraiseql-wire" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u >"$tmp/options"
+missing=$(while read -r o; do grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/fraiseql-wire.1" || echo "$o"; done <"$tmp/options")
+ok "the man page documents every option of --help ($(wc -l <"$tmp/options") options)${missing:+; missing: $missing}" "$( [ -z "$missing" ] && [ -s "$tmp/options" ]; echo $?)"
+
 version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$root/fraiseql_wire.control")
 major=${version%%.*}
 so=$prefix/lib/libfraiseql_wire.so.$version
