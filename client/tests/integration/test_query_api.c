@@ -265,6 +265,34 @@ Test(query_api, odd_names_round_trip)
     qt_db_drop(&d);
 }
 
+/* The longest entity: 60 bytes, so that tv_<entity> is PostgreSQL's 63. */
+Test(query_api, longest_entity_name)
+{
+    qt_db d;
+    fw_query *q;
+    char entity[61], sql[512], *rows;
+    long n;
+
+    memset(entity, 'e', 60);
+    entity[60] = '\0';
+    qt_db_create(&d, "longname", 1);
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE tv_%s (data jsonb); INSERT INTO tv_%s VALUES ('{\"t\": 1}');"
+             "CREATE VIEW v_%s AS SELECT '{\"v\": 1}'::jsonb AS data;",
+             entity, entity, entity);
+    qt_exec(d.c, sql);
+    q = qt_query(entity);
+    rows = qt_rows(d.c, q, &n);
+    cr_assert_str_eq(rows, "{\"v\": 1}");
+    free(rows);
+    cr_assert_eq(fw_query_use_table(q), FW_OK);
+    rows = qt_rows(d.c, q, &n);
+    cr_assert_str_eq(rows, "{\"t\": 1}");
+    free(rows);
+    fw_query_free(q);
+    qt_db_drop(&d);
+}
+
 /* Documents whose keys and values carry every SQL-significant character. */
 #define HOSTILE_KEY "we'ird; -- /* $$ \\\\ é \\\" */"
 #define HOSTILE_KEY_SQL "we''ird; -- /* $$ \\\\ é \\\" */"
@@ -853,6 +881,25 @@ Test(query_api, statistics)
     cr_assert_eq(fw_stream_rows_dropped(s), 900);
     cr_assert_eq(fw_stream_bytes(s), bytes);
     cr_assert_eq(fw_stream_close(s), FW_OK);
+
+    /* Every row dropped: no first row, yet a duration and every byte. */
+    fw_query_free(q);
+    q = qt_query("n");
+    pred_state none = {.needle = "no such text"};
+    cr_assert_eq(fw_query_add_predicate(q, pred_contains, &none), FW_OK);
+    cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK);
+    cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE);
+    cr_assert_eq(fw_stream_first_row_usec(s), -1, "no row was handed out");
+    cr_assert_gt(fw_stream_duration_usec(s), 0);
+    cr_assert_eq(fw_stream_rows(s), 0);
+    cr_assert_eq(fw_stream_rows_dropped(s), 1000);
+    cr_assert_eq(fw_stream_bytes(s), bytes);
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+
+    /* Chunk sizes: 0 is the default, more than INT32_MAX is refused. */
+    cr_assert_eq(fw_query_chunk_size(q, 0), FW_OK);
+    cr_assert_eq(fw_query_chunk_size(q, (size_t)INT32_MAX + 1), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error(q), "chunk size") != NULL, "%s", fw_query_error(q));
 
     /* NULL-safe accessors. */
     cr_assert_eq(fw_stream_rows_dropped(NULL), 0);
