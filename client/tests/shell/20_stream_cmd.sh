@@ -166,6 +166,19 @@ left=$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE d
 ok "SIGINT: exit 130, 'cancelled' on stderr, the query stopped on the server" "$( [ "$rc" -eq 130 ] &&
     err_has 'cancelled' && [ "$left" = 0 ] && [ "$(wc -l <"$tmp/out")" -lt 3000 ] && is_ndjson "$(wc -l <"$tmp/out")"; echo $?)"
 
+# The server ends the backend mid-stream: exit 1 with 57P01.
+"$bin" -d "$db" stream slow --chunk-size 1 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+psql -X -q -At -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE '%v_slow%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$pid"
+rc=$?
+ok "backend terminated mid-stream: exit 1 with SQLSTATE 57P01" "$( [ "$rc" -eq 1 ] && err_has '57P01'; echo $?)"
+
+"$bin" -d "$db" stream big >/dev/full 2>"$tmp/err"
+rc=$?
+ok "a full disk: exit 1, 'No space left on device'" "$( [ "$rc" -eq 1 ] && err_has 'writing the output: No space left on device'; echo $?)"
+
 # ------------------------------------------------------------ runtime errors
 run stream nosuch
 ok "unknown entity: exit 1 with 42P01" "$( [ "$rc" -eq 1 ] && err_has 'SQLSTATE 42P01' && err_has 'v_nosuch' && [ ! -s "$tmp/out" ]; echo $?)"
