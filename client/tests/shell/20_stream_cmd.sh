@@ -155,9 +155,19 @@ ok "no backend left running after the reader went away" "$( [ "$left" = 0 ]; ech
 # An interrupt cancels the query: exit 130, and the backend stops.
 psql -X -q -d "$db" -c "CREATE VIEW v_slow AS SELECT jsonb_build_object('n', g) AS data
     FROM generate_series(1, 3000) g, LATERAL (SELECT pg_sleep(0.01) WHERE g > 0) s" >/dev/null
+# slow_running: waits (up to 10 s) until the server runs the v_slow query
+slow_running() {
+    local i
+    for i in $(seq 1 100); do
+        [ "$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE '%v_slow%' AND state = 'active' AND pid <> pg_backend_pid()")" -gt 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
 "$bin" -d "$db" stream slow --chunk-size 1 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-sleep 1   # about 100 rows in (stdout is block-buffered: nothing to watch)
+slow_running
+sleep 0.3   # some rows in (stdout is block-buffered: nothing to watch)
 kill -INT "$pid"
 wait "$pid"
 rc=$?
@@ -169,7 +179,7 @@ ok "SIGINT: exit 130, 'cancelled' on stderr, the query stopped on the server" "$
 # The server ends the backend mid-stream: exit 1 with 57P01.
 "$bin" -d "$db" stream slow --chunk-size 1 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-sleep 0.5
+slow_running
 psql -X -q -At -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE '%v_slow%' AND pid <> pg_backend_pid()" >/dev/null
 wait "$pid"
 rc=$?
