@@ -157,8 +157,7 @@ psql -X -q -d "$db" -c "CREATE VIEW v_slow AS SELECT jsonb_build_object('n', g) 
     FROM generate_series(1, 3000) g, LATERAL (SELECT pg_sleep(0.01) WHERE g > 0) s" >/dev/null
 # slow_running: waits (up to 10 s) until the server runs the v_slow query
 slow_running() {
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         [ "$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE '%v_slow%' AND state = 'active' AND pid <> pg_backend_pid()")" -gt 0 ] && return 0
         sleep 0.1
     done
