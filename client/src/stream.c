@@ -400,7 +400,8 @@ fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
     /* A filter needs the extension in the database: say so, and how. */
     if (st == FW_ERR_SQL && conn->err.sqlstate && conn->err.message &&
         (strcmp(conn->err.sqlstate, "3F000") == 0 || strcmp(conn->err.sqlstate, "42883") == 0) &&
-        strstr(conn->err.message, "fraiseql_wire") != NULL && !conn->err.hint) {
+        strstr(conn->err.message, "fraiseql_wire") != NULL) {
+        free(conn->err.hint);
         conn->err.hint = strdup("The fraiseql_wire extension is not installed in this database: "
                                 "run CREATE EXTENSION fraiseql_wire (see docs/extension.md).");
     }

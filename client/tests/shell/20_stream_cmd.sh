@@ -229,14 +229,7 @@ ok "explain does not stream rows" "$( ! grep -q '"core"}$' "$tmp/out" && ! grep 
 # Many ORDER BY path keys: more than 64 parameters.
 deep=$(python3 -c "print('.'.join('k%d' % i for i in range(30)))")
 run explain person --order-by "$deep" --order-by "$deep" --order-by "$deep"
-if [ "$rc" -eq 0 ] && grep -qx '  \$90 = k29' "$tmp/out" && grep -q 'cost=' "$tmp/out"; then
-    ok "explain with 90 parameters" 0
-else
-    # Known defect (client/cmd/cmd_stream.c, reported to the lead): explain
-    # copies the parameters into a fixed array of 64 and sends only those.
-    n=$((n + 1))
-    echo "ok $n - explain with 90 parameters # SKIP known defect: $(head -n 1 "$tmp/err")"
-fi
+ok "explain with 90 parameters" "$( [ "$rc" -eq 0 ] && grep -qx '  \$90 = k29' "$tmp/out" && grep -q 'cost=' "$tmp/out"; echo $?)"
 run stream person --order-by "$deep" --order-by "$deep" --order-by "$deep" --order-by id:numeric
 ok "stream with 91 parameters" "$( [ "$rc" -eq 0 ] && [ "$(ids)" = "1,2,3,4,5" ]; echo $?)"
 
@@ -251,14 +244,7 @@ ok "check --table" "$( [ "$rc" -eq 0 ] && out_has 'tv_person' ; echo $?)"
 run check x --relation '"Odd Rel; --"'
 ok "check --relation" "$( [ "$rc" -eq 0 ] && out_has 'Odd Rel' ; echo $?)"
 run check public.person
-if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/out")" = 'ok: public.v_person has one column "data" of type jsonb' ]; then
-    ok "check of a schema-qualified entity names public.v_person" 0
-else
-    # Known defect (client/cmd/cmd_stream.c, reported to the lead): the
-    # prefix is put before the schema ("v_public.person").
-    n=$((n + 1))
-    echo "ok $n - check of a schema-qualified entity names public.v_person # SKIP known defect: $(cat "$tmp/out")"
-fi
+ok "check of a schema-qualified entity names public.v_person" "$( [ "$rc" -eq 0 ] && [ "$(cat "$tmp/out")" = 'ok: public.v_person has one column "data" of type jsonb' ]; echo $?)"
 run check nosuch
 ok "check of an unknown entity: exit 1 with SQLSTATE 42P01" "$( [ "$rc" -eq 1 ] && err_has 'SQLSTATE 42P01' && [ ! -s "$tmp/out" ]; echo $?)"
 run check textual
