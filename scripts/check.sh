@@ -13,7 +13,8 @@
 #                AddressSanitizer + UBSan
 #   regress      regress/sql/*.sql (pg_regress)
 #   shell        regress/shell/*.sh and client/tests/shell/*.sh (TAP lines)
-#   integration  client/tests/integration/*.c (Criterion, needs the cluster)
+#   integration  client/tests/integration/*.c (Criterion, needs the cluster),
+#                also under AddressSanitizer + UBSan
 #   fuzz         the decoder's libFuzzer target, when CHECK_FUZZ_SECONDS is set
 # The last line is "N passed, N failed"; the exit status is 1 on any failure.
 set -uo pipefail
@@ -187,6 +188,13 @@ for t in regress/shell/*.sh client/tests/shell/*.sh; do
 done
 
 run_criterion integration "$logdir/integration.log" client/build/tests/integration --jobs 2
+if [ "$mode" = check ] && [ -x client/build-asan/tests/integration ]; then
+    # Leak detection stays on for the unit suite; here Criterion's own runner
+    # leaks a few bytes in its parent process, so only errors and UB count.
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run_criterion integration-asan-ubsan "$logdir/integration-asan.log" \
+        client/build-asan/tests/integration --jobs 2
+fi
 
 # ----------------------------------------------------------------- fuzz
 if [ -n "${CHECK_FUZZ_SECONDS:-}" ]; then

@@ -451,13 +451,17 @@ fwc_cmd_explain(int argc, char **argv, fwc_conn_opts *conn_opts)
         goto done;
     }
     snprintf(explain, n, "EXPLAIN %s", sql);
-    const char *params[64];
     int np = fw_query_nparams(q);
-    if (np > 64)
-        np = 64;
+    const char **params = calloc(np > 0 ? (size_t)np : 1, sizeof *params);
+    if (!params) {
+        free(explain);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
     for (int i = 0; i < np; i++)
         params[i] = fw_query_param(q, i);
     fw_status st = fw_stream_sql_text(conn, explain, np, params, 0, &s);
+    free(params);
     free(explain);
     if (st != FW_OK) {
         rc = report_error(conn, st);
@@ -513,8 +517,11 @@ fwc_cmd_check(int argc, char **argv, fwc_conn_opts *conn_opts)
         rc = report_error(conn, st);
         goto done;
     }
-    printf("ok: %s%s has one column \"data\" of type %s\n",
-           o.relation ? "" : o.table ? "tv_" : "v_", o.relation ? o.relation : o.entity,
+    const char *prefix = o.relation ? "" : o.table ? "tv_" : "v_";
+    const char *name = o.relation ? o.relation : o.entity;
+    const char *dot = o.relation ? NULL : strchr(name, '.');   /* schema.entity */
+    printf("ok: %.*s%s%s has one column \"data\" of type %s\n",
+           dot ? (int)(dot - name + 1) : 0, name, prefix, dot ? dot + 1 : name,
            fw_stream_data_type(s));
     rc = EXIT_OK;
 done:

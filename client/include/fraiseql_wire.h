@@ -179,6 +179,23 @@ FW_API const char *fw_stream_data_type(const fw_stream *stream);
  */
 FW_API fw_status fw_stream_next(fw_stream *stream, const char **json, size_t *len);
 
+/*
+ * The next row as a json-c object (json-c 0.15 or later; link json-c
+ * yourself, e.g. pkg-config --libs json-c).  Owned: the caller holds one
+ * reference and releases it with json_object_put().
+ * A SQL NULL and the JSON value null both give *out == NULL with FW_OK
+ * (json-c represents null as NULL).  Returns FW_OK, FW_DONE (*out NULL) or
+ * an error; a row that does not parse is an error of that row only
+ * (recorded on the connection; the stream goes on: call again for the next
+ * row, or fw_stream_close): FW_ERR_PROTOCOL when it is not exactly one
+ * strict JSON value, FW_ERR_MEMORY when it nests deeper than 512 levels or
+ * memory runs out.  json-c keeps integers as int64/uint64: a larger integer
+ * is clamped (read fw_stream_next's text when exact big numbers matter).
+ * Client-side predicates still see the text.
+ */
+struct json_object;
+FW_API fw_status fw_stream_next_object(fw_stream *stream, struct json_object **out);
+
 /* Sends a CancelRequest for the running query (on a new plain connection
  * to the same server, as libpq); the next fw_stream_next discards what is
  * left and returns FW_ERR_CANCELLED (or FW_DONE if the stream had already

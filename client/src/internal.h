@@ -31,6 +31,12 @@
 /* Distinct ParameterStatus names kept (later new names are dropped). */
 #define FW_MAX_PARAMS 256
 #define FW_DEFAULT_CHUNK 256
+/* Executes kept in flight: while the caller reads one chunk the server
+ * already produces the next, so neither side waits for the other.  Memory
+ * stays bounded (the socket buffers hold what is ahead; the receive buffer
+ * never grows for it), and a paused stream makes the server produce at
+ * most this many chunks past the rows read. */
+#define FW_PIPELINE_DEPTH 2
 
 /* ------------------------------------------------------------- error.c */
 
@@ -191,6 +197,7 @@ struct fw_stream {
     fw_stream_state state;
     fw_status result;       /* FW_DONE or the error that ended it */
     int32_t chunk;
+    int inflight;           /* Executes sent whose chunk has not ended yet */
     int sync_sent;          /* Sync is on its way: ReadyForQuery will come */
     atomic_int cancel_requested;
     uint64_t rows;          /* handed to the caller */

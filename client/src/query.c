@@ -610,6 +610,8 @@ query_render(fw_query *q)
 
     if (q->sql)
         return FW_OK;
+    if (!q->name)   /* fw_query_new failed: q only carries its error */
+        return q->error ? FW_ERR_CONFIG : FW_ERR_USAGE;
     fw_buf_init(&r.sql, 0);
     put(&r, "SELECT data FROM ");
     if (q->schema) {

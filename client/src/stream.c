@@ -237,12 +237,21 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     return FW_OK;
 }
 
+/* Tops the Executes in flight up to FW_PIPELINE_DEPTH, then flushes. */
 static fw_status
 send_execute(fw_stream *s)
 {
     fw_conn *c = s->conn;
 
-    if (fw_enc_execute(&c->wbuf, "", s->chunk) != FW_OK || fw_enc_flush(&c->wbuf) != FW_OK) {
+    while (s->inflight < FW_PIPELINE_DEPTH) {
+        if (fw_enc_execute(&c->wbuf, "", s->chunk) != FW_OK) {
+            fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+            fw_conn_break(c);
+            return FW_ERR_MEMORY;
+        }
+        s->inflight++;
+    }
+    if (fw_enc_flush(&c->wbuf) != FW_OK) {
         fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
         fw_conn_break(c);
         return FW_ERR_MEMORY;
@@ -394,7 +403,8 @@ fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
     /* A filter needs the extension in the database: say so, and how. */
     if (st == FW_ERR_SQL && conn->err.sqlstate && conn->err.message &&
         (strcmp(conn->err.sqlstate, "3F000") == 0 || strcmp(conn->err.sqlstate, "42883") == 0) &&
-        strstr(conn->err.message, "fraiseql_wire") != NULL && !conn->err.hint) {
+        strstr(conn->err.message, "fraiseql_wire") != NULL) {
+        free(conn->err.hint);
         conn->err.hint = strdup("The fraiseql_wire extension is not installed in this database: "
                                 "run CREATE EXTENSION fraiseql_wire (see docs/extension.md).");
     }
@@ -538,6 +548,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
             return FW_OK;
         }
         case 's':
+            s->inflight--;
             if (atomic_load(&s->cancel_requested)) {
                 s->state = FW_ST_SUSPENDED;
                 return finish_cancelled(s);

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The installed library as a user sees it (TAP): `make install-client
+# PREFIX=<tmp>`, the SONAME and the exported symbols of the shared library,
+# then docs/examples/stream_users.c built with pkg-config against the
+# installation and run against the test cluster with LD_LIBRARY_PATH.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+tmp=$(mktemp -d)
+prefix=$tmp/prefix
+db=fwexample_$$
+
+n=0
+failed=0
+ok() {    # ok DESCRIPTION STATUS (0 = pass)
+    n=$((n + 1))
+    if [ "$2" -eq 0 ]; then
+        echo "ok $n - $1"
+    else
+        echo "not ok $n - $1"
+        failed=$((failed + 1))
+        for f in "$tmp/out" "$tmp/err"; do
+            [ -s "$f" ] && head -n 20 "$f" | sed 's/^/#   /'
+        done
+    fi
+}
+
+have_cluster=0
+if [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] && psql -X -q -c 'SELECT 1' >/dev/null 2>&1; then
+    have_cluster=1
+fi
+cleanup() {
+    [ "$have_cluster" -eq 1 ] &&
+        psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------- install
+: >"$tmp/out"
+make --no-print-directory -C "$root" install-client PREFIX="$prefix" >"$tmp/err" 2>&1
+ok "make install-client PREFIX=<tmp>" $?
+for f in include/fraiseql_wire.h lib/libfraiseql_wire.a lib/pkgconfig/fraiseql_wire.pc bin/fraiseql-wire; do
+    ok "installed $f" "$( [ -f "$prefix/$f" ]; echo $?)"
+done
+
+ok "installed share/man/man1/fraiseql-wire.1" "$( [ -f "$prefix/share/man/man1/fraiseql-wire.1" ]; echo $?)"
+if command -v man >/dev/null 2>&1; then
+    man -l "$root/docs/fraiseql-wire.1" >"$tmp/out" 2>"$tmp/err"
+    ok "man -l docs/fraiseql-wire.1 renders without a warning" "$( [ $? -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q 'EXIT STATUS' "$tmp/out"; echo $?)"
+else
+    n=$((n + 1))
+    echo "ok $n - man -l docs/fraiseql-wire.1 # SKIP man not installed"
+fi
+# Every long option the command's --help names is in the man page.
+"$prefix/bin/fraiseql-wire" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u >"$tmp/options"
+missing=$(while read -r o; do grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/fraiseql-wire.1" || echo "$o"; done <"$tmp/options")
+ok "the man page documents every option of --help ($(wc -l <"$tmp/options") options)${missing:+; missing: $missing}" "$( [ -z "$missing" ] && [ -s "$tmp/options" ]; echo $?)"
+
+version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$root/fraiseql_wire.control")
+major=${version%%.*}
+so=$prefix/lib/libfraiseql_wire.so.$version
+ok "the shared library is libfraiseql_wire.so.$version" "$( [ -f "$so" ]; echo $?)"
+ok "libfraiseql_wire.so.$major and libfraiseql_wire.so link to it" "$(
+    [ "$(readlink "$prefix/lib/libfraiseql_wire.so.$major")" = "libfraiseql_wire.so.$version" ] &&
+    [ "$(readlink "$prefix/lib/libfraiseql_wire.so")" = "libfraiseql_wire.so.$version" ]; echo $?)"
+soname=$(readelf -d "$so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+ok "SONAME is libfraiseql_wire.so.$major (got: $soname)" "$( [ "$soname" = "libfraiseql_wire.so.$major" ]; echo $?)"
+nm -D --defined-only "$so" | awk '{print $3}' >"$tmp/symbols"
+grep -v '^fw_' "$tmp/symbols" >"$tmp/out"
+ok "only fw_* symbols are exported ($(wc -l <"$tmp/symbols") symbols)" "$( [ ! -s "$tmp/out" ] && [ -s "$tmp/symbols" ]; echo $?)"
+for sym in fw_connect fw_stream_open fw_stream_next fw_stream_next_object fw_query_new fw_version_num; do
+    ok "exports $sym" "$(grep -qx "$sym" "$tmp/symbols"; echo $?)"
+done
+grep -o '^FW_API[^(]*(' "$prefix/include/fraiseql_wire.h" | sed -E 's/.*[ *]([A-Za-z_0-9]+)\($/\1/' >"$tmp/declared"
+ok "every function the header declares is exported ($(wc -l <"$tmp/declared") functions)" "$(
+    [ -s "$tmp/declared" ] && ! grep -v '^fw_' "$tmp/declared" | grep -q . &&
+    [ -z "$(sort "$tmp/declared" | comm -23 - <(sort "$tmp/symbols"))" ]; echo $?)"
+
+# The .pc file must name this installation (install writes it for PREFIX,
+# whatever PREFIX the tree was built with).
+pcdir=$prefix/lib/pkgconfig
+pc_libdir=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir fraiseql_wire)
+ok "the installed fraiseql_wire.pc names PREFIX" "$( [ "$pc_libdir" = "$prefix/lib" ]; echo $?)"
+ok "pkg-config --modversion is $version" "$( [ "$(PKG_CONFIG_PATH=$pcdir pkg-config --modversion fraiseql_wire)" = "$version" ]; echo $?)"
+
+# --------------------------------------------------------- build the example
+# shellcheck disable=SC2046
+cc -Wall -Wextra -Werror -o "$tmp/stream_users" "$root/docs/examples/stream_users.c" \
+    $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs fraiseql_wire) \
+    >"$tmp/out" 2>"$tmp/err"
+ok "docs/examples/stream_users.c builds with pkg-config --cflags --libs fraiseql_wire" $?
+ok "the example links the shared library" "$(LD_LIBRARY_PATH=$prefix/lib ldd "$tmp/stream_users" |
+    grep -q "libfraiseql_wire.so.$major => $prefix/lib/"; echo $?)"
+
+if [ "$have_cluster" -ne 1 ]; then
+    n=$((n + 1))
+    echo "ok $n - run the example against the cluster # SKIP no cluster (run scripts/check.sh)"
+    echo "1..$n"
+    [ "$failed" -eq 0 ]
+    exit
+fi
+
+# ----------------------------------------------------------- run it
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" >/dev/null || exit 1
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'EOF' || exit 1
+CREATE EXTENSION fraiseql_wire;
+CREATE TABLE "user" (id int PRIMARY KEY, name text, team text, bio text);
+INSERT INTO "user" VALUES
+  (1, 'zoë', 'core', 'short'), (2, 'ann', 'core', 'short'), (3, 'bob', 'ops', 'short'),
+  (4, 'Carl', 'core', repeat('long ', 2000)), (5, 'dan', 'r&d "quoted" ''x''; --', 'short'),
+  (6, 'ann', 'core', 'second ann');
+SELECT fraiseql_wire.create_view('user', 'user');
+EOF
+export LD_LIBRARY_PATH=$prefix/lib
+ex=$tmp/stream_users
+
+"$ex" -d "dbname=$db" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expected='{"id": 2, "bio": "short", "name": "ann", "team": "core"}
+{"id": 6, "bio": "second ann", "name": "ann", "team": "core"}
+{"id": 1, "bio": "short", "name": "zoë", "team": "core"}'
+ok "the example streams team core ordered by name, id; the 10 kB document dropped" "$(
+    [ "$rc" -eq 0 ] && [ "$(cat "$tmp/out")" = "$expected" ]; echo $?)"
+ok "the example reports rows and dropped rows on stderr" "$(
+    grep -Eq '^stream_users: 3 rows, 1 dropped by the size predicate, [0-9.]+ ms$' "$tmp/err"; echo $?)"
+"$ex" -d "dbname=$db" -m 100000 -n 2 >"$tmp/out" 2>"$tmp/err"
+ok "-m raises the size limit, -n limits the rows" "$(
+    [ "$(python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in sys.stdin))' <"$tmp/out")" = "4,2" ]; echo $?)"
+PGDATABASE=$db "$ex" -t 'r&d "quoted" '"'"'x'"'"'; --' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "PGDATABASE from the environment; a team name with quotes and -- is a value" "$(
+    [ "$rc" -eq 0 ] && [ "$(cat "$tmp/out")" = '{"id": 5, "bio": "short", "name": "dan", "team": "r&d \"quoted\" '"'"'x'"'"'; --"}' ]; echo $?)"
+"$ex" -d "dbname=$db" -t nobody >"$tmp/out" 2>"$tmp/err"
+ok "no match: no output, exit 0" "$( [ $? -eq 0 ] && [ ! -s "$tmp/out" ]; echo $?)"
+"$ex" -d "dbname=postgres" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "no v_user: exit 1 with SQLSTATE 42P01 on stderr" "$( [ "$rc" -eq 1 ] && grep -q 'SQLSTATE 42P01' "$tmp/err"; echo $?)"
+# DROP EXTENSION leaves the schema fraiseql_wire behind: the server says
+# 42883 (no such function) with its own HINT about casts.
+psql -X -q -d "$db" -c 'DROP EXTENSION fraiseql_wire' >/dev/null
+"$ex" -d "dbname=$db" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "extension dropped: exit 1 with SQLSTATE 42883" "$( [ "$rc" -eq 1 ] && grep -q 'SQLSTATE 42883' "$tmp/err"; echo $?)"
+ok "extension dropped: the HINT says CREATE EXTENSION" "$(grep -q '^HINT:  .*CREATE EXTENSION fraiseql_wire' "$tmp/err"; echo $?)"
+# Never installed (no schema either): 3F000, and the HINT says what to do.
+psql -X -q -d "$db" -c 'DROP SCHEMA fraiseql_wire CASCADE' >/dev/null 2>&1
+"$ex" -d "dbname=$db" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "no extension: exit 1 with 3F000, the HINT says CREATE EXTENSION" "$( [ "$rc" -eq 1 ] && grep -q 'SQLSTATE 3F000' "$tmp/err" &&
+    grep -q '^HINT:  .*CREATE EXTENSION fraiseql_wire' "$tmp/err"; echo $?)"
+"$ex" -d "dbname=fwexample_nosuch_$$" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "unknown database: exit 1 with SQLSTATE 3D000" "$( [ "$rc" -eq 1 ] && grep -q 'SQLSTATE 3D000' "$tmp/err"; echo $?)"
+"$ex" -d "sslmode=bogus" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "bad connection string: exit 2" "$( [ "$rc" -eq 2 ] && grep -q 'sslmode' "$tmp/err"; echo $?)"
+"$ex" -x >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "bad option: exit 2 with usage" "$( [ "$rc" -eq 2 ] && grep -q '^usage: stream_users' "$tmp/err"; echo $?)"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
