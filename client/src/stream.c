@@ -421,7 +421,10 @@ finish_cancelled(fw_stream *s)
 
     st = send_sync(s);
     if (st == FW_OK)
-        st = drain(c, &first, 1, s->state == FW_ST_ROWS);
+        /* Suspended is not idle with Executes still in flight: the next
+         * chunk may be running, and a CancelRequest that reached the
+         * backend between two messages was ignored: keep cancelling. */
+        st = drain(c, &first, 1, s->state == FW_ST_ROWS || s->inflight > 0);
     if (st != FW_OK || c->state != FW_CONN_IDLE) {
         fw_error_clear(&first);
         s->state = FW_ST_FAILED;
@@ -641,8 +644,9 @@ fw_stream_close(fw_stream *s)
     if (s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED) {
         fw_error first = {.cls = FW_OK};
 
-        /* A suspended portal runs nothing: Sync alone ends it. */
-        int running = s->state == FW_ST_ROWS;
+        /* A suspended portal with no Execute in flight runs nothing: Sync
+         * alone ends it. */
+        int running = s->state == FW_ST_ROWS || s->inflight > 0;
 
         if (running && !atomic_load(&s->cancel_requested))
             send_cancel(c);

@@ -31,6 +31,7 @@ typedef enum kind {
     EXPECT,     /* read client messages until one of type `type` */
     TLS,        /* read SSLRequest, answer 'S', accept TLS */
     NOTLS,      /* read SSLRequest, answer 'N' */
+    CANCEL,     /* accept one more connection: a CancelRequest, read and ignored */
     DROP,       /* close the socket at once (no close_notify under TLS) */
     END
 } kind;
@@ -55,6 +56,7 @@ typedef struct fake {
     uint8_t last_p[512];
     size_t last_p_len;
     int failed_step;   /* -1 when every step ran */
+    int ncancels;
 } fake;
 
 static int
@@ -196,6 +198,26 @@ serve(void *arg)
                  send(f->fd, "N", 1, MSG_NOSIGNAL) == 1;
             break;
         }
+        case CANCEL: {
+            int cfd = accept(f->lfd, NULL, NULL);
+            uint8_t req[16];
+            size_t got = 0;
+
+            ok = cfd >= 0;
+            while (ok && got < sizeof req) {
+                ssize_t r = recv(cfd, req + got, sizeof req - got, 0);
+
+                if (r <= 0)
+                    break;
+                got += (size_t)r;
+            }
+            ok = ok && got == sizeof req && be32(req + 4) == 80877102u;
+            if (ok)
+                f->ncancels++;
+            if (cfd >= 0)
+                close(cfd);
+            break;
+        }
         case DROP:
             close(f->fd);
             f->fd = -1;
@@ -285,7 +307,7 @@ ci_for(const fake *f, const char *extra)
                '2', '5', '6', 0, 0
 /* RowDescription: one column "data" of type jsonb */
 #define T_DATA 'T', 0, 0, 0, 29, 0, 1, 'd', 'a', 't', 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0e, \
-               0xfa, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0
+               0xda, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0
 #define D_ROW 'D', 0, 0, 0, 13, 0, 1, 0, 0, 0, 3, '{', '}', ' '
 
 #define ST_SEND(a) {.k = SEND, .data = a, .len = sizeof a}
@@ -293,6 +315,7 @@ ci_for(const fake *f, const char *extra)
 #define ST_EXPECT(t) {.k = EXPECT, .type = t}
 #define ST_TLS {.k = TLS}
 #define ST_NOTLS {.k = NOTLS}
+#define ST_CANCEL {.k = CANCEL}
 #define ST_DROP {.k = DROP}
 #define ST_END {.k = END}
 
@@ -757,4 +780,61 @@ Test(review_fake, require_verifies_when_a_root_certificate_is_present, .timeout 
     unlink(path);
     rmdir(dir);
     rmdir(home);
+}
+
+/*
+ * Two Executes are in flight.  The caller cancels after the first chunk's
+ * PortalSuspended was sent, and the CancelRequest reaches a backend that
+ * ignores it (it was reading the next message, as PostgreSQL does).  The
+ * second Execute then runs: the drain must repeat the CancelRequest while
+ * the server stays silent, not wait for the whole chunk.
+ */
+static void *
+cancel_soon(void *arg)
+{
+    usleep(200 * 1000);
+    (void)fw_stream_cancel(arg);
+    return NULL;
+}
+
+Test(review_fake, cancel_repeated_while_the_next_chunk_runs, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t row[] = {D_ROW};
+    static const uint8_t suspended[] = {'s', 0, 0, 0, 4};
+    static const uint8_t cancelled[] = {
+        'E', 0, 0, 0, 25, 'S', 'E', 'R', 'R', 'O', 'R', 0, 'C', '5', '7', '0', '1', '4', 0,
+        'M', 'c', 'a', 'n', 'c', 0, 0, Z_MSG};
+    step steps[] = {ST_STARTUP,      ST_SEND(hello),     ST_EXPECT('H'), ST_SEND(described),
+                    ST_EXPECT('H'),  ST_SEND(row),       ST_CANCEL,      ST_SEND(suspended),
+                    ST_EXPECT('S'),  ST_CANCEL,          ST_SEND(cancelled), ST_END};
+    pthread_t canceller;
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_set_timeout(c, 8000);
+    cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 1, &s), FW_OK, "%s",
+                 fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
+    /* next waits; the cancel comes from another thread; the server then
+     * ends the chunk (PortalSuspended) and starts the next one. */
+    cr_assert_eq(pthread_create(&canceller, NULL, cancel_soon, s), 0);
+    st = fw_stream_next(s, &json, &len);
+    pthread_join(canceller, NULL);
+    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 1);
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
+    cr_assert_eq(f.ncancels, 2);
 }
