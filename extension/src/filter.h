@@ -150,4 +150,13 @@ extern char *fw_filter_to_sql(const FwNode *node, const char *target);
  * tree: used for residual filters in planner rewrites. */
 extern Jsonb *fw_filter_to_jsonb(const FwNode *node);
 
+/* filter_parse.c: the jsonb_typeof() name of a value ("string", "number",
+ * "boolean", "object", "array", "null"). */
+extern const char *fw_json_type_name(const JsonbValue *v);
+
+/* filter_eval.c: n ASCII digits at s, and their value (for the strict
+ * date/number forms shared by the evaluator and the planner support). */
+extern bool fw_ascii_digits(const char *s, int n);
+extern int	fw_ascii_number(const char *s, int n);
+
 #endif							/* FRAISEQL_WIRE_FILTER_H */

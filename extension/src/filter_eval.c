@@ -40,8 +40,8 @@ typedef enum FwTruth
  * ---------------------------------------------------------------------
  */
 
-static bool
-digits(const char *s, int n)
+bool
+fw_ascii_digits(const char *s, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')
@@ -49,8 +49,8 @@ digits(const char *s, int n)
 	return true;
 }
 
-static int
-num(const char *s, int n)
+int
+fw_ascii_number(const char *s, int n)
 {
 	int			v = 0;
 
@@ -157,12 +157,12 @@ parse_ymd(const char *s, int len, struct pg_tm *tm)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-	if (len < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
-		s[7] != '-' || !digits(s + 8, 2))
+	if (len < 10 || !fw_ascii_digits(s, 4) || s[4] != '-' || !fw_ascii_digits(s + 5, 2) ||
+		s[7] != '-' || !fw_ascii_digits(s + 8, 2))
 		return false;
-	tm->tm_year = num(s, 4);
-	tm->tm_mon = num(s + 5, 2);
-	tm->tm_mday = num(s + 8, 2);
+	tm->tm_year = fw_ascii_number(s, 4);
+	tm->tm_mon = fw_ascii_number(s + 5, 2);
+	tm->tm_mday = fw_ascii_number(s + 8, 2);
 	if (tm->tm_year < 1 || tm->tm_mon < 1 || tm->tm_mon > 12 || tm->tm_mday < 1)
 		return false;
 	return tm->tm_mday <= mdays[tm->tm_mon - 1] + (tm->tm_mon == 2 && leap(tm->tm_year));
@@ -188,16 +188,16 @@ parse_timestamp(const char *s, int len, struct pg_tm *tm, fsec_t *fsec,
 	if (i < len && (s[i] == 'T' || s[i] == ' '))
 	{
 		i++;
-		if (i + 5 > len || !digits(s + i, 2) || s[i + 2] != ':' || !digits(s + i + 3, 2))
+		if (i + 5 > len || !fw_ascii_digits(s + i, 2) || s[i + 2] != ':' || !fw_ascii_digits(s + i + 3, 2))
 			return false;
-		tm->tm_hour = num(s + i, 2);
-		tm->tm_min = num(s + i + 3, 2);
+		tm->tm_hour = fw_ascii_number(s + i, 2);
+		tm->tm_min = fw_ascii_number(s + i + 3, 2);
 		i += 5;
 		if (i < len && s[i] == ':')
 		{
-			if (i + 3 > len || !digits(s + i + 1, 2))
+			if (i + 3 > len || !fw_ascii_digits(s + i + 1, 2))
 				return false;
-			tm->tm_sec = num(s + i + 1, 2);
+			tm->tm_sec = fw_ascii_number(s + i + 1, 2);
 			i += 3;
 			if (i < len && s[i] == '.')
 			{
@@ -232,17 +232,17 @@ parse_timestamp(const char *s, int len, struct pg_tm *tm, fsec_t *fsec,
 			return false;
 		sign = (s[i] == '-') ? -1 : 1;
 		i++;
-		if (i + 2 > len || !digits(s + i, 2))
+		if (i + 2 > len || !fw_ascii_digits(s + i, 2))
 			return false;
-		hh = num(s + i, 2);
+		hh = fw_ascii_number(s + i, 2);
 		i += 2;
 		if (i < len && s[i] == ':')
 			i++;
 		if (i < len)
 		{
-			if (i + 2 != len || !digits(s + i, 2))
+			if (i + 2 != len || !fw_ascii_digits(s + i, 2))
 				return false;
-			mm = num(s + i, 2);
+			mm = fw_ascii_number(s + i, 2);
 			i += 2;
 		}
 		if (i != len || hh > 14 || mm > 59)

@@ -180,8 +180,8 @@ jp_index(const char *parent, int i)
 	return psprintf("%s[%d]", parent, i);
 }
 
-static const char *
-json_type_name(const JsonbValue *v)
+const char *
+fw_json_type_name(const JsonbValue *v)
 {
 	switch (v->type)
 	{
@@ -204,7 +204,7 @@ json_type_name(const JsonbValue *v)
 static const char *
 json_type_phrase(const JsonbValue *v)
 {
-	const char *tn = json_type_name(v);
+	const char *tn = fw_json_type_name(v);
 
 	if (strcmp(tn, "null") == 0)
 		return "null";

@@ -116,23 +116,6 @@ sql_cmp(FwOp op)
 	}
 }
 
-static const char *
-json_typeof_name(const JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			return "string";
-		case jbvNumeric:
-			return "number";
-		case jbvBool:
-			return "boolean";
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? "object" : "array";
-		default:
-			return "null";
-	}
-}
 
 static void
 append_numeric(StringInfo buf, Numeric n)
@@ -227,7 +210,7 @@ render_list(FwSql *sql, const FwNode *node)
 		{
 			const JsonbValue *e = &node->elems[i];
 
-			if (strcmp(json_typeof_name(e), classes[c]) != 0)
+			if (strcmp(fw_json_type_name(e), classes[c]) != 0)
 				continue;
 			if (first)
 			{
@@ -291,7 +274,7 @@ render_cmp(FwSql *sql, const FwNode *node, bool truth_only)
 			appendStringInfoChar(buf, '(');
 			if (op == FW_OP_EQ && truth_only)
 				append_containment_hint(sql, node);
-			case_when_type(sql, node, psprintf("= '%s'", json_typeof_name(opnd)));
+			case_when_type(sql, node, psprintf("= '%s'", fw_json_type_name(opnd)));
 			append_plain_compare(sql, node, op, opnd);
 			appendStringInfoString(buf, " END)");
 			return;

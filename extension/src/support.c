@@ -126,9 +126,14 @@ sp_is_bool_const(Node *n, bool value)
 		DatumGetBool(((Const *) n)->constvalue) == value;
 }
 
-/* AND with constant folding (three-valued: a NULL constant stays). */
+/*
+ * AND (is_and) or OR with constant folding and flattening: the absorbing
+ * constant (FALSE for AND, TRUE for OR) wins, the neutral one drops out, a
+ * NULL constant stays (three-valued logic), nested clauses of the same kind
+ * are flattened and duplicates removed.
+ */
 static Node *
-sp_and(List *args)
+sp_bool(List *args, bool is_and)
 {
 	List	   *out = NIL;
 	ListCell   *lc;
@@ -137,11 +142,11 @@ sp_and(List *args)
 	{
 		Node	   *a = lfirst(lc);
 
-		if (sp_is_bool_const(a, false))
-			return makeBoolConst(false, false);
-		if (sp_is_bool_const(a, true))
+		if (sp_is_bool_const(a, !is_and))
+			return makeBoolConst(!is_and, false);
+		if (sp_is_bool_const(a, is_and))
 			continue;
-		if (is_andclause(a))
+		if (is_and ? is_andclause(a) : is_orclause(a))
 		{
 			ListCell   *lc2;
 
@@ -152,41 +157,22 @@ sp_and(List *args)
 			out = list_append_unique(out, a);
 	}
 	if (out == NIL)
-		return makeBoolConst(true, false);
+		return makeBoolConst(is_and, false);
 	if (list_length(out) == 1)
 		return linitial(out);
-	return (Node *) make_andclause(out);
+	return (Node *) (is_and ? make_andclause(out) : make_orclause(out));
+}
+
+static Node *
+sp_and(List *args)
+{
+	return sp_bool(args, true);
 }
 
 static Node *
 sp_or(List *args)
 {
-	List	   *out = NIL;
-	ListCell   *lc;
-
-	foreach(lc, args)
-	{
-		Node	   *a = lfirst(lc);
-
-		if (sp_is_bool_const(a, true))
-			return makeBoolConst(true, false);
-		if (sp_is_bool_const(a, false))
-			continue;
-		if (is_orclause(a))
-		{
-			ListCell   *lc2;
-
-			foreach(lc2, ((BoolExpr *) a)->args)
-				out = list_append_unique(out, lfirst(lc2));
-		}
-		else
-			out = list_append_unique(out, a);
-	}
-	if (out == NIL)
-		return makeBoolConst(false, false);
-	if (list_length(out) == 1)
-		return linitial(out);
-	return (Node *) make_orclause(out);
+	return sp_bool(args, false);
 }
 
 static Node *
@@ -851,25 +837,6 @@ sp_like_escape(const char *s, int len, bool lead, bool trail, int *outlen)
 
 /* ---- dates, timestamps, uuids */
 
-static bool
-sp_digits(const char *s, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-static int
-sp_num(const char *s, int n)
-{
-	int			v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
 /*
  * A strictly ISO "YYYY-MM-DD" (date) or "YYYY-MM-DDTHH:MM:SS[.ffffff]"
  * (timestamp) whose fields are in range, so that the input function cannot
@@ -883,26 +850,26 @@ sp_iso_datetime(const char *s, int len, bool with_time)
 				m,
 				d;
 
-	if (len < 10 || !sp_digits(s, 4) || s[4] != '-' || !sp_digits(s + 5, 2) ||
-		s[7] != '-' || !sp_digits(s + 8, 2))
+	if (len < 10 || !fw_ascii_digits(s, 4) || s[4] != '-' || !fw_ascii_digits(s + 5, 2) ||
+		s[7] != '-' || !fw_ascii_digits(s + 8, 2))
 		return false;
-	y = sp_num(s, 4);
-	m = sp_num(s + 5, 2);
-	d = sp_num(s + 8, 2);
+	y = fw_ascii_number(s, 4);
+	m = fw_ascii_number(s + 5, 2);
+	d = fw_ascii_number(s + 8, 2);
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
 		return false;
 	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return false;
 	if (!with_time)
 		return len == 10;
-	if (len < 19 || s[10] != 'T' || !sp_digits(s + 11, 2) || s[13] != ':' ||
-		!sp_digits(s + 14, 2) || s[16] != ':' || !sp_digits(s + 17, 2))
+	if (len < 19 || s[10] != 'T' || !fw_ascii_digits(s + 11, 2) || s[13] != ':' ||
+		!fw_ascii_digits(s + 14, 2) || s[16] != ':' || !fw_ascii_digits(s + 17, 2))
 		return false;
-	if (sp_num(s + 11, 2) > 23 || sp_num(s + 14, 2) > 59 || sp_num(s + 17, 2) > 59)
+	if (fw_ascii_number(s + 11, 2) > 23 || fw_ascii_number(s + 14, 2) > 59 || fw_ascii_number(s + 17, 2) > 59)
 		return false;
 	if (len == 19)
 		return true;
-	return s[19] == '.' && len >= 21 && len <= 26 && sp_digits(s + 20, len - 20);
+	return s[19] == '.' && len >= 21 && len <= 26 && fw_ascii_digits(s + 20, len - 20);
 }
 
 /*
