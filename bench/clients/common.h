@@ -10,7 +10,8 @@
  * is sent until the last row is in hand (query_s); ttfr_s is the time from
  * sending the query to the first row handed to the caller.  CPU is the
  * client process's own user+system time (getrusage); query_cpu_s covers the
- * query phase only.  maxrss_kb is ru_maxrss of the client process.
+ * query phase only.  maxrss_kb is the client process's peak RSS (VmHWM; for
+ * psql, ru_maxrss of the psql child from wait4).
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H

@@ -3,7 +3,9 @@
  *   psql -X -A -t -q -d CONNINFO -c SQL
  * with its output read from a pipe (one document a line).  psql buffers the
  * whole result before printing (no FETCH_COUNT), so its time to first row is
- * its time to the last row.  CPU and peak RSS are psql's own (wait4), and
+ * its time to the last row.  CPU and peak RSS are psql's own (wait4; its
+ * ru_maxrss also covers this small program's image before the exec, which is
+ * far below psql's), and
  * query_s includes psql's start and its connection (connect_s is 0).
  * The psql binary is $BENCH_PSQL, else "psql" on PATH.
  */
