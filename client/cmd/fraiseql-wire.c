@@ -1,10 +1,22 @@
 /*
  * fraiseql-wire — stream JSON documents out of PostgreSQL.
+ *
+ * main() takes psql's connection options (-d -h -p -U) and the global
+ * --help/--version, then hands the rest of argv to the subcommand, which may
+ * take the connection options too.  A new subcommand is one line in
+ * `commands` and one cmd_*.c file.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "fraiseql_wire.h"
+#include "cmd.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv, fwc_conn_opts *opts);
+} commands[] = {
+    {"conninfo", fwc_cmd_conninfo},
+};
 
 static void
 usage(FILE *out)
@@ -12,27 +24,56 @@ usage(FILE *out)
     fprintf(out,
             "fraiseql-wire %s — stream JSON documents out of PostgreSQL\n\n"
             "usage: fraiseql-wire [OPTIONS] COMMAND [ARGS]\n\n"
+            "options:\n"
+            "  -d, --dbname=CONNINFO    database name or connection string\n"
+            "  -h, --host=HOST          server host or socket directory\n"
+            "  -p, --port=PORT          server port\n"
+            "  -U, --username=USER      user name\n"
+            "  -?, --help               this help\n"
+            "  -V, --version            the version\n\n"
             "commands:\n"
-            "  conninfo [--parse-only] [--show-password] CONNINFO\n",
+            "  conninfo --parse-only [--show-password] [CONNINFO]\n\n"
+            "Unset parameters come from the PG* environment variables, as in psql.\n"
+            "Exit status: 0 ok, 1 runtime error, 2 usage or connection string error.\n",
             fw_version_string());
 }
 
 int
 main(int argc, char **argv)
 {
-    if (argc < 2) {
+    fwc_conn_opts opts = {0};
+    int i = 1;
+    while (i < argc) {
+        const char *arg = argv[i];
+        int took = fwc_conn_option(argc, argv, &i, &opts);
+        if (took < 0)
+            return FWC_EXIT_USAGE;
+        if (took > 0)
+            continue;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-?") == 0) {
+            usage(stdout);
+            return FWC_EXIT_OK;
+        }
+        if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+            printf("fraiseql-wire %s\n", fw_version_string());
+            return FWC_EXIT_OK;
+        }
+        if (arg[0] == '-') {
+            fprintf(stderr, "fraiseql-wire: unknown option \"%s\"\n", arg);
+            usage(stderr);
+            return FWC_EXIT_USAGE;
+        }
+        break;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "fraiseql-wire: no command given\n");
         usage(stderr);
-        return 2;
+        return FWC_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("fraiseql-wire %s\n", fw_version_string());
-        return 0;
-    }
-    fprintf(stderr, "fraiseql-wire: unknown command \"%s\"\n", argv[1]);
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            return commands[c].run(argc - i, argv + i, &opts);
+    fprintf(stderr, "fraiseql-wire: unknown command \"%s\"\n", argv[i]);
     usage(stderr);
-    return 2;
+    return FWC_EXIT_USAGE;
 }

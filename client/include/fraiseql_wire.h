@@ -166,8 +166,13 @@ FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams,
  */
 FW_API fw_status fw_stream_next(fw_stream *stream, const char **json, size_t *len);
 
-/* Sends a CancelRequest for the running query; the next fw_stream_next
- * returns FW_ERR_CANCELLED (or FW_DONE if the server had finished). */
+/* Sends a CancelRequest for the running query (on a new plain connection
+ * to the same server, as libpq); the next fw_stream_next discards what is
+ * left and returns FW_ERR_CANCELLED (or FW_DONE if the stream had already
+ * ended), and the connection stays usable.  Unlike every other call, this
+ * one may be made from another thread while fw_stream_next waits; its
+ * status is FW_OK once the request was delivered (the connection's error
+ * record is not touched). */
 FW_API fw_status fw_stream_cancel(fw_stream *stream);
 
 /* Ends the stream: if rows remain, cancels the query and drains what the
@@ -190,6 +195,13 @@ FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql);
 /* The largest row (DataRow message) accepted; bigger is FW_ERR_MEMORY and
  * the connection is drained.  Default 256 MiB. */
 FW_API void fw_conn_set_max_row_bytes(fw_conn *conn, size_t max_row_bytes);
+
+/* The longest wait for the server on an established connection, per read
+ * or write, in milliseconds (0, the default, waits forever: a long query
+ * is not an error).  When it passes, the call returns FW_ERR_TIMEOUT and
+ * the connection is closed (it cannot be brought back in step).  Connecting
+ * is bounded by connect_timeout instead. */
+FW_API void fw_conn_set_timeout(fw_conn *conn, int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -54,7 +54,9 @@ typedef enum fw_target_attrs {
 
 /* One entry of the host list after splitting host/hostaddr/port on commas. */
 typedef struct fw_ci_host {
-    char *host;       /* name, IP literal, or Unix socket directory (starts with '/') */
+    char *host;       /* name, IP literal, or Unix socket directory (starts with '/');
+                         never NULL: the hostaddr when only that was given (as
+                         libpq's PQhost), the default host when neither was */
     char *hostaddr;   /* NULL unless given */
     int port;
     int is_unix;      /* host is a socket directory */
@@ -72,18 +74,59 @@ struct fw_conninfo {
     fw_target_attrs target;
     int keepalives;              /* 0/1 */
     int keepalives_idle, keepalives_interval, keepalives_count; /* 0 = system default */
+    int sslsni;                  /* 1 = send the server name (SNI) in the TLS hello */
 };
+
+/*
+ * Built-in defaults.  The host default is the socket directory when it exists
+ * (libpq's Debian build uses the same one), else "localhost" over TCP.
+ */
+#define FW_CI_DEFAULT_PORT 5432
+#define FW_CI_DEFAULT_SOCKET_DIR "/var/run/postgresql"
+
+/* The enum value of a keyword name, or -1 when it is not one of ours. */
+int fw_ci_key_lookup(const char *name);
+
+/*
+ * Like libpq's PQconnectdbParams: keywords[i] = values[i] until keywords[i]
+ * is NULL; a NULL or empty value is skipped; the last non-empty value of a
+ * keyword wins.  With expand_dbname, the first dbname value that contains
+ * '=' or starts with postgresql:// or postgres:// is parsed as a connection
+ * string in its place.  Then the environment and defaults as in
+ * fw_conninfo_parse.  Same contract for *out and the status.
+ */
+fw_status fw_conninfo_parse_params(const char *const *keywords, const char *const *values,
+                                   int expand_dbname, unsigned flags, fw_conninfo **out);
+
+/*
+ * The user's home directory: $HOME when set and not empty, else the
+ * password database's entry for the effective user.  Malloc'd, or NULL.
+ */
+char *fw_ci_home_dir(void);
 
 /* The keyword's name ("host", …). */
 const char *fw_ci_key_name(fw_ci_key key);
 
 /*
- * The password for one host from the password file: PGPASSFILE, or the
- * passfile keyword, or ~/.pgpass.  A file readable by group or others is
- * ignored (with *warning set to a malloc'd message), as libpq does.
- * Returns a malloc'd password or NULL.
+ * The password for one host from the password file: `passfile` (the passfile
+ * keyword, which fw_conninfo_parse fills from PGPASSFILE), or ~/.pgpass when
+ * it is NULL or empty.  Lines are host:port:database:username:password with
+ * '*' matching any field and \: \\ escapes.  host NULL or empty, or equal to
+ * FW_CI_DEFAULT_SOCKET_DIR, is looked up as "localhost" (libpq's rule).
+ * A missing file is no password and no warning; a file that is not a plain
+ * file, or readable by group or others, is ignored with *warning set to a
+ * malloc'd message (without a "WARNING: " prefix, never with the password)
+ * that the caller prints or frees.  *warning is NULL otherwise (warning may
+ * be NULL).  Returns a malloc'd password, or NULL (also for an empty one).
  */
 char *fw_pgpass_lookup(const char *passfile, const char *host, int port, const char *dbname,
                        const char *user, char **warning);
+
+/*
+ * fw_pgpass_lookup for ci->hosts[i] with libpq's choice of key: the host
+ * name when given, else the hostaddr; ci's port for that host, dbname, user
+ * and passfile.  NULL when ci already has a password (or i is out of range).
+ */
+char *fw_ci_pgpass_for_host(const fw_conninfo *ci, size_t i, char **warning);
 
 #endif /* FW_CONNINFO_H */

@@ -40,14 +40,34 @@ typedef struct fw_msg {
  * Frames the message at the start of buf[0..avail).  On FW_FRAME_OK sets *msg
  * (body points into buf) and *consumed (5 + body length).  On NEED_MORE sets
  * *consumed to the total size needed when the header is complete (so the
- * caller can size its buffer), else 0.  max_len caps the length field.
+ * caller can size its buffer), else 0.  max_len caps the length field
+ * (0 means FW_MSG_DEFAULT_MAX); the length field is read as the protocol's
+ * signed int32, so a "negative" length is MALFORMED.
+ *
+ * Any type byte is framed, known or not: the caller dispatches on m->type
+ * and refuses what it does not expect.  In particular the COPY responses
+ * CopyInResponse 'G', CopyOutResponse 'H' and CopyBothResponse 'W' are
+ * framed like any other message and have no parser here: this client
+ * does not speak COPY, and the caller refuses them (FW_ERR_PROTOCOL or a
+ * clear usage error), then resynchronises or closes the connection.
  */
 fw_frame_result fw_msg_frame(const uint8_t *buf, size_t avail, uint32_t max_len,
                              fw_msg *msg, size_t *consumed);
 
-/* ---- parsers: FW_OK, or FW_ERR_PROTOCOL when the body is malformed ---- */
+/* The bodiless messages — EmptyQueryResponse 'I', PortalSuspended 's',
+ * NoData 'n', ParseComplete '1', BindComplete '2', CloseComplete '3' —
+ * have no parser: the caller checks the body is empty with this (FW_OK, or
+ * FW_ERR_PROTOCOL when m->len != 0). */
+fw_status fw_msg_expect_empty(const fw_msg *m);
 
-/* ErrorResponse 'E' / NoticeResponse 'N': fields by code, NULL if absent. */
+/* ---- parsers: FW_OK, or FW_ERR_PROTOCOL when the body is malformed ----
+ * Every parser consumes the body exactly: missing bytes, a string without
+ * its NUL inside the body, a count that is negative or larger than the
+ * body can hold, and trailing bytes are all FW_ERR_PROTOCOL.  Outputs are
+ * views into m->body; on failure they are unspecified. */
+
+/* ErrorResponse 'E' / NoticeResponse 'N': fields by code, NULL if absent.
+ * Other field codes are skipped; a field repeated keeps its last value. */
 typedef struct fw_pg_fields {
     const char *severity;      /* 'V' (non-localised) or else 'S' */
     const char *sqlstate;      /* 'C' */
@@ -60,7 +80,10 @@ fw_status fw_parse_fields(const fw_msg *m, fw_pg_fields *out);
 
 /* 'R' Authentication*: code 0 ok, 3 cleartext, 5 md5 (salt), 10 SASL
  * (mechanism list), 11 SASL continue, 12 SASL final (data); other codes are
- * returned as they are for the caller to refuse. */
+ * returned as they are for the caller to refuse.  Codes 0, 2, 3, 7, 9 must
+ * have no more bytes, 5 exactly the salt; 10 needs 1..FW_MSG_MAX_SASL_MECHS
+ * names then the empty terminator; 8, 11, 12 and unknown codes give the
+ * rest of the body as data (NULL when empty). */
 typedef struct fw_auth_msg {
     int32_t code;
     const uint8_t *data;        /* md5: 4-byte salt; 11/12: SASL data */
@@ -89,8 +112,10 @@ typedef struct fw_field_desc {
     int32_t typmod;
     int16_t format;
 } fw_field_desc;
-/* Parses the field count; then fw_parse_row_description_field() walks the
- * fields (pass the offset back in; starts at 2). */
+/* Parses the field count (0..FW_MSG_MAX_FIELDS) and validates every field
+ * and the end of the body; then fw_parse_row_description_field() walks the
+ * fields (pass the offset back in; starts at 2), which cannot fail on a
+ * message this accepted. */
 fw_status fw_parse_row_description(const fw_msg *m, int16_t *nfields);
 fw_status fw_parse_row_description_field(const fw_msg *m, size_t *offset, fw_field_desc *out);
 
@@ -98,30 +123,37 @@ fw_status fw_parse_row_description_field(const fw_msg *m, size_t *offset, fw_fie
  * SQL NULL), *value_len its length.  A row with another column count is
  * FW_ERR_PROTOCOL. */
 fw_status fw_parse_data_row1(const fw_msg *m, const uint8_t **value, uint32_t *value_len);
-/* 'D' DataRow, any column count: calls fn for each column (value NULL for SQL
- * NULL); stops with fn's non-FW_OK status. */
+/* 'D' DataRow, any column count (0..FW_MSG_MAX_FIELDS): validates the whole
+ * row first (length -1 = NULL, other negatives and lengths past the body
+ * are malformed), then calls fn for each column (value NULL and len -1 for
+ * SQL NULL); stops with fn's non-FW_OK status. */
 typedef fw_status (*fw_column_fn)(void *arg, int index, const uint8_t *value, int32_t len);
 fw_status fw_parse_data_row(const fw_msg *m, fw_column_fn fn, void *arg);
 
-/* ---- encoders: append one complete message; FW_OK or FW_ERR_MEMORY ---- */
+/* ---- encoders: append one complete message; FW_OK or FW_ERR_MEMORY ----
+ * FW_ERR_MEMORY also when the message would not fit the protocol's int32
+ * length; FW_ERR_USAGE for a NULL string, a negative count, a bad kind.
+ * On failure the buffer is left as it was. */
 
-/* StartupMessage, protocol 3.0; params: NULL-terminated name/value pairs. */
+/* StartupMessage, protocol 3.0; params: NULL-terminated name/value pairs
+ * (NULL = none; a name without a value or an empty name is FW_ERR_USAGE). */
 fw_status fw_enc_startup(fw_buf *b, const char *const *params);
 fw_status fw_enc_ssl_request(fw_buf *b);
 fw_status fw_enc_cancel_request(fw_buf *b, int32_t pid, int32_t key);
 fw_status fw_enc_password(fw_buf *b, const char *password);          /* 'p' */
+/* data NULL (len 0) sends length -1: no initial response. */
 fw_status fw_enc_sasl_initial(fw_buf *b, const char *mechanism,
                               const uint8_t *data, size_t len);      /* 'p' */
 fw_status fw_enc_sasl_response(fw_buf *b, const uint8_t *data, size_t len); /* 'p' */
 fw_status fw_enc_query(fw_buf *b, const char *sql);                  /* 'Q' */
-/* 'P' with no parameter type OIDs unless types != NULL. */
+/* 'P' with no parameter type OIDs unless types != NULL (ntypes of them). */
 fw_status fw_enc_parse(fw_buf *b, const char *stmt, const char *sql, int16_t ntypes,
                        const uint32_t *types);
 /* 'B': text-format parameters (NULL value = SQL NULL), results in text. */
 fw_status fw_enc_bind(fw_buf *b, const char *portal, const char *stmt, int16_t nparams,
                       const char *const *values);
 fw_status fw_enc_describe(fw_buf *b, char kind, const char *name);   /* 'D', kind 'S'/'P' */
-fw_status fw_enc_execute(fw_buf *b, const char *portal, int32_t max_rows); /* 'E' */
+fw_status fw_enc_execute(fw_buf *b, const char *portal, int32_t max_rows); /* 'E', 0 = all */
 fw_status fw_enc_close(fw_buf *b, char kind, const char *name);      /* 'C' */
 fw_status fw_enc_sync(fw_buf *b);                                    /* 'S' */
 fw_status fw_enc_flush(fw_buf *b);                                   /* 'H' */

@@ -38,10 +38,28 @@ typedef enum fw_scram_cbind {
 fw_status fw_scram_begin(const char *password, fw_scram_cbind cbind,
                          const uint8_t *cbind_data, size_t cbind_len, const char *nonce,
                          fw_scram **out, const char **client_first, char *err, size_t errlen);
-/* Takes server-first, produces client-final (owned by the state). */
+/*
+ * fw_scram_begin with a user name for n= (escaped as saslname: ',' and '='
+ * become =2C and =3D).  PostgreSQL ignores n= and fw_scram_begin sends it
+ * empty; this exists so the unit tests can run the RFC 7677 vector
+ * (n=user) through the same code.
+ */
+fw_status fw_scram_begin_user(const char *password, const char *user, fw_scram_cbind cbind,
+                              const uint8_t *cbind_data, size_t cbind_len, const char *nonce,
+                              fw_scram **out, const char **client_first, char *err,
+                              size_t errlen);
+/*
+ * Takes server-first (len bytes, need not be NUL-terminated), produces
+ * client-final (owned by the state).  Malformed server messages are
+ * FW_ERR_PROTOCOL; a server nonce that does not extend ours or an iteration
+ * count over FW_SCRAM_MAX_ITERATIONS is FW_ERR_AUTH.  Calls out of order
+ * are FW_ERR_USAGE; after any failure the state only accepts free.
+ */
 fw_status fw_scram_continue(fw_scram *s, const char *server_first, size_t len,
                             const char **client_final, char *err, size_t errlen);
-/* Takes server-final and verifies the server signature. */
+/* Takes server-final and verifies the server signature (constant-time):
+ * FW_OK, FW_ERR_AUTH on a mismatch or a server error (e=, whose value is
+ * quoted in err), FW_ERR_PROTOCOL when malformed. */
 fw_status fw_scram_finish(fw_scram *s, const char *server_final, size_t len,
                           char *err, size_t errlen);
 /* Frees and wipes the state.  NULL is fine. */

@@ -1,0 +1,191 @@
+/*
+ * internal.h — the private layout of a connection and a stream, and the
+ * internal interfaces between net.c (sockets), tls.c (OpenSSL), conn.c
+ * (startup and authentication), stream.c (queries), cancel.c and error.c.
+ *
+ * Not installed; nothing here is part of the ABI.
+ */
+#ifndef FW_INTERNAL_H
+#define FW_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "conninfo.h"
+#include "fraiseql_wire.h"
+#include "pgmsg.h"
+
+/* Receive buffer: initial size, and the slack allowed above the largest
+ * message accepted (so one recv() can bring the next header along). */
+#define FW_RBUF_INITIAL (64u * 1024)
+#define FW_RBUF_HEADROOM (64u * 1024)
+/* Messages other than DataRow are accepted up to this size even when
+ * max_row_bytes is smaller (error texts, parameter values). */
+#define FW_MSG_FLOOR (1u * 1024 * 1024)
+#define FW_DEFAULT_MAX_ROW (256u * 1024 * 1024)
+#define FW_DEFAULT_CHUNK 256
+
+/* ------------------------------------------------------------- error.c */
+
+typedef struct fw_error {
+    fw_status cls;
+    char *message;
+    char *sqlstate;
+    char *detail;
+    char *hint;
+    int position;
+} fw_error;
+
+void fw_error_clear(fw_error *e);
+/* Sets class and a printf-style message (other fields cleared). */
+void fw_error_set(fw_error *e, fw_status cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* From an ErrorResponse's fields, with the given class. */
+void fw_error_set_fields(fw_error *e, fw_status cls, const fw_pg_fields *f);
+/* Moves src into dst (dst's previous content is freed). */
+void fw_error_move(fw_error *dst, fw_error *src);
+int fw_error_is_retriable(const fw_error *e);
+
+/* --------------------------------------------------------------- tls.c */
+
+typedef struct fw_tls fw_tls;
+
+typedef struct fw_tls_config {
+    fw_sslmode mode;
+    const char *rootcert;   /* NULL: ~/.postgresql/root.crt */
+    const char *cert;       /* NULL: ~/.postgresql/postgresql.crt when present */
+    const char *key;        /* NULL: ~/.postgresql/postgresql.key when present */
+    const char *crl;        /* NULL: ~/.postgresql/root.crl when present */
+    const char *host;       /* the name checked against the certificate */
+    int sni;                /* send SNI (never for IP literals) */
+} fw_tls_config;
+
+/* I/O results of the TLS layer besides a byte count. */
+#define FW_TLS_WANT_READ (-2)
+#define FW_TLS_WANT_WRITE (-3)
+
+/* Starts a handshake on a connected non-blocking socket; the caller drives
+ * it with fw_tls_handshake until FW_OK.  Errors carry a message in err. */
+fw_status fw_tls_new(int fd, const fw_tls_config *cfg, fw_tls **out, fw_error *err);
+/* 0 when done, FW_TLS_WANT_READ/WRITE to wait, -1 on failure (err set). */
+int fw_tls_handshake(fw_tls *t, fw_error *err);
+/* > 0 bytes, 0 = orderly close, FW_TLS_WANT_*, or -1 (err set). */
+long fw_tls_read(fw_tls *t, void *p, size_t n, fw_error *err);
+long fw_tls_write(fw_tls *t, const void *p, size_t n, fw_error *err);
+/* The tls-server-end-point channel binding data (RFC 5929). */
+fw_status fw_tls_server_end_point(fw_tls *t, uint8_t *out, size_t cap, size_t *len,
+                                  fw_error *err);
+void fw_tls_free(fw_tls *t);  /* sends close_notify when possible */
+
+/* --------------------------------------------------------------- net.c */
+
+/* Milliseconds on CLOCK_MONOTONIC; deadlines are absolute, -1 = none. */
+int64_t fw_now_ms(void);
+
+typedef struct fw_sock {
+    int fd;
+    fw_tls *tls;
+    struct sockaddr_storage addr;  /* where we connected (for CancelRequest) */
+    socklen_t addrlen;
+} fw_sock;
+
+/* Connects a non-blocking socket to one address before the deadline,
+ * with keepalives and TCP_NODELAY on TCP. */
+fw_status fw_net_connect(fw_sock *s, const struct sockaddr *addr, socklen_t len,
+                         const fw_conninfo *ci, int64_t deadline, fw_error *err);
+/* Waits until fd is readable (events POLLIN) or writable (POLLOUT). */
+fw_status fw_net_wait(int fd, short events, int64_t deadline, fw_error *err);
+/* Writes everything (TLS when s->tls) before the deadline. */
+fw_status fw_net_write_all(fw_sock *s, const uint8_t *p, size_t n, int64_t deadline,
+                           fw_error *err);
+/* Reads at least one byte (up to n) before the deadline; *got > 0 on FW_OK.
+ * The peer closing is FW_ERR_IO. */
+fw_status fw_net_read_some(fw_sock *s, uint8_t *p, size_t n, int64_t deadline, size_t *got,
+                           fw_error *err);
+void fw_net_close(fw_sock *s);
+
+/* -------------------------------------------------------------- conn.c */
+
+typedef struct fw_param {
+    char *name;
+    char *value;
+} fw_param;
+
+typedef enum fw_conn_state {
+    FW_CONN_BAD = 0,      /* never connected, or broken */
+    FW_CONN_IDLE,         /* ReadyForQuery seen, no stream */
+    FW_CONN_BUSY          /* a stream or a simple query is running */
+} fw_conn_state;
+
+struct fw_stream;
+
+struct fw_conn {
+    fw_sock sock;
+    fw_conn_state state;
+    fw_buf wbuf;            /* outgoing messages */
+    fw_buf rbuf;            /* received bytes; messages start at rpos */
+    size_t rpos;
+    size_t skip;            /* bytes of an oversized message still to discard */
+    size_t max_row_bytes;
+    int timeout_ms;         /* per wait; 0 = none (fw_conn_set_timeout) */
+    int64_t startup_deadline; /* during connect: connect_timeout; else -1 */
+    fw_error err;
+    fw_param *params;
+    size_t nparams;
+    int32_t be_pid, be_key;
+    char tx_status;
+    fw_notice_fn notice_fn;
+    void *notice_arg;
+    struct fw_stream *stream;  /* the open stream, if any */
+};
+
+/* The deadline of one wait under the connection's timeout. */
+int64_t fw_conn_deadline(const fw_conn *c);
+/* Sends wbuf and empties it.  On failure the connection is broken. */
+fw_status fw_conn_flush(fw_conn *c);
+/*
+ * Reads the next message into *m (valid until the next call).
+ * Handles NoticeResponse, ParameterStatus and NotificationResponse itself.
+ * A message over the cap is FW_ERR_MEMORY with the connection still in
+ * step (its bytes are skipped); I/O and framing errors break it.
+ */
+fw_status fw_conn_read_msg(fw_conn *c, fw_msg *m);
+/* Marks the connection unusable and closes the socket; keeps the error. */
+void fw_conn_break(fw_conn *c);
+/* Records an ErrorResponse as the connection's error. */
+void fw_conn_error_from_msg(fw_conn *c, const fw_msg *m, fw_status cls);
+
+/* ------------------------------------------------------------ cancel.c */
+
+/* Sends a CancelRequest for the connection's backend on a new socket and
+ * waits for the server to close it (so the signal has been sent). */
+fw_status fw_cancel_send(const struct sockaddr_storage *addr, socklen_t addrlen, int32_t pid,
+                         int32_t key, int timeout_ms, fw_error *err);
+
+/* ------------------------------------------------------------ stream.c */
+
+/* Sends CopyFail (no encoder in pgmsg.h; local to stream.c). */
+fw_status fw_enc_copy_fail_local(fw_buf *b, const char *reason);
+
+typedef enum fw_stream_state {
+    FW_ST_ROWS,       /* Execute sent; rows arriving */
+    FW_ST_SUSPENDED,  /* PortalSuspended seen; next Execute not sent yet */
+    FW_ST_DONE,       /* ReadyForQuery seen after CommandComplete */
+    FW_ST_FAILED      /* ended with an error (kept in stream->result) */
+} fw_stream_state;
+
+struct fw_stream {
+    fw_conn *conn;
+    fw_stream_state state;
+    fw_status result;       /* FW_DONE or the error that ended it */
+    int32_t chunk;
+    int sync_sent;          /* Sync is on its way: ReadyForQuery will come */
+    atomic_int cancel_requested;
+    uint64_t rows;
+    uint64_t bytes;
+};
+
+#endif /* FW_INTERNAL_H */

@@ -1,0 +1,547 @@
+/*
+ * stream.c — queries: fw_stream_sql (extended protocol, one chunk per
+ * Execute), fw_stream_next (zero-copy rows), cancel and close (cancel, then
+ * drain to ReadyForQuery so the connection is reused), and fw_exec_simple.
+ *
+ * The message sequence of a stream:
+ *   Parse("") Bind("", "") Describe(portal) Flush   -> RowDescription checked
+ *   Execute(chunk) Flush                             -> DataRow…, PortalSuspended
+ *   Execute(chunk) Flush  (only when the caller wants the row past the chunk)
+ *   …                                                -> CommandComplete
+ *   Sync                                             -> ReadyForQuery
+ * No Sync until the end: a Sync would end the implicit transaction and close
+ * the portal.  The schema is checked before the first Execute, so a
+ * statement of the wrong shape is never run.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define JSON_OID 114
+#define JSONB_OID 3802
+
+fw_status
+fw_enc_copy_fail_local(fw_buf *b, const char *reason)
+{
+    size_t n = strlen(reason) + 1;
+    fw_status st;
+
+    if ((st = fw_buf_put_u8(b, 'f')) != FW_OK)
+        return st;
+    if ((st = fw_buf_put_i32(b, (int32_t)(4 + n))) != FW_OK)
+        return st;
+    return fw_buf_put_str(b, reason);
+}
+
+static fw_status
+usable(fw_conn *c)
+{
+    if (!c)
+        return FW_ERR_USAGE;
+    if (c->state == FW_CONN_BUSY || c->stream) {
+        fw_error_set(&c->err, FW_ERR_USAGE,
+                     "another stream is open on this connection (close it first)");
+        return FW_ERR_USAGE;
+    }
+    if (!fw_conn_ok(c)) {
+        fw_error_set(&c->err, FW_ERR_IO, "connection is not open");
+        return FW_ERR_IO;
+    }
+    fw_error_clear(&c->err);
+    return FW_OK;
+}
+
+/*
+ * Reads and discards up to ReadyForQuery (a Sync must be on its way).
+ * The first ErrorResponse seen is kept in *first (when first is not NULL
+ * and nothing is there yet); COPY is refused on the way.
+ */
+static fw_status
+drain(fw_conn *c, fw_error *first)
+{
+    fw_status st;
+    fw_msg m;
+
+    for (;;) {
+        st = fw_conn_read_msg(c, &m);
+        if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
+            continue;   /* an oversized message was skipped */
+        if (st != FW_OK)
+            return st;
+        switch (m.type) {
+        case 'Z':
+            if (fw_parse_ready(&m, &c->tx_status) != FW_OK) {
+                fw_error_set(&c->err, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
+                fw_conn_break(c);
+                return FW_ERR_PROTOCOL;
+            }
+            c->state = FW_CONN_IDLE;
+            return FW_OK;
+        case 'E':
+            if (first && first->cls == FW_OK) {
+                fw_conn_error_from_msg(c, &m, FW_ERR_SQL);
+                fw_error_move(first, &c->err);
+            }
+            break;
+        case 'G':
+            /* COPY FROM STDIN: refuse, then the server wants a Sync again
+             * (it ignores Sync during copy-in). */
+            if (first && first->cls == FW_OK)
+                fw_error_set(first, FW_ERR_PROTOCOL, "COPY is not supported");
+            if (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
+                fw_enc_sync(&c->wbuf) != FW_OK) {
+                fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+                fw_conn_break(c);
+                return FW_ERR_MEMORY;
+            }
+            if ((st = fw_conn_flush(c)) != FW_OK)
+                return st;
+            break;
+        case 'H':
+        case 'W':
+            if (first && first->cls == FW_OK)
+                fw_error_set(first, FW_ERR_PROTOCOL, "COPY is not supported");
+            break;
+        default:
+            break;   /* rows, completions, CopyData: discarded */
+        }
+    }
+}
+
+static fw_status
+send_sync(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+
+    if (s->sync_sent)
+        return FW_OK;
+    s->sync_sent = 1;
+    if (fw_enc_sync(&c->wbuf) != FW_OK) {
+        fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+        fw_conn_break(c);
+        return FW_ERR_MEMORY;
+    }
+    return fw_conn_flush(c);
+}
+
+/*
+ * Ends the stream with error e (moved in): cancels the query when asked,
+ * syncs and drains so the connection is reusable, and leaves e on the
+ * connection.  A broken connection keeps e too (the cause comes first).
+ */
+static fw_status
+end_with(fw_stream *s, fw_error *e, int cancel)
+{
+    fw_conn *c = s->conn;
+    fw_status cls = e->cls;
+
+    if (cancel && c->state != FW_CONN_BAD) {
+        fw_error ce = {.cls = FW_OK};
+
+        (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms,
+                             &ce);
+        fw_error_clear(&ce);
+    }
+    if (c->state != FW_CONN_BAD && send_sync(s) == FW_OK)
+        (void)drain(c, NULL);
+    if (c->state != FW_CONN_IDLE)
+        fw_conn_break(c);
+    fw_error_move(&c->err, e);
+    s->state = FW_ST_FAILED;
+    s->result = cls;
+    return cls;
+}
+
+static int
+is_json_oid(uint32_t oid)
+{
+    return oid == JSON_OID || oid == JSONB_OID;
+}
+
+/* Checks the RowDescription: one json/jsonb column named data. */
+static fw_status
+check_schema(fw_conn *c, const fw_msg *m, fw_error *e)
+{
+    int16_t n;
+    size_t off = 2;
+    fw_field_desc f;
+
+    if (fw_parse_row_description(m, &n) != FW_OK) {
+        fw_error_set(e, FW_ERR_PROTOCOL, "malformed RowDescription message");
+        return FW_ERR_PROTOCOL;
+    }
+    if (n != 1) {
+        fw_error_set(e, FW_ERR_SCHEMA, "the query returns %d columns, expected one column \"data\"",
+                     (int)n);
+        return FW_ERR_SCHEMA;
+    }
+    if (fw_parse_row_description_field(m, &off, &f) != FW_OK) {
+        fw_error_set(e, FW_ERR_PROTOCOL, "malformed RowDescription message");
+        return FW_ERR_PROTOCOL;
+    }
+    if (strcmp(f.name, "data") != 0) {
+        fw_error_set(e, FW_ERR_SCHEMA, "the query's column is named \"%.64s\", expected \"data\"",
+                     f.name);
+        return FW_ERR_SCHEMA;
+    }
+    if (!is_json_oid(f.type_oid)) {
+        fw_error_set(e, FW_ERR_SCHEMA,
+                     "column \"data\" has type OID %u, expected json (114) or jsonb (3802)",
+                     f.type_oid);
+        return FW_ERR_SCHEMA;
+    }
+    (void)c;
+    return FW_OK;
+}
+
+static fw_status
+send_execute(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+
+    if (fw_enc_execute(&c->wbuf, "", s->chunk) != FW_OK || fw_enc_flush(&c->wbuf) != FW_OK) {
+        fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+        fw_conn_break(c);
+        return FW_ERR_MEMORY;
+    }
+    s->state = FW_ST_ROWS;
+    return fw_conn_flush(c);
+}
+
+FW_API fw_status
+fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+              size_t chunk_size, fw_stream **out)
+{
+    fw_stream *s;
+    fw_status st;
+    fw_error e = {.cls = FW_OK};
+    fw_msg m;
+
+    if (out)
+        *out = NULL;
+    if ((st = usable(conn)) != FW_OK)
+        return st;
+    if (!out || !sql || nparams < 0 || nparams > 65535 || (nparams > 0 && !params)) {
+        fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_sql");
+        return FW_ERR_USAGE;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
+        return FW_ERR_MEMORY;
+    }
+    s->conn = conn;
+    s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
+                               : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
+    atomic_init(&s->cancel_requested, 0);
+    if (fw_enc_parse(&conn->wbuf, "", sql, 0, NULL) != FW_OK ||
+        fw_enc_bind(&conn->wbuf, "", "", (int16_t)(uint16_t)nparams, params) != FW_OK ||
+        fw_enc_describe(&conn->wbuf, 'P', "") != FW_OK || fw_enc_flush(&conn->wbuf) != FW_OK) {
+        conn->wbuf.len = 0;
+        free(s);
+        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory building the query");
+        return FW_ERR_MEMORY;
+    }
+    conn->state = FW_CONN_BUSY;
+    conn->stream = s;
+    if ((st = fw_conn_flush(conn)) != FW_OK)
+        goto fail;
+    for (;;) {
+        st = fw_conn_read_msg(conn, &m);
+        if (st == FW_ERR_MEMORY && conn->state != FW_CONN_BAD) {
+            fw_error_move(&e, &conn->err);
+            st = end_with(s, &e, 0);
+            goto fail;
+        }
+        if (st != FW_OK)
+            goto fail;
+        if (m.type == '1' || m.type == '2')
+            continue;
+        if (m.type == 'T') {
+            if ((st = check_schema(conn, &m, &e)) != FW_OK) {
+                st = end_with(s, &e, 0);
+                goto fail;
+            }
+            break;
+        }
+        if (m.type == 'n') {
+            fw_error_set(&e, FW_ERR_SCHEMA,
+                         "the statement returns no rows, expected one column \"data\"");
+            st = end_with(s, &e, 0);
+            goto fail;
+        }
+        if (m.type == 'E') {
+            fw_conn_error_from_msg(conn, &m, FW_ERR_SQL);
+            fw_error_move(&e, &conn->err);
+            st = end_with(s, &e, 0);
+            goto fail;
+        }
+        fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x after Describe",
+                     (unsigned char)m.type);
+        st = end_with(s, &e, 0);
+        goto fail;
+    }
+    if ((st = send_execute(s)) != FW_OK)
+        goto fail;
+    *out = s;
+    return FW_OK;
+fail:
+    fw_error_clear(&e);
+    if (conn->state == FW_CONN_BUSY)
+        fw_conn_break(conn);   /* out of step: cannot be reused */
+    conn->stream = NULL;
+    free(s);
+    return st;
+}
+
+/* The caller cancelled: finish the protocol and report it. */
+static fw_status
+finish_cancelled(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+    fw_error first = {.cls = FW_OK};
+    fw_status st;
+
+    st = send_sync(s);
+    if (st == FW_OK)
+        st = drain(c, &first);
+    if (st != FW_OK || c->state != FW_CONN_IDLE) {
+        fw_error_clear(&first);
+        s->state = FW_ST_FAILED;
+        s->result = c->err.cls != FW_OK ? c->err.cls : FW_ERR_IO;
+        fw_conn_break(c);
+        return s->result;
+    }
+    if (first.cls == FW_ERR_SQL && first.sqlstate && strcmp(first.sqlstate, "57014") == 0) {
+        first.cls = FW_ERR_CANCELLED;
+        fw_error_move(&c->err, &first);
+    } else if (first.cls != FW_OK && first.cls != FW_ERR_SQL) {
+        fw_error_move(&c->err, &first);
+    } else {
+        fw_error_clear(&first);
+        fw_error_set(&c->err, FW_ERR_CANCELLED, "the stream was cancelled");
+    }
+    s->state = FW_ST_FAILED;
+    s->result = c->err.cls;
+    return s->result;
+}
+
+FW_API fw_status
+fw_stream_next(fw_stream *s, const char **json, size_t *len)
+{
+    fw_conn *c;
+    fw_status st;
+    fw_msg m;
+    fw_error e = {.cls = FW_OK};
+
+    if (json)
+        *json = NULL;
+    if (len)
+        *len = 0;
+    if (!s || !json || !len)
+        return FW_ERR_USAGE;
+    if (s->state == FW_ST_DONE)
+        return FW_DONE;
+    if (s->state == FW_ST_FAILED)
+        return s->result;
+    c = s->conn;
+    if (!c)
+        return FW_ERR_USAGE;
+    if (atomic_load(&s->cancel_requested))
+        return finish_cancelled(s);
+    if (s->state == FW_ST_SUSPENDED && (st = send_execute(s)) != FW_OK)
+        goto broken;
+    for (;;) {
+        st = fw_conn_read_msg(c, &m);
+        if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD) {
+            fw_error_move(&e, &c->err);
+            return end_with(s, &e, 1);
+        }
+        if (st != FW_OK)
+            goto broken;
+        switch (m.type) {
+        case 'D': {
+            const uint8_t *v;
+            uint32_t vlen;
+
+            if (fw_parse_data_row1(&m, &v, &vlen) != FW_OK) {
+                fw_error_set(&e, FW_ERR_PROTOCOL, "malformed DataRow message");
+                fw_conn_break(c);
+                return end_with(s, &e, 0);
+            }
+            if (vlen > c->max_row_bytes) {
+                fw_error_set(&e, FW_ERR_MEMORY, "row of %u bytes exceeds max_row_bytes (%zu)",
+                             vlen, c->max_row_bytes);
+                return end_with(s, &e, 1);
+            }
+            s->rows++;
+            s->bytes += vlen;
+            *json = (const char *)v;
+            *len = v ? vlen : 0;
+            return FW_OK;
+        }
+        case 's':
+            if (atomic_load(&s->cancel_requested)) {
+                s->state = FW_ST_SUSPENDED;
+                return finish_cancelled(s);
+            }
+            if ((st = send_execute(s)) != FW_OK)
+                goto broken;
+            continue;
+        case 'C':
+        case 'I': {
+            fw_error first = {.cls = FW_OK};
+
+            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first)) != FW_OK) {
+                fw_error_clear(&first);
+                goto broken;
+            }
+            if (first.cls != FW_OK) {   /* e.g. COMMIT of the implicit transaction failed */
+                fw_error_move(&c->err, &first);
+                s->state = FW_ST_FAILED;
+                s->result = c->err.cls;
+                return s->result;
+            }
+            s->state = FW_ST_DONE;
+            s->result = FW_DONE;
+            return FW_DONE;
+        }
+        case 'E':
+            fw_conn_error_from_msg(c, &m, FW_ERR_SQL);
+            fw_error_move(&e, &c->err);
+            if (atomic_load(&s->cancel_requested) && e.sqlstate &&
+                strcmp(e.sqlstate, "57014") == 0)
+                e.cls = FW_ERR_CANCELLED;
+            return end_with(s, &e, 0);
+        case 'G':
+        case 'H':
+        case 'W':
+            fw_error_set(&e, FW_ERR_PROTOCOL, "COPY is not supported");
+            if (m.type == 'G' &&
+                (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
+                 fw_conn_flush(c) != FW_OK))
+                fw_conn_break(c);
+            return end_with(s, &e, 0);
+        default:
+            fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x in a stream",
+                         (unsigned char)m.type);
+            fw_conn_break(c);
+            return end_with(s, &e, 0);
+        }
+    }
+broken:
+    fw_conn_break(c);
+    s->state = FW_ST_FAILED;
+    s->result = c->err.cls != FW_OK ? c->err.cls : FW_ERR_IO;
+    return s->result;
+}
+
+FW_API fw_status
+fw_stream_cancel(fw_stream *s)
+{
+    fw_conn *c;
+    fw_error e = {.cls = FW_OK};
+    fw_status st;
+
+    if (!s || !s->conn)
+        return FW_ERR_USAGE;
+    c = s->conn;
+    if (atomic_exchange(&s->cancel_requested, 1))
+        return FW_OK;   /* already requested */
+    if (c->be_pid == 0)
+        return FW_OK;
+    /* Reads only what does not change while a stream is open. */
+    st = fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &e);
+    fw_error_clear(&e);
+    return st;
+}
+
+FW_API fw_status
+fw_stream_close(fw_stream *s)
+{
+    fw_conn *c;
+    fw_status st = FW_OK;
+
+    if (!s)
+        return FW_OK;
+    c = s->conn;
+    if (!c) {
+        free(s);
+        return FW_ERR_IO;
+    }
+    if (s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED) {
+        fw_error first = {.cls = FW_OK};
+
+        /* A suspended portal runs nothing: Sync alone ends it. */
+        if (s->state == FW_ST_ROWS && !atomic_load(&s->cancel_requested)) {
+            fw_error ce = {.cls = FW_OK};
+
+            (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key,
+                                 c->timeout_ms, &ce);
+            fw_error_clear(&ce);
+        }
+        st = send_sync(s);
+        if (st == FW_OK)
+            st = drain(c, &first);
+        fw_error_clear(&first);   /* the cancel's 57014 is expected */
+        if (st != FW_OK || c->state != FW_CONN_IDLE)
+            fw_conn_break(c);
+    }
+    if (c->stream == s)
+        c->stream = NULL;
+    if (c->state == FW_CONN_BUSY)
+        fw_conn_break(c);
+    free(s);
+    if (fw_conn_ok(c))
+        return FW_OK;
+    if (c->err.cls == FW_OK)
+        fw_error_set(&c->err, FW_ERR_IO, "connection is closed");
+    return c->err.cls;
+}
+
+FW_API uint64_t
+fw_stream_rows(const fw_stream *s)
+{
+    return s ? s->rows : 0;
+}
+
+FW_API uint64_t
+fw_stream_bytes(const fw_stream *s)
+{
+    return s ? s->bytes : 0;
+}
+
+FW_API fw_status
+fw_exec_simple(fw_conn *conn, const char *sql)
+{
+    fw_error first = {.cls = FW_OK};
+    fw_status st;
+
+    if ((st = usable(conn)) != FW_OK)
+        return st;
+    if (!sql) {
+        fw_error_set(&conn->err, FW_ERR_USAGE, "no SQL given");
+        return FW_ERR_USAGE;
+    }
+    if (fw_enc_query(&conn->wbuf, sql) != FW_OK) {
+        conn->wbuf.len = 0;
+        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory building the query");
+        return FW_ERR_MEMORY;
+    }
+    conn->state = FW_CONN_BUSY;
+    if ((st = fw_conn_flush(conn)) != FW_OK)
+        return st;
+    st = drain(conn, &first);
+    if (st != FW_OK) {
+        fw_error_clear(&first);
+        fw_conn_break(conn);
+        return st;
+    }
+    if (first.cls != FW_OK) {
+        fw_error_move(&conn->err, &first);
+        return conn->err.cls;
+    }
+    return FW_OK;
+}
