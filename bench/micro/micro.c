@@ -338,6 +338,7 @@ main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+    (void)not_run;      /* unused once every part of the library is there */
     make_docs();
 
 #if HAVE_FW_DECODER
