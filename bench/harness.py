@@ -274,6 +274,21 @@ def summarize(runs, not_run):
     return out
 
 
+def write_results(path, result):
+    """JSON with one record a line: small, and readable in a diff."""
+    def one(x):
+        return json.dumps(x, sort_keys=True, separators=(',', ':'))
+    parts = ['{', f' "meta": {json.dumps(result["meta"], sort_keys=True, indent=2)},']
+    for i, k in enumerate(('micro', 'summary', 'runs')):
+        items = result[k]
+        parts.append(f' "{k}": [')
+        parts += ['  ' + one(x) + (',' if j < len(items) - 1 else '') for j, x in enumerate(items)]
+        parts.append(' ]' + (',' if i < 2 else ''))
+    parts.append('}')
+    with open(path, 'w') as f:
+        f.write('\n'.join(parts) + '\n')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--mode', choices=['all', 'quick'], required=True)
@@ -317,9 +332,7 @@ def main():
             micro = [json.loads(l) for l in f if l.startswith('{')]
     result = {'meta': meta, 'micro': micro, 'summary': summarize(h.runs, h.not_run),
               'runs': h.runs}
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=1, sort_keys=True)
-        f.write('\n')
+    write_results(args.out, result)
     failed = sum(1 for r in h.runs if not r.get('ok'))
     wrong = [s for s in result['summary'] if s.get('correct') is False]
     log(f'harness: {len(h.runs)} runs ({failed} failed), {len(h.not_run)} not run, '

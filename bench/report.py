@@ -124,91 +124,104 @@ def dataset_order(names):
 
 # ------------------------------------------------------------------ goals
 def goals(r):
-    """[(goal, target, measured, verdict)] — every verdict computed here."""
+    """[(goal, target, measured, verdict)] — every verdict computed here.
+
+    The goals are stated at 1M rows; a run that did not build the 1M sets
+    (BENCH_MAX_ROWS) is judged at its largest size, and says so."""
     g = []
-    fw1m = {k: r.ok('throughput', f'tv_items_1m_{k}', 'fraiseql_wire') for k in ('json', 'jsonb')}
-    pq1m = {k: r.ok('throughput', f'tv_items_1m_{k}', 'libpq_single') for k in ('json', 'jsonb')}
-    have_1m = any(r.get('throughput', f'tv_items_1m_{k}', 'libpq_single') for k in ('json', 'jsonb'))
-    why = ('not run: the fraiseql-wire client is not built yet' if have_1m
-           else 'not run: this run did not build the 1M sets')
+    big = next((s for s in reversed(SIZES)
+                if r.get('throughput', f'tv_items_{s}_jsonb', 'libpq_single')), None)
+    if big is None:
+        return [('all goals', '', '', 'not run: no throughput results')]
+    B = big.upper()
+    at = '' if big == '1m' else f' — judged at {B}: this run has no 1M sets'
+    fwb = {k: r.ok('throughput', f'tv_items_{big}_{k}', 'fraiseql_wire') for k in ('json', 'jsonb')}
+    pqb = {k: r.ok('throughput', f'tv_items_{big}_{k}', 'libpq_single') for k in ('json', 'jsonb')}
+    fw_state = r.get('throughput', f'tv_items_{big}_jsonb', 'fraiseql_wire')
+    if fw_state and fw_state.get('status') == 'not run':
+        why = 'not run: ' + fw_state.get('reason', 'the fraiseql-wire client is not built')
+    else:
+        why = 'not run: no fraiseql-wire result (see the tables)'
 
     # 1. CPU per row
-    rows = []
     for k in ('jsonb', 'json'):
-        f, p = fw1m[k], pq1m[k]
+        f, p = fwb[k], pqb[k]
+        name = f'client CPU per row ≤ ¼ of libpq single-row ({k}, {B}){at}'
         if f and p and p['cpu_ns_per_row']:
             ratio = f['cpu_ns_per_row'] / p['cpu_ns_per_row']
-            verdict = 'met' if ratio <= 0.25 else f'missed: {ratio:.2f}× (target ≤ 0.25×)'
-            rows.append((f'client CPU per row ≤ ¼ of libpq single-row ({k}, 1M)', '≤ 0.25×',
-                         f'{f["cpu_ns_per_row"]:.0f} vs {p["cpu_ns_per_row"]:.0f} ns/row = {ratio:.2f}×',
-                         verdict))
+            verdict = 'met' if ratio <= 0.25 else \
+                f'missed: {ratio:.2f}×, {ratio / 0.25:.1f} times the target'
+            g.append((name, '≤ 0.25×',
+                      f'{f["cpu_ns_per_row"]:.0f} vs {p["cpu_ns_per_row"]:.0f} ns/row = {ratio:.2f}×',
+                      verdict))
         else:
-            ref = f'libpq single-row: {p["cpu_ns_per_row"]:.0f} ns/row' if p else ''
-            rows.append((f'client CPU per row ≤ ¼ of libpq single-row ({k}, 1M)', '≤ 0.25×',
-                         ref, why))
-    g += rows
+            g.append((name, '≤ 0.25×',
+                      f'libpq single-row: {p["cpu_ns_per_row"]:.0f} ns/row' if p else '', why))
 
-    # 2. 1M json: ≥ 1.3× libpq single-row rows/s
-    f, p = fw1m['json'], pq1m['json']
+    # 2. json: ≥ 1.3× libpq single-row rows/s
+    f, p = fwb['json'], pqb['json']
+    name = f'rows/s on the {B} json tv_ set ≥ 1.3× libpq single-row{at}'
     if f and p:
         ratio = f['rows_per_s'] / p['rows_per_s']
-        g.append(('rows/s on the 1M json tv_ set ≥ 1.3× libpq single-row', '≥ 1.30×',
+        g.append((name, '≥ 1.30×',
                   f'{f_rate(f["rows_per_s"])} vs {f_rate(p["rows_per_s"])} rows/s = {ratio:.2f}×',
                   'met' if ratio >= 1.3 else f'missed by {(1.3 - ratio) / 1.3 * 100:.0f} % ({ratio:.2f}×)'))
     else:
-        g.append(('rows/s on the 1M json tv_ set ≥ 1.3× libpq single-row', '≥ 1.30×',
-                  f'libpq single-row: {f_rate(p["rows_per_s"])} rows/s' if p else '', why))
+        g.append((name, '≥ 1.30×', f'libpq single-row: {f_rate(p["rows_per_s"])} rows/s' if p else '',
+                  why))
 
-    # 3. 1M jsonb: within 1.1× of the floor, never behind libpq
-    f = fw1m['jsonb']
-    floor = r.ok('throughput', 'tv_items_1m_jsonb', 'server_floor')
+    # 3. jsonb: within 1.1× of the floor, never behind libpq
+    f = fwb['jsonb']
+    floor = r.ok('throughput', f'tv_items_{big}_jsonb', 'server_floor')
+    name = f'time on the {B} jsonb tv_ set within 1.1× of the server-only floor{at}'
     if f and floor:
         ratio = f['query_s'] / floor['query_s']
-        g.append(('time on the 1M jsonb tv_ set within 1.1× of the server-only floor', '≤ 1.10×',
+        g.append((name, '≤ 1.10×',
                   f'{f_ms(f["query_s"])} vs floor {f_ms(floor["query_s"])} = {ratio:.2f}×',
                   'met' if ratio <= 1.1 else f'missed: {ratio:.2f}× ({(ratio - 1.1) / 1.1 * 100:.0f} % over)'))
     else:
-        g.append(('time on the 1M jsonb tv_ set within 1.1× of the server-only floor', '≤ 1.10×',
-                  f'floor: {f_ms(floor["query_s"])}' if floor else '', why))
+        g.append((name, '≤ 1.10×', f'floor: {f_ms(floor["query_s"])}' if floor else '', why))
     libpqs = [c for c in ('libpq_single', 'libpq_exec', 'libpq_copy', 'libpq_cursor')
-              if r.ok('throughput', 'tv_items_1m_jsonb', c)]
+              if r.ok('throughput', f'tv_items_{big}_jsonb', c)]
+    name = f'…and never behind libpq (fastest libpq method, {B} jsonb){at}'
     if f and libpqs:
-        best = min(libpqs, key=lambda c: r.ok('throughput', 'tv_items_1m_jsonb', c)['query_s'])
-        b = r.ok('throughput', 'tv_items_1m_jsonb', best)
+        best = min(libpqs, key=lambda c: r.ok('throughput', f'tv_items_{big}_jsonb', c)['query_s'])
+        b = r.ok('throughput', f'tv_items_{big}_jsonb', best)
         ratio = f['query_s'] / b['query_s']
-        g.append(('…and never behind libpq (fastest libpq method, 1M jsonb)', '≤ 1.00×',
+        g.append((name, '≤ 1.00×',
                   f'{f_ms(f["query_s"])} vs {best} {f_ms(b["query_s"])} = {ratio:.2f}×',
                   'met' if ratio <= 1.0 else f'missed: {(ratio - 1) * 100:.0f} % slower than {best}'))
     else:
-        g.append(('…and never behind libpq (fastest libpq method, 1M jsonb)', '≤ 1.00×', '', why))
+        g.append((name, '≤ 1.00×', '', why))
 
-    # 4. RSS ≤ libpq single-row's, and flat from 1K to 1M
+    # 4. RSS ≤ libpq single-row's, and flat from 1K up
     f1k = r.ok('throughput', 'tv_items_1k_jsonb', 'fraiseql_wire')
-    p1m = pq1m['jsonb']
-    if f and p1m:
-        g.append(('peak RSS ≤ libpq single-row\'s (1M jsonb)', '≤ 1.00×',
-                  f'{f_mib(f["maxrss_kb"])} vs {f_mib(p1m["maxrss_kb"])}',
-                  'met' if f['maxrss_kb'] <= p1m['maxrss_kb']
-                  else f'missed by {f_mib(f["maxrss_kb"] - p1m["maxrss_kb"])}'))
+    p = pqb['jsonb']
+    name = f'peak RSS ≤ libpq single-row\'s ({B} jsonb){at}'
+    if f and p:
+        g.append((name, '≤ 1.00×', f'{f_mib(f["maxrss_kb"])} vs {f_mib(p["maxrss_kb"])}',
+                  'met' if f['maxrss_kb'] <= p['maxrss_kb']
+                  else f'missed by {f_mib(f["maxrss_kb"] - p["maxrss_kb"])}'))
     else:
-        g.append(('peak RSS ≤ libpq single-row\'s (1M jsonb)', '≤ 1.00×',
-                  f'libpq single-row: {f_mib(p1m["maxrss_kb"])}' if p1m else '', why))
+        g.append((name, '≤ 1.00×', f'libpq single-row: {f_mib(p["maxrss_kb"])}' if p else '', why))
+    name = f'peak RSS flat from 1K to {B} rows (jsonb){at}'
     if f and f1k:
         d = f['maxrss_kb'] - f1k['maxrss_kb']
-        g.append(('peak RSS flat from 1K to 1M rows (jsonb)', '≤ +1 MiB',
+        g.append((name, '≤ +1 MiB',
                   f'{f_mib(f1k["maxrss_kb"])} → {f_mib(f["maxrss_kb"])} ({d / 1024:+.1f} MiB)',
                   'met' if d <= 1024 else f'missed by {(d - 1024) / 1024:.1f} MiB'))
     else:
-        g.append(('peak RSS flat from 1K to 1M rows (jsonb)', '≤ +1 MiB', '', why))
+        g.append((name, '≤ +1 MiB', '', why))
 
     # 5. time to first row
+    name = f'time to first row at {B} within 1 ms of 1K (jsonb){at}'
     if f and f1k:
         d = f['ttfr_s'] - f1k['ttfr_s']
-        g.append(('time to first row at 1M within 1 ms of 1K (jsonb)', '≤ +1 ms',
+        g.append((name, '≤ +1 ms',
                   f'{f_ms(f1k["ttfr_s"])} → {f_ms(f["ttfr_s"])} ({d * 1000:+.2f} ms)',
                   'met' if d <= 0.001 else f'missed by {(d - 0.001) * 1000:.2f} ms'))
     else:
-        g.append(('time to first row at 1M within 1 ms of 1K (jsonb)', '≤ +1 ms', '', why))
+        g.append((name, '≤ +1 ms', '', why))
     return g
 
 
@@ -349,7 +362,7 @@ def docs(path, docdir):
     w('Measured per run: rows and bytes of `data` received; query time from sending the '
       'query to holding the last row (connection set-up excluded; for psql its whole process); '
       'time to first row from sending the query; the client process\'s user+system CPU during '
-      'the query (getrusage); its peak RSS (ru_maxrss).  rows/s = rows ÷ query time.  The '
+      'the query (getrusage); its peak RSS (VmHWM from /proc, psql: ru_maxrss of the child).  rows/s = rows ÷ query time.  The '
       'server floor is the server\'s own Execution Time for producing the same text.')
     w('')
 
@@ -465,7 +478,8 @@ def docs(path, docdir):
         w('')
         w(f'`{seld}`; the same filter three ways: `sql` = `WHERE (data->>\'f\')::int < n` on the '
           'server; `pushdown` = `WHERE fraiseql_wire.matches(data, \'{"f": {"lt": n}}\')` '
-          '(rewritten by the planner support function); `client` = every row streamed and the '
+          '(the extension evaluates the filter; its planner support function rewrites the call into '
+          'indexable SQL where it is installed); `client` = every row streamed and the '
           'filter evaluated in the client (json-c parse of each document).  The row count of '
           'every run is checked against the exact expected count.')
         w('')
@@ -499,6 +513,12 @@ def docs(path, docdir):
         w('No server; each is calibrated to ~40 ms a run and run 15 times (`make bench-micro`).')
         w('')
         w(micro_table(r.micro))
+        w('')
+        w('The decoder hands out views into the receive buffer and never touches the payload, so '
+          'its "GB/s" is bytes framed per second, not bytes copied: it says the decoder costs a '
+          'few nanoseconds a row whatever the row size.  The client predicate is the one the '
+          '`client` filtering method above uses (json-c parse, then a field test); the text scan '
+          'shows what a parser competes with.')
         w('')
 
     nr = [s for s in r.summary if s.get('status') == 'not run']
