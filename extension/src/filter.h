@@ -72,11 +72,54 @@ typedef struct FwNode
 	Jsonb	   *operand_jsonb;	/* the operand as a standalone jsonb datum */
 
 	const char *json_path;		/* "$.author.name.eq", for messages */
+
+	/*
+	 * Derived from the operand by fw_filter_parse() so that evaluation does
+	 * no per-row work on the filter (fw_filter_to_jsonb ignores them):
+	 *   elems/nelems   in, nin, overlaps, has_any_keys, has_all_keys: the
+	 *                  operand array's elements (jbvBinary for nested
+	 *                  arrays/objects, pointing into operand_jsonb)
+	 *   cast_values    cast != NONE: the operand cast to the SQL type, one
+	 *                  Datum (eq … lte) or nelems Datums (in, nin)
+	 *   folded         icontains, istartswith, iendswith: the operand
+	 *                  lower()ed with the database's default collation
+	 *   len_value      len_*: the operand
+	 * A node built by hand (planner support) must fill them the same way;
+	 * fw_filter_parse(fw_filter_to_jsonb(node)) is the easy way.
+	 */
+	int			nelems;
+	JsonbValue *elems;
+	Datum	   *cast_values;
+	char	   *folded;
+	int			folded_len;
+	int32		len_value;
 } FwNode;
 
 /* The operator's name as written in filters ("eq", "icontains", …). */
 extern const char *fw_op_name(FwOp op);
 extern const char *fw_cast_name(FwCastType cast);
+
+/* The operator named by key[0..len), or FW_OP__COUNT if there is none. */
+extern FwOp fw_op_lookup(const char *key, int len);
+
+/* Whether "type" may accompany the operator (eq … lte, in, nin). */
+extern bool fw_op_allows_cast(FwOp op);
+
+/*
+ * Casts one JSON value (a string, number or boolean; anything else does not
+ * cast) to the SQL type of `cast`.  Never raises an error: a value that does
+ * not cast returns false.  The accepted text forms are strict (see
+ * docs/filters.md) so that the type's input function cannot fail.  The Datum
+ * is palloc'd in CurrentMemoryContext where it is by reference.
+ */
+extern bool fw_cast_value(FwCastType cast, const JsonbValue *v, Datum *out);
+
+/* <0, 0, >0 for two Datums produced by fw_cast_value with the same cast. */
+extern int	fw_cast_compare(FwCastType cast, Datum a, Datum b);
+
+/* Whole-value JSON equality (jsonb's =): types must match, numbers compare
+ * numerically, strings byte-wise, arrays in order, objects by key. */
+extern bool fw_json_values_equal(const JsonbValue *a, const JsonbValue *b);
 
 /*
  * Parses and validates a filter document.  A bad filter (unknown operator,
@@ -90,7 +133,9 @@ extern FwNode *fw_filter_parse(Jsonb *filter);
 /*
  * Three-valued evaluation of a parsed filter on one document:
  * returns true only when the filter is TRUE; *is_unknown (may be NULL) tells
- * FALSE from UNKNOWN.  Never runs SQL.
+ * FALSE from UNKNOWN.  Never runs SQL.  doc may be NULL: every field is then
+ * missing (this is how the SQL renderer learns whether a filter can be TRUE
+ * on an SQL NULL document).  Allocates in CurrentMemoryContext.
  */
 extern bool fw_filter_eval(const FwNode *node, Jsonb *doc, bool *is_unknown);
 
