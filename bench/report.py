@@ -480,8 +480,10 @@ def docs(path, docdir):
           'server; `pushdown` = `WHERE fraiseql_wire.matches(data, \'{"f": {"lt": n}}\')` '
           '(the extension evaluates the filter; its planner support function rewrites the call into '
           'indexable SQL where it is installed); `client` = every row streamed and the '
-          'filter evaluated in the client (json-c parse of each document).  The row count of '
-          'every run is checked against the exact expected count.')
+          'filter evaluated in the client (json-c parse of each document; the fraiseql-wire '
+          'client has no predicate callback in its public header yet, so both clients apply the '
+          'same predicate to each row they hand out).  The row count of every run is checked '
+          'against the exact expected count.')
         w('')
         rows = []
         order = ['0.01%', '1%', '10%', '50%']
@@ -536,8 +538,9 @@ def docs(path, docdir):
         w('')
     w('## Reproducing')
     w('')
-    w('`make bench` (this page, ~10 min), `make bench-quick` (a subset compared with '
-      '`bench/results/baseline.json`, < 2 min), `make bench-micro` (~30 s).  Pass '
+    w('`make bench` (this page; the run time is at the top), `make bench-quick` (a subset '
+      'compared with `bench/results/baseline.json`, under a minute), `make bench-micro` '
+      '(~10 s).  Pass '
       '`PG_CONFIG=…` to pick the server.  `BENCH_REPS=N` and `BENCH_MAX_ROWS=N` shorten a run.  '
       'The data set is `bench/setup.sql` (deterministic); raw runs are in the results file.')
     w('')
