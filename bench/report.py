@@ -246,6 +246,8 @@ def plots(r, plotdir):
         def series(metric, scale, kind):
             lines = []
             for c in clients:
+                if metric == 'maxrss_kb' and c == 'server_floor':
+                    continue    # its RSS is the probe's, not a client's
                 fn = os.path.join(tmp, f'{metric}_{kind}_{c}.dat')
                 pts = []
                 for s in SIZES:
