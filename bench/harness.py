@@ -94,6 +94,7 @@ class Harness:
         self.matches = matches
         self.runs = []
         self.not_run = []
+        self.plans = {}
         self.reps_override = int(os.environ['BENCH_REPS']) if os.environ.get('BENCH_REPS') else None
 
     def available(self, client):
@@ -205,12 +206,16 @@ def plan(h, max_rows, all_clients):
     for label, frac, field, op, value in FILTERS:
         expected = round(big_n * frac)
         where_sql = f"(data->>'{field}')::int {SQL_OPS[op]} {value}"
-        h.case('selectivity', big.split('.')[1], f'SELECT data FROM {big} WHERE {where_sql}',
+        sql = f'SELECT data FROM {big} WHERE {where_sql}'
+        h.plans[f'sql {label}'] = {'sql': sql, 'plan': psql_value(f'EXPLAIN (COSTS OFF) {sql}')}
+        h.case('selectivity', big.split('.')[1], sql,
                streaming, 3, filt=label, method='sql', expected=expected)
         if h.matches:
             fdoc = json.dumps({field: {op: value}})
-            h.case('selectivity', big.split('.')[1],
-                   f"SELECT data FROM {big} WHERE fraiseql_wire.matches(data, '{fdoc}'::jsonb)",
+            sql = f"SELECT data FROM {big} WHERE fraiseql_wire.matches(data, '{fdoc}'::jsonb)"
+            h.plans[f'pushdown {label}'] = {'sql': sql,
+                                            'plan': psql_value(f'EXPLAIN (COSTS OFF) {sql}')}
+            h.case('selectivity', big.split('.')[1], sql,
                    streaming, 3, filt=label, method='pushdown', expected=expected)
         else:
             for c in streaming:
@@ -319,12 +324,16 @@ def main():
         'loadavg_start': os.getloadavg()[0],
         'features': features,
         'matches_available': matches,
+        'matches_support': psql_value(
+            "SELECT prosupport <> 0 FROM pg_proc "
+            "WHERE oid = to_regprocedure('fraiseql_wire.matches(jsonb,jsonb)')") == 't',
         'max_rows': max_rows,
         'reps_override': os.environ.get('BENCH_REPS'),
     }
     h = Harness(args.mode, features, matches)
     plan(h, max_rows, ALL_CLIENTS)
     meta['loadavg_end'] = os.getloadavg()[0]
+    meta['plans'] = h.plans
     meta['elapsed_s'] = round(time.time() - started, 1)
 
     micro = []

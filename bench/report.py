@@ -108,7 +108,7 @@ def cell(r, group, dataset, client, metric, fmt, **k):
 
 def table(header, rows):
     out = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' for _ in header) + '|']
-    out += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
+    out += ['| ' + ' | '.join(str(c).replace('|', '\\|') for c in row) + ' |' for row in rows]
     return '\n'.join(out)
 
 
@@ -509,6 +509,23 @@ def docs(path, docdir):
         w('')
         if 'selectivity' in made:
             w('![time vs selectivity](plots/selectivity.png)')
+            w('')
+        if m.get('matches_available') and not m.get('matches_support'):
+            w('`fraiseql_wire.matches()` has no planner support function in this build, so the '
+              'pushdown rows measure the filter evaluated per row on the server, without the '
+              'rewrite into indexable SQL.')
+            w('')
+        plans = m.get('plans') or {}
+        if plans:
+            w('Plans (`EXPLAIN (COSTS OFF)`) as the server chose them in this run:')
+            w('')
+            rows = []
+            for name in sorted(plans, key=lambda n: (n.split()[0], order.index(n.split()[1])
+                                                     if n.split()[1] in order else 9)):
+                plan = plans[name].get('plan') or '(no plan)'
+                plan = ' → '.join(l.strip() for l in plan.splitlines() if l.strip())
+                rows.append([name.split()[0], name.split()[1], f'`{plan}`'])
+            w(table(['method', 'filter', 'plan'], rows))
             w('')
 
     if r.micro:
