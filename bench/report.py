@@ -246,8 +246,8 @@ def plots(r, plotdir):
         def series(metric, scale, kind):
             lines = []
             for c in clients:
-                if metric == 'maxrss_kb' and c == 'server_floor':
-                    continue    # its RSS is the probe's, not a client's
+                if metric in ('maxrss_kb', 'ttfr_s') and c == 'server_floor':
+                    continue    # the probe has no first row, and its RSS is not a client's
                 fn = os.path.join(tmp, f'{metric}_{kind}_{c}.dat')
                 pts = []
                 for s in SIZES:
@@ -262,14 +262,15 @@ def plots(r, plotdir):
 
         for metric, scale, name, ylabel, logy in (
                 ('rows_per_s', 1.0, 'throughput', 'rows/s (median)', False),
-                ('maxrss_kb', 1 / 1024, 'rss', 'peak RSS of the client process (MiB)', True)):
+                ('maxrss_kb', 1 / 1024, 'rss', 'peak RSS of the client process (MiB)', True),
+                ('ttfr_s', 1000.0, 'ttfr', 'time to first row (ms)', True)):
             lines = series(metric, scale, 'jsonb')
             if not lines:
                 continue
             out = os.path.join(plotdir, f'{name}.png')
             script = head + (f'set output "{out}"\nset logscale x\nset xrange [500:2000000]\n'
                              'set format x "%.0s%c"\n'
-                             + ('set logscale y\n' if logy else '')
+                             + ('set logscale y\nset format y "%g"\n' if logy else '')
                              + f'set xlabel "rows (tv_items_N_jsonb)"\nset ylabel "{ylabel}"\n'
                              f'set title "{ylabel} vs rows, per client"\n'
                              'plot ' + ', \\\n  '.join(lines) + '\n')
@@ -396,6 +397,9 @@ def docs(path, docdir):
             w('')
         if 'rss' in made:
             w('![peak RSS vs rows per client](plots/rss.png)')
+            w('')
+        if 'ttfr' in made:
+            w('![time to first row vs rows per client](plots/ttfr.png)')
             w('')
         w('### Ratio to libpq single-row mode (rows/s)')
         w('')
