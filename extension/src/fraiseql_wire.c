@@ -18,6 +18,7 @@ void _PG_init(void);
 void
 _PG_init(void)
 {
+	fw_support_init();
 	fw_guc_init();
 }
 

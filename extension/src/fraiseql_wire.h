@@ -12,4 +12,8 @@
 /* guc.c: registers every fraiseql_wire.* setting. */
 extern void fw_guc_init(void);
 
+/* support.c: registers fraiseql_wire.enable_rewrite; runs before fw_guc_init()
+ * reserves the prefix. */
+extern void fw_support_init(void);
+
 #endif /* FRAISEQL_WIRE_H */
