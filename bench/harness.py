@@ -73,7 +73,12 @@ def psql_value(sql):
     return out.stdout.strip()
 
 
-def conninfo(transport):
+def conninfo(transport, options=None):
+    extra = f" options='{options}'" if options else ''
+    return _conninfo(transport) + extra
+
+
+def _conninfo(transport):
     port = os.environ['PGPORT']
     user = os.environ.get('PGUSER', 'postgres')
     db = os.environ.get('PGDATABASE', 'postgres')
@@ -95,6 +100,11 @@ class Harness:
         self.runs = []
         self.not_run = []
         self.plans = {}
+        # version() is folded at plan time, which loads the module and so
+        # defines its settings before current_setting() runs.
+        self.rewrite_guc = matches and psql_value(
+            "SELECT CASE WHEN fraiseql_wire.version() IS NOT NULL THEN "
+            "current_setting('fraiseql_wire.enable_rewrite', true) END") in ('on', 'off')
         self.reps_override = int(os.environ['BENCH_REPS']) if os.environ.get('BENCH_REPS') else None
 
     def available(self, client):
@@ -106,8 +116,8 @@ class Harness:
                            'fw_stream_next/fw_stream_close yet')
         return False, f'{PROGRAMS[client]} was not built'
 
-    def run_one(self, client, sql, transport, chunk=None, repeat=1, cfilter=None):
-        args = [os.path.join(BUILD, PROGRAMS[client]), '--conninfo', conninfo(transport),
+    def run_one(self, client, sql, transport, chunk=None, repeat=1, cfilter=None, options=None):
+        args = [os.path.join(BUILD, PROGRAMS[client]), '--conninfo', conninfo(transport, options),
                 '--sql', sql]
         if chunk:
             args += ['--chunk', str(chunk)]
@@ -129,7 +139,8 @@ class Harness:
             return {'client': client, 'ok': False, 'error': f'bad result line: {e}'}
 
     def case(self, group, dataset, sql, clients, reps, transport='unix', chunk=None, repeat=1,
-             filt=None, method=None, client_filter=None, expected=None, warmup=True):
+             filt=None, method=None, client_filter=None, expected=None, warmup=True,
+             options=None):
         """One case: the clients interleaved over reps repetitions."""
         if self.reps_override:
             reps = self.reps_override
@@ -147,12 +158,12 @@ class Harness:
         log(f'  {group:11} {dataset:22} {transport:4} chunk={chunk or "-":<5} '
             f'{(filt or "") + " " + (method or ""):14} x{reps}: {" ".join(todo)}')
         if warmup:
-            self.run_one(todo[0], sql, transport, chunk, 1, client_filter)
+            self.run_one(todo[0], sql, transport, chunk, 1, client_filter, options)
         for rep in range(reps):
             k = rep % len(todo)
             for c in todo[k:] + todo[:k]:
                 r = self.run_one(c, sql, transport, chunk, repeat,
-                                 client_filter if c != 'server_floor' else None)
+                                 client_filter if c != 'server_floor' else None, options)
                 r.update(tags)
                 r['client'] = c
                 r['rep'] = rep
@@ -203,30 +214,40 @@ def plan(h, max_rows, all_clients):
            ['fraiseql_wire', 'libpq_single', 'libpq_cursor', 'libpq_copy'], 1, repeat=2)
 
     log('predicates (selectivity x method)')
-    for label, frac, field, op, value in FILTERS:
+    tv = big.split('.')[1]
+    view = f'v_items_{big_label}'
+    norewrite = '-c fraiseql_wire.enable_rewrite=off'
+    for i, (label, frac, field, op, value) in enumerate(FILTERS):
         expected = round(big_n * frac)
+        fdoc = json.dumps({field: {op: value}})
         where_sql = f"(data->>'{field}')::int {SQL_OPS[op]} {value}"
-        sql = f'SELECT data FROM {big} WHERE {where_sql}'
-        h.plans[f'sql {label}'] = {'sql': sql, 'plan': psql_value(f'EXPLAIN (COSTS OFF) {sql}')}
-        h.case('selectivity', big.split('.')[1], sql,
-               streaming, 3, filt=label, method='sql', expected=expected)
-        if h.matches:
-            fdoc = json.dumps({field: {op: value}})
-            sql = f"SELECT data FROM {big} WHERE fraiseql_wire.matches(data, '{fdoc}'::jsonb)"
-            h.plans[f'pushdown {label}'] = {'sql': sql,
-                                            'plan': psql_value(f'EXPLAIN (COSTS OFF) {sql}')}
-            h.case('selectivity', big.split('.')[1], sql,
-                   streaming, 3, filt=label, method='pushdown', expected=expected)
-        else:
-            for c in streaming:
-                h.not_run.append({'group': 'selectivity', 'dataset': big.split('.')[1],
-                                  'transport': 'unix', 'chunk': None, 'filter': label,
-                                  'method': 'pushdown', 'repeat': 1, 'client': c,
-                                  'reason': 'fraiseql_wire.matches(jsonb, jsonb) is not in '
-                                            'the installed extension yet'})
-        h.case('selectivity', big.split('.')[1], f'SELECT data FROM {big}', streaming, 3,
-               filt=label, method='client', client_filter=f'{field}:{op}:{value}',
-               expected=expected)
+        where_push = f"fraiseql_wire.matches(data, '{fdoc}'::jsonb)"
+        # (relation, method, where, reps, session options): the view's full
+        # scans build every document, so it gets fewer repetitions and no
+        # client-side method (that is the tv_ case plus the build cost).
+        variants = [(tv, 'sql', where_sql, 3, None), (tv, 'pushdown', where_push, 3, None),
+                    (tv, 'pushdown_norewrite', where_push, 3, norewrite),
+                    (view, 'sql', where_sql, 2, None), (view, 'pushdown', where_push, 2, None)]
+        for rel, method, where, reps, options in variants:
+            sql = f'SELECT data FROM bench.{rel} WHERE {where}'
+            if method.startswith('pushdown') and not h.matches:
+                for c in streaming:
+                    h.not_run.append({'group': 'selectivity', 'dataset': rel, 'transport': 'unix',
+                                      'chunk': None, 'filter': label, 'method': method,
+                                      'repeat': 1, 'client': c,
+                                      'reason': 'fraiseql_wire.matches(jsonb, jsonb) is not in '
+                                                'the installed extension yet'})
+                continue
+            if method == 'pushdown_norewrite' and not h.rewrite_guc:
+                continue
+            pre = f'SET fraiseql_wire.enable_rewrite = off; ' if options else ''
+            h.plans[f'{rel} {method} {label}'] = {
+                'sql': sql, 'plan': psql_value(f'{pre}EXPLAIN (COSTS OFF) {sql}')}
+            h.case('selectivity', rel, sql, streaming, reps, filt=label, method=method,
+                   expected=expected, options=options, warmup=(i == 0))
+        h.case('selectivity', tv, f'SELECT data FROM {big}', streaming, 3, filt=label,
+               method='client', client_filter=f'{field}:{op}:{value}', expected=expected,
+               warmup=False)
 
 
 def median(xs):

@@ -277,41 +277,38 @@ def plots(r, plotdir):
             if gnuplot(script, tmp):
                 made.append(name)
 
-        # time vs selectivity, per method and client
-        lines = []
+        # time vs selectivity, per relation and method, for one client
         order = ['0.01%', '1%', '10%', '50%']
+        sel = [x for x in r.summary if x['group'] == 'selectivity' and x.get('status') == 'ok']
+        client = 'fraiseql_wire' if any(x['client'] == 'fraiseql_wire' for x in sel) \
+            else 'libpq_single'
         combos = []
-        for s in r.summary:
-            if s['group'] == 'selectivity' and s.get('status') == 'ok':
-                k = (s['method'], s['client'])
-                if k not in combos:
-                    combos.append(k)
-        for method, client in combos:
+        for x in sel:
+            if x['client'] == client and (x['dataset'], x['method']) not in combos:
+                combos.append((x['dataset'], x['method']))
+        lines = []
+        for ds, method in combos:
             pts = []
             for i, label in enumerate(order):
-                x = r.ok('selectivity', s_dataset(r), client, filt=label, method=method)
+                x = r.ok('selectivity', ds, client, filt=label, method=method)
                 if x:
                     pts.append(f'{i} {x["query_s"] * 1000} "{label}"')
             if pts:
-                fn = os.path.join(tmp, f'sel_{method}_{client}.dat')
+                fn = os.path.join(tmp, f'sel_{ds}_{method}.dat')
                 with open(fn, 'w') as f:
                     f.write('\n'.join(pts) + '\n')
                 lines.append(f'"{fn}" using 1:2:xtic(3) with linespoints lw 2 '
-                             f'title "{method} / {client}"')
+                             f'title "{ds}: {method}"')
         if lines:
             out = os.path.join(plotdir, 'selectivity.png')
             script = head + (f'set output "{out}"\nset xlabel "selectivity (rows kept)"\n'
-                             'set ylabel "query time (ms, median)"\nset yrange [0:*]\n'
-                             f'set title "{s_dataset(r)}: time vs selectivity per filtering method"\n'
+                             'set ylabel "query time (ms, median)"\nset logscale y\n'
+                             'set format y "%g"\n'
+                             f'set title "time vs selectivity per filtering method ({client})"\n'
                              'plot ' + ', \\\n  '.join(lines) + '\n')
             if gnuplot(script, tmp):
                 made.append('selectivity')
     return made
-
-
-def s_dataset(r):
-    ds = r.datasets('selectivity')
-    return ds[0] if ds else ''
 
 
 # --------------------------------------------------------------- markdown
@@ -478,39 +475,48 @@ def docs(path, docdir):
         w(table(['client', 'RSS after pass 1', 'after pass 2', 'growth', 'pass 1', 'pass 2'], rows))
         w('')
 
-    seld = s_dataset(r)
-    if seld:
+    sel_ds = r.datasets('selectivity')
+    if sel_ds:
         w('## Predicates: where to filter')
         w('')
-        w(f'`{seld}`; the same filter three ways: `sql` = `WHERE (data->>\'f\')::int < n` on the '
-          'server; `pushdown` = `WHERE fraiseql_wire.matches(data, \'{"f": {"lt": n}}\')` '
-          '(the extension evaluates the filter; its planner support function rewrites the call into '
-          'indexable SQL where it is installed); `client` = every row streamed and the '
-          'filter evaluated in the client (json-c parse of each document; the fraiseql-wire '
-          'client has no predicate callback in its public header yet, so both clients apply the '
-          'same predicate to each row they hand out).  The row count of every run is checked '
-          'against the exact expected count.')
+        w('The same filter several ways: `sql` = `WHERE (data->>\'f\')::int < n` on the server; '
+          '`pushdown` = `WHERE fraiseql_wire.matches(data, \'{"f": {"lt": n}}\')`, which the '
+          'planner support function rewrites into indexable SQL (`data @> …` on a tv_ table, '
+          'conditions on the base columns of a v_ view); `pushdown_norewrite` = the same with '
+          '`fraiseql_wire.enable_rewrite = off` (the filter evaluated per row in C); `client` = every '
+          'row streamed and the filter evaluated in the client (json-c parse of each document; the '
+          'fraiseql-wire client has no predicate callback in its public header yet, so both '
+          'clients apply the same predicate to each row they hand out).  The largest sets have a '
+          'GIN (jsonb_path_ops) index on the tv_ table and B-tree indexes on the view\'s base '
+          'columns `bucket` and `pct`.  The row count of every run is checked against the exact '
+          'expected count.')
         w('')
-        rows = []
         order = ['0.01%', '1%', '10%', '50%']
-        combos = []
-        for s in r.summary:
-            if s['group'] == 'selectivity' and (s['method'], s['client']) not in combos:
-                combos.append((s['method'], s['client']))
-        for method, client in combos:
-            row = [method, f'`{client}`']
-            for label in order:
-                s = r.get('selectivity', seld, client, filt=label, method=method)
-                if not s:
-                    row.append('')
-                elif s.get('status') != 'ok':
-                    row.append(s['status'])
-                else:
-                    bad = '' if s.get('correct', True) else ' **WRONG COUNT**'
-                    row.append(f'{f_ms(s["query_s"])}{bad}')
-            rows.append(row)
-        w(table(['method', 'client'] + order, rows))
-        w('')
+        mrank = {'sql': 0, 'pushdown': 1, 'pushdown_norewrite': 2, 'client': 3}
+        for ds in sel_ds:
+            w(f'`{ds}`:')
+            w('')
+            combos = []
+            for s in r.summary:
+                if s['group'] == 'selectivity' and s['dataset'] == ds and \
+                        (s['method'], s['client']) not in combos:
+                    combos.append((s['method'], s['client']))
+            combos.sort(key=lambda mc: (mrank.get(mc[0], 9), CLIENTS.index(mc[1])))
+            rows = []
+            for method, client in combos:
+                row = [method, f'`{client}`']
+                for label in order:
+                    s = r.get('selectivity', ds, client, filt=label, method=method)
+                    if not s:
+                        row.append('')
+                    elif s.get('status') != 'ok':
+                        row.append(s['status'])
+                    else:
+                        bad = '' if s.get('correct', True) else ' **WRONG COUNT**'
+                        row.append(f'{f_ms(s["query_s"])}{bad}')
+                rows.append(row)
+            w(table(['method', 'client'] + order, rows))
+            w('')
         if 'selectivity' in made:
             w('![time vs selectivity](plots/selectivity.png)')
             w('')
@@ -524,12 +530,16 @@ def docs(path, docdir):
             w('Plans (`EXPLAIN (COSTS OFF)`) as the server chose them in this run:')
             w('')
             rows = []
-            for name in sorted(plans, key=lambda n: (n.split()[0], order.index(n.split()[1])
-                                                     if n.split()[1] in order else 9)):
+            for name in sorted(plans, key=lambda n: (n.split()[0], mrank.get(n.split()[1], 9),
+                                                     order.index(n.split()[2])
+                                                     if n.split()[2] in order else 9)):
+                rel, method, label = name.split()[:3]
                 plan = plans[name].get('plan') or '(no plan)'
                 plan = ' → '.join(l.strip() for l in plan.splitlines() if l.strip())
-                rows.append([name.split()[0], name.split()[1], f'`{plan}`'])
-            w(table(['method', 'filter', 'plan'], rows))
+                if len(plan) > 200:
+                    plan = plan[:197] + '…'
+                rows.append([f'`{rel}`', method, label, f'`{plan}`'])
+            w(table(['relation', 'method', 'filter', 'plan'], rows))
             w('')
 
     if r.micro:
