@@ -14,6 +14,8 @@
 #   on the tv_ table:
 #     matches(data, filter)             (rewritten into data @> '{…}' + GIN)
 #     hand-written data @> '{…}'
+# Runs alternate forward and reverse order (interleaved, every query with the
+# same neighbours on average); the median of the runs is reported.
 # Every query returns sum(length(data::text)) so that the documents are
 # really built and converted.  Prints the median of each and the ratios.
 # Server settings are the defaults of scripts/cluster.sh (JIT and parallel
@@ -49,7 +51,7 @@ CREATE TABLE items (
   name text
 );
 INSERT INTO items
-SELECT i, 'cat' || (i % 50), 'c' || ((i * 7919) % 10000), (i * 104729) % 1000,
+SELECT i, 'cat' || (i % 50), 'c' || ((i::bigint * 7919) % 10000), ((i::bigint * 104729) % 1000)::int,
        (ARRAY['active', 'inactive', 'pending', 'archived'])[1 + i % 4],
        date '2020-01-01' + i % 1500, (i % 10000) / 100.0, md5(i::text)
 FROM generate_series(1, :rows) AS i;
@@ -93,7 +95,14 @@ script=$root/build/bench-pushdown.sql
     echo '\pset tuples_only on'
     echo '\pset format unaligned'
     for run in $(seq 0 "$runs"); do
-        for q in "${queries[@]}"; do
+        # odd runs in reverse order, so that every query has the same
+        # neighbours before and after it over the runs
+        order=("${queries[@]}")
+        if [ $((run % 2)) -eq 1 ]; then
+            order=()
+            for ((k = ${#queries[@]} - 1; k >= 0; k--)); do order+=("${queries[k]}"); done
+        fi
+        for q in "${order[@]}"; do
             echo "\\echo @@ $run ${q%%|*}"
             echo "${q#*|};"
         done

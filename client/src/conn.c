@@ -110,6 +110,11 @@ fw_conn_flush(fw_conn *c)
     }
     st = fw_net_write_all(&c->sock, c->wbuf.data, c->wbuf.len, fw_conn_deadline(c), &c->err);
     c->wbuf.len = 0;
+    if (c->wbuf.cap > 4 * FW_RBUF_INITIAL) {
+        /* a query with big parameters: give the memory back */
+        fw_buf_free(&c->wbuf);
+        fw_buf_init(&c->wbuf, 0);
+    }
     if (st != FW_OK)
         fw_conn_break(c);
     return st;
@@ -245,17 +250,15 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
             c->rpos = 0;
         }
         {
-            size_t want = consumed > c->rbuf.len ? consumed - c->rbuf.len : 0;
+            /* Room for the rest of this message, and preferably a good read. */
+            size_t need = consumed > c->rbuf.len ? consumed - c->rbuf.len : 1;
+            size_t want = need < 8192 ? 8192 : need;
 
-            if (want < 8192)
-                want = 8192;
-            if (c->rbuf.cap - c->rbuf.len < want) {
-                st = fw_buf_reserve(&c->rbuf, want);
-                if (st != FW_OK && c->rbuf.cap - c->rbuf.len < (consumed > c->rbuf.len ? consumed - c->rbuf.len : 1)) {
-                    fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory for the receive buffer");
-                    fw_conn_break(c);
-                    return FW_ERR_MEMORY;
-                }
+            if (c->rbuf.cap - c->rbuf.len < want && fw_buf_reserve(&c->rbuf, want) != FW_OK &&
+                fw_buf_reserve(&c->rbuf, need) != FW_OK) {
+                fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory for the receive buffer");
+                fw_conn_break(c);
+                return FW_ERR_MEMORY;
             }
         }
         if (c->sock.fd < 0) {
@@ -270,6 +273,27 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
         }
         c->rbuf.len += got;
     }
+}
+
+fw_status
+fw_conn_wait_message(fw_conn *c, int ms)
+{
+    size_t avail = c->rbuf.len - c->rpos;
+    fw_msg m;
+    size_t consumed;
+    fw_error e = {.cls = FW_OK};
+    fw_status st;
+
+    if (c->sock.fd < 0)
+        return FW_OK;   /* the read reports it */
+    if (avail > 0 && (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail, msg_cap(c), &m,
+                                                  &consumed) != FW_FRAME_NEED_MORE))
+        return FW_OK;
+    if (c->sock.tls && fw_tls_pending(c->sock.tls))
+        return FW_OK;
+    st = fw_net_wait(c->sock.fd, POLLIN, fw_now_ms() + ms, &e);
+    fw_error_clear(&e);
+    return st == FW_ERR_TIMEOUT ? FW_ERR_TIMEOUT : FW_OK;
 }
 
 /* ------------------------------------------------------------ startup */

@@ -150,6 +150,16 @@ ci_fail(ci_raw *r, const char *fmt, ...)
     return -1;
 }
 
+/* Frees a copy of the input, which may hold a password. */
+static void
+ci_wipe_free(char *s)
+{
+    if (s == NULL)
+        return;
+    memset(s, 0, strlen(s));
+    free(s);
+}
+
 static int
 ci_oom(ci_raw *r)
 {
@@ -227,6 +237,7 @@ ci_isspace(char c)
 static int
 ci_parse_kv(ci_raw *r, const char *conninfo)
 {
+    size_t buflen = strlen(conninfo);
     char *buf = strdup(conninfo);
     if (buf == NULL)
         return ci_oom(r);
@@ -301,12 +312,22 @@ ci_parse_kv(ci_raw *r, const char *conninfo)
             rc = ci_fail(r, "missing keyword before \"=\" in connection info string");
             break;
         }
+        /* After an unquoted password, an unknown "keyword" is likely the
+         * rest of that password: do not quote it. */
+        if (after_password && fw_ci_key_lookup(kw) < 0 && !ci_in_list(ci_ignored, kw) &&
+            !ci_in_list(ci_unsupported, kw)) {
+            rc = ci_fail(r, "invalid connection option after the password value "
+                            "(quote a value that contains spaces)");
+            break;
+        }
         if (ci_store(r, kw, val, 0) != 0) {
             rc = -1;
             break;
         }
         after_password = strcmp(kw, "password") == 0;
     }
+    /* The parse wrote NULs into buf: wipe all of it, not up to the first. */
+    memset(buf, 0, buflen);
     free(buf);
     return rc;
 }
@@ -389,7 +410,7 @@ ci_store_decoded(ci_raw *r, const char *kw, const char *val, int secret)
     if (d == NULL)
         return -1;
     int rc = ci_store(r, kw, d, 1);
-    free(d);
+    ci_wipe_free(d);
     return rc;
 }
 
@@ -402,7 +423,7 @@ ci_uri_redacted(const char *uri, size_t prefix)
 {
     const char *start = uri + prefix;
     const char *at = start;
-    while (*at != '\0' && *at != '@' && *at != '/' && *at != '?')
+    while (*at != '\0' && *at != '@' && *at != '/')
         at++;
     const char *colon = NULL;
     if (*at == '@')
@@ -458,7 +479,7 @@ ci_parse_uri_params(ci_raw *r, char *params)
         else
             rc = ci_store(r, kw, dv, 1);
         free(kw);
-        free(dv);
+        ci_wipe_free(dv);
         if (rc != 0)
             return -1;
     }
@@ -497,6 +518,7 @@ ci_sbuf_add(ci_sbuf *b, const char *s, size_t n)
 static int
 ci_parse_uri(ci_raw *r, const char *uri, size_t prefix)
 {
+    size_t buflen = strlen(uri + prefix);
     char *buf = strdup(uri + prefix);
     char *shown = ci_uri_redacted(uri, prefix);
     ci_sbuf hosts = {0}, ports = {0};
@@ -507,8 +529,9 @@ ci_parse_uri(ci_raw *r, const char *uri, size_t prefix)
     }
 
     char *p = buf;
-    /* userinfo: everything up to an '@' that comes before any '/' or '?'. */
-    while (*p != '\0' && *p != '@' && *p != '/' && *p != '?')
+    /* userinfo: everything up to an '@' that comes before any '/' (libpq
+     * does not stop at '?': postgresql://h?x@y has the user "h?x"). */
+    while (*p != '\0' && *p != '@' && *p != '/')
         p++;
     if (*p == '@') {
         char *user = buf;
@@ -598,6 +621,8 @@ ci_parse_uri(ci_raw *r, const char *uri, size_t prefix)
     }
     rc = 0;
 done:
+    if (buf != NULL)
+        memset(buf, 0, buflen);
     free(buf);
     free(shown);
     free(hosts.s);
@@ -847,7 +872,8 @@ ci_split_hosts(ci_raw *r, fw_conninfo *ci)
     const char *host = r->vals[FW_CI_HOST];
     const char *addr = r->vals[FW_CI_HOSTADDR];
     const char *port = r->vals[FW_CI_PORT];
-    size_t n = addr != NULL ? ci_count_elems(addr) : ci_count_elems(host);
+    /* After the defaults, host is unset only when hostaddr is set. */
+    size_t n = addr != NULL ? ci_count_elems(addr) : host != NULL ? ci_count_elems(host) : 1;
     if (addr != NULL && host != NULL && ci_count_elems(host) != n)
         return ci_fail(r, "could not match %zu host names to %zu hostaddr values",
                        ci_count_elems(host), n);

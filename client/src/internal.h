@@ -78,6 +78,8 @@ long fw_tls_write(fw_tls *t, const void *p, size_t n, fw_error *err);
 /* The tls-server-end-point channel binding data (RFC 5929). */
 fw_status fw_tls_server_end_point(fw_tls *t, uint8_t *out, size_t cap, size_t *len,
                                   fw_error *err);
+/* 1 when decrypted bytes are waiting inside OpenSSL (poll cannot see them). */
+int fw_tls_pending(fw_tls *t);
 void fw_tls_free(fw_tls *t);  /* sends close_notify when possible */
 
 /* --------------------------------------------------------------- net.c */
@@ -153,6 +155,9 @@ fw_status fw_conn_flush(fw_conn *c);
  * step (its bytes are skipped); I/O and framing errors break it.
  */
 fw_status fw_conn_read_msg(fw_conn *c, fw_msg *m);
+/* FW_OK when a message can be read without blocking, or bytes arrive
+ * within ms; FW_ERR_TIMEOUT otherwise (the connection is left as it is). */
+fw_status fw_conn_wait_message(fw_conn *c, int ms);
 /* Marks the connection unusable and closes the socket; keeps the error. */
 void fw_conn_break(fw_conn *c);
 /* Records an ErrorResponse as the connection's error. */

@@ -99,7 +99,12 @@ fw_status fw_parse_ready(const fw_msg *m, char *tx_status);        /* 'I', 'T', 
 fw_status fw_parse_command_complete(const fw_msg *m, const char **tag);
 fw_status fw_parse_notification(const fw_msg *m, int32_t *pid, const char **channel,
                                 const char **payload);
-/* 'v' NegotiateProtocolVersion: newest minor version, unrecognised options. */
+/* 'v' NegotiateProtocolVersion: the newest protocol version the server
+ * supports and the number of unrecognised protocol options (both >= 0; the
+ * option names are checked, not returned).  Note: PostgreSQL 15 sends the
+ * whole version number here, (3 << 16) | minor = 196608 for 3.0, although
+ * the documentation calls it the minor version; the caller compares the
+ * value as sent (a capture from a real server is in the fuzz corpus). */
 fw_status fw_parse_negotiate(const fw_msg *m, int32_t *minor, int32_t *n_unrecognized);
 
 /* 'T' RowDescription. */

@@ -13,9 +13,9 @@
  * extend ours, an iteration count over our cap, a server error (e=) and a
  * server signature that does not verify are FW_ERR_AUTH.
  *
- * The password is used as given when it is pure ASCII, which is exactly
- * what SASLprep leaves it as; for other passwords see docs/protocol.md
- * ("SCRAM and SASLprep"): the raw bytes are used.
+ * The password goes through SASLprep (saslprep.c) exactly as the server
+ * prepares it: unchanged when pure ASCII, mapped and NFKC-normalised
+ * otherwise, and the raw bytes when SASLprep refuses it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,11 +23,13 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "saslprep.h"
 #include "scram.h"
 
 #define NONCE_RAW_LEN 24
 #define MAX_SALT_LEN 1024           /* PostgreSQL's is 16 bytes */
 #define ERR_TEXT_MAX 200            /* of the server's e= value, in err */
+#define MAX_SERVER_MSG 65536        /* PostgreSQL's are under 200 bytes */
 
 enum scram_state { S_BEGUN, S_CONTINUED, S_DONE, S_FAILED };
 
@@ -44,6 +46,9 @@ struct fw_scram {
     char *client_final;
     uint8_t server_signature[FW_SHA256_LEN];   /* expected; wiped on free */
 };
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -139,11 +144,20 @@ fw_scram_begin_user(const char *password, const char *user, fw_scram_cbind cbind
     if (s == NULL)
         return fail(NULL, FW_ERR_MEMORY, err, errlen, "out of memory");
     s->cbind = cbind;
-    s->pw_len = strlen(password);
-    s->password = malloc(s->pw_len + 1);
-    if (s->password == NULL)
+    /* SASLprep as the server applies it; where it fails (invalid UTF-8,
+     * prohibited characters) the server uses the raw bytes, and so do we. */
+    switch (fw_saslprep(password, &s->password)) {
+    case FW_SASLPREP_OK:
+        break;
+    case FW_SASLPREP_OOM:
         goto oom;
-    memcpy(s->password, password, s->pw_len + 1);
+    default:
+        s->password = strdup(password);
+        if (s->password == NULL)
+            goto oom;
+        break;
+    }
+    s->pw_len = strlen(s->password);
     if (cbind == FW_SCRAM_CBIND_TLS_SERVER_END_POINT) {
         s->cbind_data = malloc(cbind_len);
         if (s->cbind_data == NULL)
@@ -281,6 +295,8 @@ fw_scram_continue(fw_scram *s, const char *server_first, size_t len, const char 
         return fail(s, FW_ERR_USAGE, err, errlen, "invalid SCRAM arguments");
     if (s->state != S_BEGUN)
         return fail(s, FW_ERR_USAGE, err, errlen, "SCRAM exchange out of order");
+    if (len > MAX_SERVER_MSG)
+        return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (too long)");
     if (memchr(server_first, '\0', len) != NULL)
         return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (NUL in server-first-message)");
 
@@ -402,6 +418,8 @@ fw_scram_finish(fw_scram *s, const char *server_final, size_t len, char *err, si
         return fail(s, FW_ERR_USAGE, err, errlen, "invalid SCRAM arguments");
     if (s->state != S_CONTINUED)
         return fail(s, FW_ERR_USAGE, err, errlen, "SCRAM exchange out of order");
+    if (len > MAX_SERVER_MSG)
+        return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (too long)");
     if (memchr(server_final, '\0', len) != NULL)
         return fail(s, FW_ERR_PROTOCOL, err, errlen, "malformed SCRAM message (NUL in server-final-message)");
 

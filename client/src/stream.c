@@ -53,18 +53,59 @@ usable(fw_conn *c)
     return FW_OK;
 }
 
+/* After a query that needed a big receive buffer, give the memory back. */
+static void
+shrink_rbuf(fw_conn *c)
+{
+    size_t limit = c->rbuf.limit;
+
+    if (c->rbuf.cap <= 4 * FW_RBUF_INITIAL || c->rpos != c->rbuf.len || c->skip != 0)
+        return;
+    fw_buf_free(&c->rbuf);
+    fw_buf_init(&c->rbuf, limit);
+    c->rpos = 0;
+    (void)fw_buf_reserve(&c->rbuf, FW_RBUF_INITIAL);   /* else it grows on the next read */
+}
+
+/* While draining a cancelled query, a CancelRequest is sent again after
+ * this much silence: one that reached the backend between two protocol
+ * messages (idle, so ignored) must not leave the query running. */
+#define FW_RECANCEL_MS 1000
+
+static void
+send_cancel(fw_conn *c)
+{
+    fw_error ce = {.cls = FW_OK};
+
+    (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &ce);
+    fw_error_clear(&ce);
+}
+
 /*
  * Reads and discards up to ReadyForQuery (a Sync must be on its way).
  * The first ErrorResponse seen is kept in *first (when first is not NULL
- * and nothing is there yet); COPY is refused on the way.
+ * and nothing is there yet); COPY is refused on the way.  cancelling:
+ * repeat the CancelRequest while the server stays silent.
  */
 static fw_status
-drain(fw_conn *c, fw_error *first)
+drain(fw_conn *c, fw_error *first, int extended, int cancelling)
 {
     fw_status st;
     fw_msg m;
 
     for (;;) {
+        if (cancelling && c->be_pid != 0) {
+            int64_t start = fw_now_ms();
+
+            while (fw_conn_wait_message(c, FW_RECANCEL_MS) == FW_ERR_TIMEOUT) {
+                if (c->timeout_ms > 0 && fw_now_ms() - start >= c->timeout_ms) {
+                    fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+                    fw_conn_break(c);
+                    return FW_ERR_TIMEOUT;
+                }
+                send_cancel(c);
+            }
+        }
         st = fw_conn_read_msg(c, &m);
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
             continue;   /* an oversized message was skipped */
@@ -78,6 +119,7 @@ drain(fw_conn *c, fw_error *first)
                 return FW_ERR_PROTOCOL;
             }
             c->state = FW_CONN_IDLE;
+            shrink_rbuf(c);
             return FW_OK;
         case 'E':
             if (first && first->cls == FW_OK) {
@@ -86,12 +128,13 @@ drain(fw_conn *c, fw_error *first)
             }
             break;
         case 'G':
-            /* COPY FROM STDIN: refuse, then the server wants a Sync again
-             * (it ignores Sync during copy-in). */
+            /* COPY FROM STDIN: refuse.  In the extended protocol the server
+             * then wants a Sync again (it ignores Sync during copy-in); in
+             * the simple protocol a Sync would bring a second ReadyForQuery. */
             if (first && first->cls == FW_OK)
                 fw_error_set(first, FW_ERR_PROTOCOL, "COPY is not supported");
             if (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
-                fw_enc_sync(&c->wbuf) != FW_OK) {
+                (extended && fw_enc_sync(&c->wbuf) != FW_OK)) {
                 fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
                 fw_conn_break(c);
                 return FW_ERR_MEMORY;
@@ -137,15 +180,10 @@ end_with(fw_stream *s, fw_error *e, int cancel)
     fw_conn *c = s->conn;
     fw_status cls = e->cls;
 
-    if (cancel && c->state != FW_CONN_BAD) {
-        fw_error ce = {.cls = FW_OK};
-
-        (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms,
-                             &ce);
-        fw_error_clear(&ce);
-    }
+    if (cancel && c->state != FW_CONN_BAD)
+        send_cancel(c);
     if (c->state != FW_CONN_BAD && send_sync(s) == FW_OK)
-        (void)drain(c, NULL);
+        (void)drain(c, NULL, 1, cancel);
     if (c->state != FW_CONN_IDLE)
         fw_conn_break(c);
     fw_error_move(&c->err, e);
@@ -223,7 +261,7 @@ fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *pa
         *out = NULL;
     if ((st = usable(conn)) != FW_OK)
         return st;
-    if (!out || !sql || nparams < 0 || nparams > 65535 || (nparams > 0 && !params)) {
+    if (!out || !sql || nparams < 0 || nparams > 32767 || (nparams > 0 && !params)) {
         fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_sql");
         return FW_ERR_USAGE;
     }
@@ -236,13 +274,18 @@ fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *pa
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
-    if (fw_enc_parse(&conn->wbuf, "", sql, 0, NULL) != FW_OK ||
-        fw_enc_bind(&conn->wbuf, "", "", (int16_t)(uint16_t)nparams, params) != FW_OK ||
-        fw_enc_describe(&conn->wbuf, 'P', "") != FW_OK || fw_enc_flush(&conn->wbuf) != FW_OK) {
+    if ((st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
+        (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
+        (st = fw_enc_flush(&conn->wbuf)) != FW_OK) {
         conn->wbuf.len = 0;
         free(s);
-        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory building the query");
-        return FW_ERR_MEMORY;
+        if (st == FW_ERR_MEMORY)
+            fw_error_set(&conn->err, st, "out of memory building the query (or a message over "
+                                         "the protocol's 1 GiB limit)");
+        else
+            fw_error_set(&conn->err, st, "the query or its parameters cannot be encoded");
+        return st;
     }
     conn->state = FW_CONN_BUSY;
     conn->stream = s;
@@ -306,7 +349,7 @@ finish_cancelled(fw_stream *s)
 
     st = send_sync(s);
     if (st == FW_OK)
-        st = drain(c, &first);
+        st = drain(c, &first, 1, s->state == FW_ST_ROWS);
     if (st != FW_OK || c->state != FW_CONN_IDLE) {
         fw_error_clear(&first);
         s->state = FW_ST_FAILED;
@@ -326,6 +369,39 @@ finish_cancelled(fw_stream *s)
     s->state = FW_ST_FAILED;
     s->result = c->err.cls;
     return s->result;
+}
+
+/*
+ * Waits for the next message in slices, so that a cancel requested from
+ * another thread is noticed even when the CancelRequest reached the
+ * backend while it was idle between two messages (and was ignored).
+ * FW_OK: a message can be read; FW_ERR_CANCELLED; FW_ERR_TIMEOUT (the
+ * connection's timeout passed; the error is set).
+ */
+static fw_status
+wait_or_cancelled(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+    int64_t deadline = c->timeout_ms > 0 ? fw_now_ms() + c->timeout_ms : -1;
+
+    for (;;) {
+        int slice = FW_RECANCEL_MS;
+
+        if (deadline >= 0) {
+            int64_t left = deadline - fw_now_ms();
+
+            if (left <= 0) {
+                fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+                return FW_ERR_TIMEOUT;
+            }
+            if (left < slice)
+                slice = (int)left;
+        }
+        if (fw_conn_wait_message(c, slice) == FW_OK)
+            return FW_OK;
+        if (atomic_load(&s->cancel_requested))
+            return FW_ERR_CANCELLED;
+    }
 }
 
 FW_API fw_status
@@ -354,6 +430,11 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
     if (s->state == FW_ST_SUSPENDED && (st = send_execute(s)) != FW_OK)
         goto broken;
     for (;;) {
+        if ((st = wait_or_cancelled(s)) != FW_OK) {
+            if (st == FW_ERR_CANCELLED)
+                return finish_cancelled(s);
+            goto broken;
+        }
         st = fw_conn_read_msg(c, &m);
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD) {
             fw_error_move(&e, &c->err);
@@ -394,7 +475,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
         case 'I': {
             fw_error first = {.cls = FW_OK};
 
-            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first)) != FW_OK) {
+            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1, 0)) != FW_OK) {
                 fw_error_clear(&first);
                 goto broken;
             }
@@ -450,8 +531,8 @@ fw_stream_cancel(fw_stream *s)
     c = s->conn;
     if (atomic_exchange(&s->cancel_requested, 1))
         return FW_OK;   /* already requested */
-    if (c->be_pid == 0)
-        return FW_OK;
+    if (c->be_pid == 0 || s->state == FW_ST_DONE || s->state == FW_ST_FAILED)
+        return FW_OK;   /* nothing runs on the server for this stream */
     /* Reads only what does not change while a stream is open. */
     st = fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &e);
     fw_error_clear(&e);
@@ -475,16 +556,13 @@ fw_stream_close(fw_stream *s)
         fw_error first = {.cls = FW_OK};
 
         /* A suspended portal runs nothing: Sync alone ends it. */
-        if (s->state == FW_ST_ROWS && !atomic_load(&s->cancel_requested)) {
-            fw_error ce = {.cls = FW_OK};
+        int running = s->state == FW_ST_ROWS;
 
-            (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key,
-                                 c->timeout_ms, &ce);
-            fw_error_clear(&ce);
-        }
+        if (running && !atomic_load(&s->cancel_requested))
+            send_cancel(c);
         st = send_sync(s);
         if (st == FW_OK)
-            st = drain(c, &first);
+            st = drain(c, &first, 1, running);
         fw_error_clear(&first);   /* the cancel's 57014 is expected */
         if (st != FW_OK || c->state != FW_CONN_IDLE)
             fw_conn_break(c);
@@ -533,7 +611,7 @@ fw_exec_simple(fw_conn *conn, const char *sql)
     conn->state = FW_CONN_BUSY;
     if ((st = fw_conn_flush(conn)) != FW_OK)
         return st;
-    st = drain(conn, &first);
+    st = drain(conn, &first, 0, 0);
     if (st != FW_OK) {
         fw_error_clear(&first);
         fw_conn_break(conn);

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -25,6 +27,7 @@
 struct fw_tls {
     SSL_CTX *ctx;
     SSL *ssl;
+    BIO_METHOD *bio_method;   /* a socket BIO whose writes never raise SIGPIPE */
     int fd;
     int verify_host;
     char *host;
@@ -202,6 +205,48 @@ out:
     return st;
 }
 
+/*
+ * OpenSSL's socket BIO writes with write(), which raises SIGPIPE when the
+ * server has gone; a library must not kill its caller for that.  Writes go
+ * through send(MSG_NOSIGNAL) instead; everything else is the stock socket
+ * BIO's.
+ */
+static int
+bio_nosigpipe_write(BIO *b, const char *data, int len)
+{
+    int fd = (int)BIO_get_fd(b, NULL);
+    ssize_t n;
+
+    BIO_clear_retry_flags(b);
+    n = send(fd, data, (size_t)len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static fw_status
+attach_socket(fw_tls *t, int fd)
+{
+    const BIO_METHOD *base = BIO_s_socket();
+    BIO *bio;
+
+    t->bio_method = BIO_meth_new(BIO_TYPE_SOCKET, "fraiseql_wire socket");
+    if (!t->bio_method ||
+        !BIO_meth_set_write(t->bio_method, bio_nosigpipe_write) ||
+        !BIO_meth_set_read(t->bio_method, BIO_meth_get_read(base)) ||
+        !BIO_meth_set_puts(t->bio_method, BIO_meth_get_puts(base)) ||
+        !BIO_meth_set_ctrl(t->bio_method, BIO_meth_get_ctrl(base)) ||
+        !BIO_meth_set_create(t->bio_method, BIO_meth_get_create(base)) ||
+        !BIO_meth_set_destroy(t->bio_method, BIO_meth_get_destroy(base)))
+        return FW_ERR_TLS;
+    bio = BIO_new(t->bio_method);
+    if (!bio)
+        return FW_ERR_TLS;
+    BIO_set_fd(bio, fd, BIO_NOCLOSE);
+    SSL_set_bio(t->ssl, bio, bio);
+    return FW_OK;
+}
+
 fw_status
 fw_tls_new(int fd, const fw_tls_config *cfg, fw_tls **out, fw_error *err)
 {
@@ -225,7 +270,7 @@ fw_tls_new(int fd, const fw_tls_config *cfg, fw_tls **out, fw_error *err)
         return FW_ERR_TLS;
     }
     t->ssl = SSL_new(t->ctx);
-    if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1) {
+    if (!t->ssl || attach_socket(t, fd) != FW_OK) {
         fw_error_set(err, FW_ERR_TLS, "could not establish TLS connection: %s",
                      ssl_errstr(ebuf, sizeof ebuf));
         fw_tls_free(t);
@@ -397,6 +442,12 @@ fw_tls_server_end_point(fw_tls *t, uint8_t *out, size_t cap, size_t *len, fw_err
     return FW_OK;
 }
 
+int
+fw_tls_pending(fw_tls *t)
+{
+    return t && t->ssl && SSL_pending(t->ssl) > 0;
+}
+
 void
 fw_tls_free(fw_tls *t)
 {
@@ -408,6 +459,7 @@ fw_tls_free(fw_tls *t)
         SSL_free(t->ssl);
     }
     SSL_CTX_free(t->ctx);
+    BIO_meth_free(t->bio_method);   /* after SSL_free released the BIO */
     free(t->host);
     free(t);
     ERR_clear_error();

@@ -1915,6 +1915,25 @@ fraiseql_wire_filter_containment(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------- requests */
 
+/* matches(data::jsonb, filter) for a json column */
+static Node *
+sp_json_as_jsonb(FuncExpr *fcall, Node *data)
+{
+	Oid			mj = sp_matches_jsonb(fcall->funcid);
+	CoerceViaIO *cast;
+
+	if (!OidIsValid(mj))
+		return NULL;
+	cast = makeNode(CoerceViaIO);
+	cast->arg = (Expr *) copyObject(data);
+	cast->resulttype = JSONBOID;
+	cast->resultcollid = InvalidOid;
+	cast->coerceformat = COERCE_EXPLICIT_CAST;
+	cast->location = -1;
+	return (Node *) makeFuncExpr(mj, BOOLOID, list_make2(cast, copyObject(lsecond(fcall->args))),
+								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
 static Node *
 sp_simplify(SupportRequestSimplify *req)
 {
@@ -1930,13 +1949,22 @@ sp_simplify(SupportRequestSimplify *req)
 		return NULL;
 	data = linitial(fcall->args);
 	filter = lsecond(fcall->args);
-	if (!IsA(filter, Const) || exprType(filter) != JSONBOID)
+	dtype = exprType(data);
+	if (exprType(filter) != JSONBOID || (dtype != JSONBOID && dtype != JSONOID))
 		return NULL;
+	if (!IsA(filter, Const))
+	{
+		/*
+		 * A parameter (generic plan): a json column still moves onto
+		 * data::jsonb, so that IndexCondition can use an expression GIN
+		 * index on it.
+		 */
+		if (dtype == JSONOID && IsA(data, Var))
+			return sp_json_as_jsonb(fcall, data);
+		return NULL;
+	}
 	fc = (Const *) filter;
 	if (fc->constisnull)
-		return NULL;
-	dtype = exprType(data);
-	if (dtype != JSONBOID && dtype != JSONOID)
 		return NULL;
 
 	if (sp_doc_fields(data, &fields) && sp_doc_is_safe(data))

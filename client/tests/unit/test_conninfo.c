@@ -161,6 +161,14 @@ Test(conninfo_kv, a_password_word_is_never_echoed)
     parse_err("password=secret word user=x",
               "missing \"=\" after the password value in connection info string "
               "(quote a value that contains spaces)");
+    parse_err("password=my secret=word user=x",
+              "invalid connection option after the password value "
+              "(quote a value that contains spaces)");
+    /* A known keyword after a password is fine; an unknown one elsewhere is named. */
+    fw_conninfo *ci = parse_ok("password=pw user=x");
+    expect(ci, "user", "x");
+    fw_conninfo_free(ci);
+    parse_err("user=x secret=word", "invalid connection option \"secret\"");
 }
 
 Test(conninfo_kv, dbname_holding_a_connection_string_is_not_expanded)
@@ -214,6 +222,11 @@ Test(conninfo_uri, both_schemes_and_empty_parts)
     ci = parse_ok("postgresql://:pw@h:");
     expect(ci, "password", "pw");
     expect(ci, "port", "5432");
+    fw_conninfo_free(ci);
+    /* As libpq, the user part runs to an '@' before any '/', even past a '?'. */
+    ci = parse_ok("postgresql://h?x@y");
+    expect(ci, "user", "h?x");
+    expect(ci, "host", "y");
     fw_conninfo_free(ci);
     /* The scheme is case-sensitive, as in libpq: this is a keyword string. */
     parse_err("POSTGRESQL://h", "missing \"=\" after \"POSTGRESQL://h\" in connection info string");

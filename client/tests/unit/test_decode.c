@@ -350,6 +350,21 @@ Test(small, notification)
     cr_assert_eq(fw_parse_notification(&short_pid, &pid, &ch, &payload), FW_ERR_PROTOCOL);
 }
 
+Test(small, negotiate_protocol_version_as_postgresql_15_sends_it)
+{
+    /* Captured from a real server asked for 3.1 with _pq_.fw_unknown. */
+    static const uint8_t in[] = "v\0\0\0\x1c\0\x03\0\0\0\0\0\x01_pq_.fw_unknown\0";
+    fw_msg m;
+    size_t used;
+    int32_t version, n;
+
+    cr_assert_eq(fw_msg_frame(in, sizeof(in) - 1, 0, &m, &used), FW_FRAME_OK);
+    cr_assert_eq(used, sizeof(in) - 1);
+    cr_assert_eq(fw_parse_negotiate(&m, &version, &n), FW_OK);
+    cr_assert_eq(version, 196608);
+    cr_assert_eq(n, 1);
+}
+
 Test(small, negotiate_protocol_version)
 {
     int32_t minor, n;

@@ -375,6 +375,23 @@ Test(scram, nul_inside_server_first_is_refused)
     fw_scram_free(s);
 }
 
+Test(scram, overlong_server_messages_are_refused)
+{
+    const char *first, *final;
+    char err[256] = "";
+    size_t n = 70000;
+    char *big = malloc(n);
+    fw_scram *s = begin_pg(&first);
+
+    cr_assert_not_null(big);
+    memset(big, 'x', n);
+    memcpy(big, "r=" RFC_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1,", 55);
+    cr_assert_eq(fw_scram_continue(s, big, n, &final, err, sizeof(err)), FW_ERR_PROTOCOL);
+    cr_assert(strstr(err, "too long") != NULL, "%s", err);
+    fw_scram_free(s);
+    free(big);
+}
+
 Test(scram, out_of_order_calls)
 {
     const char *first, *final;

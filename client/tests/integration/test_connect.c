@@ -1,0 +1,290 @@
+/*
+ * Connecting: every authentication method over TCP (IPv4, IPv6 when the
+ * machine has it) and over the Unix socket, wrong and missing passwords,
+ * the session settings, the password file, host lists, target_session_attrs.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fw_test.h"
+
+typedef struct method {
+    const char *user;
+    const char *password;   /* NULL: none needed */
+} method;
+
+static const method methods[] = {
+    {"fw_trust", NULL},
+    {"fw_scram", "fw_scram_pw"},
+    {"fw_md5", "fw_md5_pw"},
+    {"fw_password", "fw_password_pw"},
+};
+
+static void
+connect_each(const char *(*where)(const char *, const char *), const char *sslmode)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        char extra[256];
+        fw_conn *c;
+        char *who;
+
+        snprintf(extra, sizeof extra, "sslmode=%s%s%s", sslmode,
+                 methods[i].password ? " password=" : "",
+                 methods[i].password ? methods[i].password : "");
+        c = fwt_connect(where(methods[i].user, extra));
+        cr_assert_gt(fw_conn_backend_pid(c), 0);
+        who = fwt_one_row(c, "SELECT to_jsonb(current_user) AS data", 0, NULL);
+        cr_assert_not_null(who);
+        cr_assert_eq(strncmp(who + 1, methods[i].user, strlen(methods[i].user)), 0,
+                     "connected as %s, expected %s", who, methods[i].user);
+        free(who);
+        fw_conn_free(c);
+    }
+}
+
+Test(connect, every_method_over_the_socket)
+{
+    FWT_REQUIRE_SERVER();
+    connect_each(fwt_sock, "prefer");
+}
+
+Test(connect, every_method_over_tcp_plain)
+{
+    FWT_REQUIRE_SERVER();
+    connect_each(fwt_tcp, "disable");
+}
+
+Test(connect, every_method_over_tcp_tls)
+{
+    FWT_REQUIRE_SERVER();
+    connect_each(fwt_tcp, "require");
+}
+
+Test(connect, every_method_over_ipv6)
+{
+    FWT_REQUIRE_SERVER();
+    if (!fwt_have_ipv6())
+        cr_skip_test("SKIPPED: the machine has no ::1 (FW_TEST_IPV6=0)");
+    connect_each(fwt_tcp6, "prefer");
+}
+
+Test(connect, socket_never_uses_tls)
+{
+    fw_conn *c;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_sock("fw_trust", "sslmode=require"));
+    cr_assert_eq(fw_conn_tls(c), 0);
+    fw_conn_free(c);
+    c = fwt_connect(fwt_tcp("fw_trust", "sslmode=prefer"));
+    cr_assert_eq(fw_conn_tls(c), 1);
+    fw_conn_free(c);
+    c = fwt_connect(fwt_tcp("fw_trust", "sslmode=allow"));
+    cr_assert_eq(fw_conn_tls(c), 0, "allow tries without TLS first");
+    fw_conn_free(c);
+}
+
+static void
+expect_wrong_password(const char *conninfo)
+{
+    fw_conn *c = NULL;
+    fw_status st = fw_connect(conninfo, &c);
+
+    cr_assert_not_null(c);
+    cr_assert_eq(st, FW_ERR_AUTH, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_error_class(c), FW_ERR_AUTH);
+    cr_assert_str_eq(fw_conn_error_sqlstate(c), "28P01");
+    cr_assert(strstr(fw_conn_error_message(c), "password authentication failed") != NULL,
+              "%s", fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "wrong_pw") == NULL, "the password leaked");
+    cr_assert_eq(fw_conn_ok(c), 0);
+    cr_assert_eq(fw_conn_error_retriable(c), 0);
+    fw_conn_free(c);
+}
+
+Test(connect, wrong_password_is_auth_error_28P01)
+{
+    FWT_REQUIRE_SERVER();
+    expect_wrong_password(fwt_tcp("fw_scram", "sslmode=disable password=wrong_pw"));
+    expect_wrong_password(fwt_tcp("fw_scram", "sslmode=require password=wrong_pw"));
+    expect_wrong_password(fwt_sock("fw_md5", "password=wrong_pw"));
+    expect_wrong_password(fwt_sock("fw_password", "password=wrong_pw"));
+}
+
+Test(connect, missing_password)
+{
+    fw_conn *c = NULL;
+    fw_status st;
+
+    FWT_REQUIRE_SERVER();
+    st = fw_connect(fwt_sock("fw_scram", "passfile=/nonexistent/pgpass"), &c);
+    cr_assert_eq(st, FW_ERR_AUTH);
+    cr_assert(strstr(fw_conn_error_message(c), "password is required") != NULL, "%s",
+              fw_conn_error_message(c));
+    fw_conn_free(c);
+}
+
+Test(connect, password_from_passfile)
+{
+    char path[] = "/tmp/fw_pgpass_XXXXXX";
+    int fd;
+    FILE *f;
+    fw_conn *c;
+    char extra[256];
+
+    FWT_REQUIRE_SERVER();
+    fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    f = fdopen(fd, "w");
+    fprintf(f, "*:%s:*:fw_scram:fw_scram_pw\n", fwt_port());
+    fclose(f);
+    chmod(path, 0600);
+    snprintf(extra, sizeof extra, "sslmode=disable passfile=%s", path);
+    c = fwt_connect(fwt_tcp("fw_scram", extra));
+    fw_conn_free(c);
+    unlink(path);
+}
+
+Test(connect, session_settings)
+{
+    fw_conn *c;
+    char *v;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_sock("fw_trust", "application_name=fw_itest"));
+    cr_assert_str_eq(fw_conn_parameter(c, "client_encoding"), "UTF8");
+    cr_assert_str_eq(fw_conn_parameter(c, "TimeZone"), "UTC");
+    cr_assert_str_eq(fw_conn_parameter(c, "DateStyle"), "ISO, MDY");
+    cr_assert_str_eq(fw_conn_parameter(c, "application_name"), "fw_itest");
+    cr_assert_not_null(fw_conn_parameter(c, "server_version"));
+    cr_assert_null(fw_conn_parameter(c, "no_such_parameter"));
+    v = fwt_one_row(c, "SELECT to_jsonb(current_setting('extra_float_digits')) AS data", 0, NULL);
+    cr_assert_str_eq(v, "\"3\"");
+    free(v);
+    v = fwt_one_row(c, "SELECT to_jsonb(pg_backend_pid()) AS data", 0, NULL);
+    cr_assert_eq(atoi(v), fw_conn_backend_pid(c));
+    free(v);
+    fw_conn_free(c);
+}
+
+Test(connect, refused_port_is_io_error_and_retriable)
+{
+    fw_conn *c = NULL;
+    fw_status st;
+
+    FWT_REQUIRE_SERVER();
+    st = fw_connect("host=127.0.0.1 port=1 user=fw_trust sslmode=disable", &c);
+    cr_assert_eq(st, FW_ERR_IO);
+    cr_assert(strstr(fw_conn_error_message(c), "127.0.0.1") != NULL, "%s",
+              fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_error_retriable(c), 1);
+    fw_conn_free(c);
+}
+
+Test(connect, bad_conninfo_is_config_error)
+{
+    fw_conn *c = NULL;
+    fw_status st = fw_connect("host=x nosuchkeyword=1", &c);
+
+    cr_assert_eq(st, FW_ERR_CONFIG);
+    cr_assert_not_null(c);
+    cr_assert_not_null(fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 0);
+    fw_conn_free(c);
+}
+
+Test(connect, unknown_database_is_sql_error)
+{
+    fw_conn *c = NULL;
+    fw_status st;
+
+    char ci[512];
+
+    FWT_REQUIRE_SERVER();
+    snprintf(ci, sizeof ci, "host=%s port=%s user=fw_trust dbname=no_such_db", fwt_socket_dir(),
+             fwt_port());
+    st = fw_connect(ci, &c);
+    cr_assert_eq(st, FW_ERR_SQL, "%s", fw_conn_error_message(c));
+    cr_assert_str_eq(fw_conn_error_sqlstate(c), "3D000");
+    fw_conn_free(c);
+}
+
+Test(connect, host_list_skips_a_dead_host)
+{
+    char ci[512];
+    fw_conn *c;
+
+    FWT_REQUIRE_SERVER();
+    snprintf(ci, sizeof ci, "host=127.0.0.1,%s port=1,%s user=fw_trust dbname=postgres",
+             fwt_socket_dir(), fwt_port());
+    c = fwt_connect(ci);
+    fw_conn_free(c);
+}
+
+Test(connect, target_session_attrs)
+{
+    fw_conn *c = NULL;
+    fw_status st;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_sock("fw_trust", "target_session_attrs=read-write"));
+    fw_conn_free(c);
+    c = fwt_connect(fwt_sock("fw_trust", "target_session_attrs=prefer-standby"));
+    fw_conn_free(c);
+    c = NULL;
+    st = fw_connect(fwt_sock("fw_trust", "target_session_attrs=standby"), &c);
+    cr_assert_neq(st, FW_OK);
+    cr_assert(strstr(fw_conn_error_message(c), "not in hot standby") != NULL, "%s",
+              fw_conn_error_message(c));
+    fw_conn_free(c);
+    c = NULL;
+    st = fw_connect(fwt_sock("fw_trust", "target_session_attrs=read-only"), &c);
+    cr_assert_neq(st, FW_OK);
+    fw_conn_free(c);
+}
+
+Test(connect, accessors_accept_null)
+{
+    fw_conn_free(NULL);
+    cr_assert_eq(fw_conn_ok(NULL), 0);
+    cr_assert_null(fw_conn_parameter(NULL, "x"));
+    cr_assert_eq(fw_conn_backend_pid(NULL), 0);
+    cr_assert_eq(fw_conn_tls(NULL), 0);
+    cr_assert_null(fw_conn_error_message(NULL));
+    cr_assert_null(fw_conn_error_sqlstate(NULL));
+    cr_assert_eq(fw_conn_error_position(NULL), 0);
+    cr_assert_eq(fw_conn_error_retriable(NULL), 0);
+    cr_assert_eq(fw_stream_close(NULL), FW_OK);
+    cr_assert_eq(fw_stream_rows(NULL), 0);
+    cr_assert_str_eq(fw_strerror(FW_ERR_AUTH), "auth");
+    cr_assert_str_eq(fw_strerror(FW_DONE), "done");
+}
+
+Test(connect, free_sends_terminate, .timeout = 60)
+{
+    fw_conn *c, *admin;
+    char num[16];
+    const char *p[1] = {num};
+    int gone = 0;
+
+    FWT_REQUIRE_SERVER();
+    c = fwt_connect(fwt_tcp("fw_trust", "sslmode=require"));
+    snprintf(num, sizeof num, "%d", fw_conn_backend_pid(c));
+    admin = fwt_connect(fwt_sock("postgres", NULL));
+    fw_conn_free(c);
+    for (int i = 0; i < 100 && !gone; i++) {
+        char *v = fwt_one_row(admin, "SELECT to_jsonb(count(*)) AS data FROM pg_stat_activity "
+                                     "WHERE pid = $1::int", 1, p);
+
+        gone = strcmp(v, "0") == 0;
+        free(v);
+        if (!gone)
+            usleep(100 * 1000);
+    }
+    cr_assert(gone, "backend %s still there 10 s after fw_conn_free", num);
+    fw_conn_free(admin);
+}
