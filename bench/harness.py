@@ -192,8 +192,10 @@ def plan(h, max_rows, all_clients):
 
     log('throughput (every client, every size)')
     for label, n in sizes:
-        reps = 3 if n >= 1000000 else 5
+        # the goals are judged on the 1M tv_ sets: as many repetitions there as
+        # below; the 1M view (~5 s a run) gets 3
         for ds in (f'tv_items_{label}_jsonb', f'tv_items_{label}_json', f'v_items_{label}'):
+            reps = 3 if n >= 1000000 and ds.startswith('v_') else 5
             h.case('throughput', ds, f'SELECT data FROM bench.{ds}', all_clients, reps)
     for ds in ('tv_nested_10k_jsonb', 'tv_nested_10k_json', 'tv_large_jsonb', 'tv_large_json'):
         h.case('throughput', ds, f'SELECT data FROM bench.{ds}', all_clients, 5)

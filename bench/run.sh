@@ -14,7 +14,7 @@
 # Options (environment):
 #   PG_CONFIG          the PostgreSQL installation (default: pg_config on PATH);
 #                      the extension is installed into it (make install-extension)
-#   BENCH_REPS=N       repetitions per case (default 5, 3 for the 1M sets)
+#   BENCH_REPS=N       repetitions per case (default 5; 3 for the 1M view and most 1M cases)
 #   BENCH_MAX_ROWS=N   build and measure item sets up to N rows (default 1000000)
 #   BENCH_SAVE_BASELINE=1   quick: save this run as bench/results/baseline.json
 #
