@@ -11,7 +11,8 @@ A B C A B C …, so that a slow minute of a noisy machine hits them all alike;
 the summary keeps the median (and the minimum) over the repetitions.
 
 Environment:
-  BENCH_REPS       repetitions per case (default: 5 below 1M rows, 3 at 1M)
+  BENCH_REPS       repetitions per case (default: 5 for throughput, 3 for the 1M
+                   view and the chunk, transport and filter cases, 11 in quick)
   BENCH_MAX_ROWS   largest item set measured (must match what setup.sql built)
   BENCH_PSQL       the psql binary (run.sh sets the server's)
 

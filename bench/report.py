@@ -318,6 +318,7 @@ def docs(path, docdir):
     m = r.meta
     plotdir = os.path.join(docdir, 'plots')
     made = plots(r, plotdir)
+    ns = [s['n'] for s in r.summary if s.get('status') == 'ok' and s.get('n')]
     L = []
     w = L.append
     w('# Benchmarks')
@@ -336,7 +337,8 @@ def docs(path, docdir):
     w('Timings on this machine are noisy (±25 %, other jobs share its two cores): read them as '
       'ratios between clients measured side by side in the same run, not as absolutes.  Every '
       'number below is the median over the repetitions of a case, in which the clients run '
-      'interleaved (A B C … A B C …), each run in its own process.')
+      'interleaved (A B C … A B C …), each run in its own process'
+      + (f' ({min(ns)} to {max(ns)} repetitions a case).' if ns else '.'))
     w('')
     feats = m.get('features', {})
     missing = [k for k, v in feats.items() if not v]
