@@ -1677,6 +1677,20 @@ sp_rewrite_view(PlannerInfo *root, FuncExpr *fcall, Node *data, List *fields,
 	return sp_two_valued(&x, r);
 }
 
+/* data::jsonb (an I/O conversion, as the cast in an index expression) */
+static Node *
+sp_as_jsonb(Node *data)
+{
+	CoerceViaIO *cast = makeNode(CoerceViaIO);
+
+	cast->arg = (Expr *) copyObject(data);
+	cast->resulttype = JSONBOID;
+	cast->resultcollid = InvalidOid;
+	cast->coerceformat = COERCE_EXPLICIT_CAST;
+	cast->location = -1;
+	return (Node *) cast;
+}
+
 /* ------------------------------------------------------------- containment */
 
 typedef struct SpCont
@@ -1722,35 +1736,6 @@ sp_is_scalar(const JsonbValue *v)
 	return v->type == jbvString || v->type == jbvNumeric || v->type == jbvBool;
 }
 
-static void
-sp_cont_collect(const FwNode *n, List **root, int *count)
-{
-	ListCell   *lc;
-
-	if (n->kind == FW_NODE_AND)
-	{
-		foreach(lc, n->args)
-			sp_cont_collect(lfirst(lc), root, count);
-		return;
-	}
-	if (n->kind != FW_NODE_CMP || n->cast != FW_CAST_NONE)
-		return;
-	if (n->op == FW_OP_EQ && sp_is_scalar(&n->operand))
-	{
-		if (sp_cont_add(root, n->path, n->npath, &n->operand))
-			(*count)++;
-	}
-	else if (n->op == FW_OP_IN)
-	{
-		int			k;
-		JsonbValue *elems = sp_operand_elems(n, &k);
-
-		/* in with one element is that equality */
-		if (k == 1 && sp_is_scalar(&elems[0]) && sp_cont_add(root, n->path, n->npath, &elems[0]))
-			(*count)++;
-	}
-}
-
 static JsonbValue *
 sp_cont_push(JsonbParseState **st, List *level)
 {
@@ -1774,22 +1759,6 @@ sp_cont_push(JsonbParseState **st, List *level)
 	}
 	res = pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	return res;
-}
-
-/*
- * Every equality collected is a conjunct of the filter and holds only when
- * the field is that scalar (numbers numerically, strings byte-wise — the
- * same as jsonb's @>), so filter TRUE implies data @> result.
- */
-Jsonb *
-fw_filter_containment(const FwNode *node, int *nkeys)
-{
-	List	   *root = NIL;
-	JsonbParseState *st = NULL;
-
-	*nkeys = 0;
-	sp_cont_collect(node, &root, nkeys);
-	return JsonbValueToJsonb(sp_cont_push(&st, root));
 }
 
 /*
@@ -1831,6 +1800,22 @@ sp_split_conjuncts(const FwNode *n, List **cont, List **rest)
 }
 
 /*
+ * Every equality collected is a conjunct of the filter and holds only when
+ * the field is that scalar (numbers numerically, strings byte-wise — the
+ * same as jsonb's @>), so filter TRUE implies data @> result.
+ */
+Jsonb *
+fw_filter_containment(const FwNode *node, int *nkeys)
+{
+	List	   *root = NIL;
+	List	   *rest = NIL;
+	JsonbParseState *st = NULL;
+
+	*nkeys = sp_split_conjuncts(node, &root, &rest);
+	return JsonbValueToJsonb(sp_cont_push(&st, root));
+}
+
+/*
  * A tv_ table (data a jsonb or json column):
  *   data @> '{eqs}' AND matches(data, rest)
  * data @> '{eqs}' is TRUE exactly when every equality is TRUE and FALSE
@@ -1855,16 +1840,7 @@ sp_rewrite_table(FuncExpr *fcall, Node *data, const FwNode *tree)
 	if (!OidIsValid(mj))
 		return NULL;
 	if (exprType(data) == JSONOID)
-	{
-		CoerceViaIO *cast = makeNode(CoerceViaIO);
-
-		cast->arg = (Expr *) copyObject(data);
-		cast->resulttype = JSONBOID;
-		cast->resultcollid = InvalidOid;
-		cast->coerceformat = COERCE_EXPLICIT_CAST;
-		cast->location = -1;
-		doc = (Node *) cast;
-	}
+		doc = sp_as_jsonb(data);
 	if (sp_split_conjuncts(tree, &cont, &rest) == 0)
 	{
 		/* nothing to contain: only the json column moves onto jsonb */
@@ -1920,17 +1896,10 @@ static Node *
 sp_json_as_jsonb(FuncExpr *fcall, Node *data)
 {
 	Oid			mj = sp_matches_jsonb(fcall->funcid);
-	CoerceViaIO *cast;
 
 	if (!OidIsValid(mj))
 		return NULL;
-	cast = makeNode(CoerceViaIO);
-	cast->arg = (Expr *) copyObject(data);
-	cast->resulttype = JSONBOID;
-	cast->resultcollid = InvalidOid;
-	cast->coerceformat = COERCE_EXPLICIT_CAST;
-	cast->location = -1;
-	return (Node *) makeFuncExpr(mj, BOOLOID, list_make2(cast, copyObject(lsecond(fcall->args))),
+	return (Node *) makeFuncExpr(mj, BOOLOID, list_make2(sp_as_jsonb(data), copyObject(lsecond(fcall->args))),
 								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 }
 

@@ -4,6 +4,13 @@
 -- Both give the same rows as the unrewritten call.  Uses the tables of
 -- 50_pushdown_plans.
 SET search_path = pushdown, public;
+-- Set before the library is loaded in this session, the setting still
+-- counts (it is defined before the fraiseql_wire prefix is reserved).
+SET fraiseql_wire.enable_rewrite = off;
+EXPLAIN (COSTS OFF)
+SELECT id FROM v_item_json WHERE fraiseql_wire.matches(data, '{"score": {"eq": 42}}');
+SHOW fraiseql_wire.enable_rewrite;
+RESET fraiseql_wire.enable_rewrite;
 SET enable_seqscan = off;
 
 PREPARE by_view(jsonb) AS
