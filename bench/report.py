@@ -424,20 +424,23 @@ def docs(path, docdir):
     if cds:
         w('## Chunk size')
         w('')
-        w(f'`{cds[0]}`: rows fetched per round trip (fraiseql-wire: Execute row limit; '
-          'libpq: FETCH n from a cursor).')
+        w('Rows fetched per round trip (fraiseql-wire: the Execute row limit; libpq: FETCH n '
+          'from a cursor), on ' + ' and '.join(f'`{d}`' for d in cds) + '.')
         w('')
         chunks = sorted({s['chunk'] for s in r.summary if s['group'] == 'chunk'})
         rows = []
-        for c in r.clients('chunk'):
-            for ch in chunks:
-                s = r.get('chunk', cds[0], c, chunk=ch)
-                if s and s.get('status') == 'ok':
-                    rows.append([f'`{c}`', ch, f_rate(s['rows_per_s']), f_ms(s['ttfr_s']),
-                                 f_num(s['cpu_ns_per_row']), f_mib(s['maxrss_kb'])])
-                elif s:
-                    rows.append([f'`{c}`', ch, s.get('status'), '', '', ''])
-        w(table(['client', 'chunk', 'rows/s', 'first row', 'CPU ns/row', 'peak RSS'], rows))
+        for ds in cds:
+            for c in r.clients('chunk'):
+                for ch in chunks:
+                    s = r.get('chunk', ds, c, chunk=ch)
+                    if s and s.get('status') == 'ok':
+                        rows.append([f'`{ds}`', f'`{c}`', ch, f_rate(s['rows_per_s']),
+                                     f_ms(s['ttfr_s']), f_num(s['cpu_ns_per_row']),
+                                     f_mib(s['maxrss_kb'])])
+                    elif s:
+                        rows.append([f'`{ds}`', f'`{c}`', ch, s.get('status'), '', '', ''])
+        w(table(['data set', 'client', 'chunk', 'rows/s', 'first row', 'CPU ns/row', 'peak RSS'],
+                rows))
         w('')
 
     xds = r.datasets('transport')
