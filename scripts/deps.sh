@@ -16,7 +16,7 @@ packages=(
     pgbouncer
 )
 if [ "${1:-}" = "--bench" ]; then
-    packages+=(gnuplot-nox hyperfine time)
+    packages+=(gnuplot-nox python3)
 fi
 
 missing=()
