@@ -1,7 +1,6 @@
 /*
  * libpq_cursor — the portable way to bound memory with libpq: a cursor in a
- * transaction, FETCH chunk rows at a time (--chunk, default 256, the same
- * default as fraiseql-wire's chunk size).
+ * transaction, FETCH chunk rows at a time (--chunk, default 256).
  */
 #include <stdio.h>
 #include <stdlib.h>

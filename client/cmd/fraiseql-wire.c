@@ -49,7 +49,7 @@ usage(FILE *out)
             "                           sort by a field path (a.b); TYPE text, numeric,\n"
             "                           timestamptz, date, boolean or jsonb; repeatable\n"
             "  --limit N, --offset N    row limit and offset\n"
-            "  --chunk-size N           rows fetched per round trip (default 256)\n"
+            "  --chunk-size N           rows per Execute (default 1024)\n"
             "  --table                  read tv_ENTITY instead of v_ENTITY\n"
             "  --relation NAME          read this relation instead\n"
             "  --max-row-bytes N        refuse rows larger than N bytes\n\n"

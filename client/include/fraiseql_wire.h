@@ -148,7 +148,7 @@ typedef struct fw_stream fw_stream;
 /*
  * Runs one SQL statement with the extended protocol (unnamed statement and
  * portal) and streams its rows chunk_size at a time (Execute with a row
- * limit; 0 means the default, 256).  Parameters travel as text, $1..$n;
+ * limit; 0 means the default, 1024).  Parameters travel as text, $1..$n;
  * a NULL entry is SQL NULL.  The result must be exactly one column named
  * "data" of type json or jsonb, else FW_ERR_SCHEMA before any row is read.
  * The SQL is the caller's own: this is the raw entry point for trusted code.
@@ -273,7 +273,8 @@ FW_API fw_status fw_query_order_by(fw_query *q, const char *field_path, fw_order
 /* LIMIT and OFFSET (>= 0), sent as parameters; -1 removes them. */
 FW_API fw_status fw_query_limit(fw_query *q, int64_t limit);
 FW_API fw_status fw_query_offset(fw_query *q, int64_t offset);
-/* Rows per Execute (the memory bound); 0 = the default, 256. */
+/* Rows per Execute (how far the server may run ahead of a paused reader);
+ * 0 = the default, 1024. */
 FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows);
 
 /* Raw SQL for trusted callers only: ANDed into WHERE / used as ORDER BY as

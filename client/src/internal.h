@@ -30,7 +30,6 @@
 #define FW_DEFAULT_MAX_ROW (256u * 1024 * 1024)
 /* Distinct ParameterStatus names kept (later new names are dropped). */
 #define FW_MAX_PARAMS 256
-#define FW_DEFAULT_CHUNK 256
 /* Executes kept in flight: while the caller reads one chunk the server
  * already produces the next, so neither side waits for the other.  Memory
  * stays bounded (the socket buffers hold what is ahead; the receive buffer

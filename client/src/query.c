@@ -21,7 +21,6 @@
 
 #define FW_NAMEDATALEN 63           /* PostgreSQL's NAMEDATALEN - 1 */
 #define FW_ENTITY_MAX (FW_NAMEDATALEN - 3)
-#define FW_DEFAULT_CHUNK 256
 #define FW_MAX_ORDER_KEYS 32
 #define FW_MAX_PATH_KEYS 32
 

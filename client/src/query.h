@@ -11,6 +11,11 @@
 /* Nesting depth accepted in a filter document by the client's JSON check;
  * the server applies its own limit (fraiseql_wire.max_filter_depth). */
 #define FW_FILTER_MAX_DEPTH 64
+/* Rows per Execute when the caller does not say (fw_stream_sql chunk 0,
+ * fw_query_chunk_size 0).  Each Execute costs the server a portal run and
+ * a PortalSuspended; 1024 rows of ~200 bytes measured 10-20 % faster than
+ * 256 on a server that only copies stored json, and no faster above. */
+#define FW_DEFAULT_CHUNK 1024
 /* Client-side predicates one query (and so one stream) may carry. */
 #define FW_MAX_PREDICATES 32
 
