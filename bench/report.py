@@ -355,6 +355,9 @@ def docs(path, docdir):
     w('')
     w(table(['goal', 'target', 'measured', 'verdict'], goals(r)))
     w('')
+    w('Why the missed goals miss, with profiles and the commands that took them: '
+      '[performance.md, "Client streaming"](performance.md#client-streaming-where-the-goals-miss-and-why).')
+    w('')
 
     w('## Clients')
     w('')
