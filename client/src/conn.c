@@ -1178,7 +1178,7 @@ fw_connect_poll(fw_conn *c)
         if (st == FW_AGAIN)
             return FW_AGAIN;
         if (st == FW_OK) {
-            if (session_fits(c, x->ci->target, x->pass == 0 && x->passes == 2)) {
+            if (session_fits(c, x->ci->target, x->pass == 0)) {
                 c->state = FW_CONN_IDLE;
                 fw_error_clear(&c->err);
                 connecting_free(c);

@@ -201,9 +201,6 @@ through_proxy(const char *user, const char *extra, int want_tls)
     free(got);
     free(want);
     fw_conn_free(c);
-    if (getenv("FWT_DEBUG"))
-        fprintf(stderr, "down %ld up %ld connect again %ld stream again %ld\n",
-                fwt_proxy_bytes_down(p), fwt_proxy_bytes_up(p), cn.again, sn.again);
     fwt_proxy_stop(p);
 }
 
