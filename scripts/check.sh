@@ -166,6 +166,7 @@ fi
 
 # -------------------------------------------------------------- version
 run_tap version "$logdir/version.log" scripts/check-version.sh
+run_tap doc-links "$logdir/doc-links.log" scripts/check-links.sh
 
 # ----------------------------------------------------------------- unit
 if [ "$mode" = check ]; then
