@@ -900,8 +900,11 @@ attempt_step(fw_conn *c, struct fw_connecting *x)
                 c->wants = FW_WANT_READ;
                 return FW_AGAIN;
             }
-            if (n < 0)
-                return fail(c, FW_ERR_IO, strerror(errno));
+            if (n < 0) {
+                fw_error_set(&c->err, FW_ERR_IO, "could not receive data from server: %s",
+                             strerror(errno));
+                return FW_ERR_IO;
+            }
             if (n == 0)
                 return fail(c, FW_ERR_IO, "server closed the connection unexpectedly");
             if ((st = ssl_reply(c, x, byte)) != FW_OK)
