@@ -12,6 +12,22 @@
  * in: this is not a way to run arbitrary SQL as another role, and the caller
  * must have the privileges of the source's owner anyway.
  *
+ * fraiseql_wire._restrict_security() and _end_restricted(token) bracket
+ * the body of every tv_ trigger function (SECURITY DEFINER, owned by the
+ * source's owner): in between, the call is a security-restricted operation
+ * with a GUC nesting level of its own, like the fill, so that code of the
+ * owner's that runs there on behalf of whoever wrote to the source cannot
+ * leave temporary objects, settings or other session state behind.  The
+ * function manager restores the user and the security context when the
+ * SECURITY DEFINER call returns; _end_restricted() undoes every setting
+ * changed since _restrict_security() (the function's SET clauses alone
+ * would keep a plain SET made inside it).  An error rolls all of it back
+ * with the (sub)transaction.  Outside a SECURITY DEFINER call
+ * _restrict_security() is refused (nothing would lift the restriction).
+ * The token it returns is random and lives only in the calling function's
+ * variable, so code running inside the bracket cannot close it early and
+ * reopen it; a bracket closed out of order is an error.
+ *
  * fraiseql_wire._depend_on_extension(tv) records that a registered tv_ table
  * and its trigger function depend on the extension, so that DROP EXTENSION
  * refuses to leave them (and the source's triggers) behind, and
@@ -20,6 +36,7 @@
 #include "compat.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
@@ -38,6 +55,8 @@
 
 PG_FUNCTION_INFO_V1(fraiseql_wire_fill_table_view);
 PG_FUNCTION_INFO_V1(fraiseql_wire_depend_on_extension);
+PG_FUNCTION_INFO_V1(fraiseql_wire_restrict_security);
+PG_FUNCTION_INFO_V1(fraiseql_wire_end_restricted);
 
 /* The settings every stored document is rendered with (docs/extension.md). */
 static const char *const secctx_settings[][2] = {
@@ -168,6 +187,92 @@ fraiseql_wire_fill_table_view(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	PG_RETURN_INT64((int64) rows);
+}
+
+/* The open restricted sections of tv_ trigger functions, innermost last. */
+#define SECCTX_MAX_SECTIONS 64
+typedef struct SecctxSection
+{
+	uint64		token;
+	int			gucNestLevel;
+	SubTransactionId subid;
+} SecctxSection;
+
+static SecctxSection secctx_sections[SECCTX_MAX_SECTIONS];
+static int	secctx_nsections = 0;
+static bool secctx_callbacks_registered = false;
+
+/* A transaction's end unwinds every GUC level, and so every section. */
+static void
+secctx_xact_callback(XactEvent event, void *arg)
+{
+	secctx_nsections = 0;
+}
+
+/* An aborted subtransaction unwinds the GUC levels opened inside it. */
+static void
+secctx_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (secctx_nsections > 0 &&
+		   secctx_sections[secctx_nsections - 1].subid >= mySubid)
+		secctx_nsections--;
+}
+
+Datum
+fraiseql_wire_restrict_security(PG_FUNCTION_ARGS)
+{
+	Oid			userid;
+	int			sec_context;
+	SecctxSection *section;
+
+	if (!InLocalUserIdChange())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("fraiseql_wire._restrict_security() must be called from a SECURITY DEFINER function"),
+				 errdetail("Only there is the restriction lifted again when the function returns.")));
+	if (secctx_nsections >= SECCTX_MAX_SECTIONS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("tv_ trigger functions nested more than %d deep", SECCTX_MAX_SECTIONS)));
+	if (!secctx_callbacks_registered)
+	{
+		RegisterXactCallback(secctx_xact_callback, NULL);
+		RegisterSubXactCallback(secctx_subxact_callback, NULL);
+		secctx_callbacks_registered = true;
+	}
+	section = &secctx_sections[secctx_nsections];
+	if (!pg_strong_random(&section->token, sizeof(section->token)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random token")));
+	section->subid = GetCurrentSubTransactionId();
+
+	GetUserIdAndSecContext(&userid, &sec_context);
+	SetUserIdAndSecContext(userid, sec_context | SECURITY_RESTRICTED_OPERATION);
+	section->gucNestLevel = NewGUCNestLevel();
+	secctx_nsections++;
+	PG_RETURN_INT64((int64) section->token);
+}
+
+Datum
+fraiseql_wire_end_restricted(PG_FUNCTION_ARGS)
+{
+	uint64		token = (uint64) PG_GETARG_INT64(0);
+	SecctxSection *section;
+
+	if (secctx_nsections == 0 ||
+		secctx_sections[secctx_nsections - 1].token != token)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("security-restricted section of a tv_ trigger function ended out of order"),
+				 errdetail("fraiseql_wire._end_restricted() closes the innermost section that fraiseql_wire._restrict_security() opened, with its token.")));
+	section = &secctx_sections[secctx_nsections - 1];
+	AtEOXact_GUC(false, section->gucNestLevel);
+	secctx_nsections--;
+	PG_RETURN_VOID();
 }
 
 /* SPI must be connected. */

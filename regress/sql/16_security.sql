@@ -21,7 +21,8 @@ DECLARE
 BEGIN
   FOREACH what IN ARRAY ARRAY['ALTER ROLE regress_fw_sec_hostile SUPERUSER',
                               'RESET ROLE',
-                              'CREATE TEMPORARY TABLE planted (x int)'] LOOP
+                              'CREATE TEMPORARY TABLE planted (x int)',
+                              'SELECT fraiseql_wire._end_restricted(0)'] LOOP
     BEGIN
       EXECUTE what;
       INSERT INTO sec_h.attempts (who, what, outcome) VALUES (current_user, via || ': ' || what, 'succeeded');
@@ -118,6 +119,34 @@ SELECT who, what, outcome FROM sec_h.attempts ORDER BY n;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_fw_sec_hostile';
 SELECT proname, proowner::regrole, prosecdef FROM pg_proc WHERE oid = 'sec_h.tv_feeling_sync'::regproc;
 TRUNCATE sec_h.attempts;
+-- The restriction and any setting changed inside the trigger function end
+-- with it: the writer's session is as it was.
+SET ROLE regress_fw_sec_hostile;
+CREATE OR REPLACE FUNCTION sec_h.on_tv() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'sec_h', false);
+  RETURN NULL;
+END
+$$;
+RESET ROLE;
+DELETE FROM sec_h.feeling WHERE id = 4;
+SHOW search_path;
+CREATE TEMPORARY TABLE admin_still_unrestricted (x int);
+DROP TABLE admin_still_unrestricted;
+SELECT id, data FROM sec_h.tv_feeling ORDER BY id;
+-- Opening a section of its own does not let it out either: the trigger
+-- function's section then ends out of order, and the statement fails.
+SET ROLE regress_fw_sec_hostile;
+CREATE OR REPLACE FUNCTION sec_h.on_tv() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM fraiseql_wire._restrict_security();
+  PERFORM pg_catalog.set_config('search_path', 'sec_h', false);
+  RETURN NULL;
+END
+$$;
+RESET ROLE;
+DELETE FROM sec_h.feeling WHERE id = 2;
+SHOW search_path;
 
 -- 4. The fill is not a way to run SQL as somebody else: only the source's
 -- owner (or a member, or a superuser) may fill, and only a registered tv_.
@@ -127,6 +156,9 @@ SELECT fraiseql_wire.refresh_table_view('feeling', schema => 'sec_h');
 RESET ROLE;
 SELECT fraiseql_wire._fill_table_view('sec_h.feeling', false);
 SELECT fraiseql_wire._fill_table_view(NULL, false);
+-- The restriction helper works only inside a SECURITY DEFINER call, where
+-- the function manager lifts it again.
+SELECT fraiseql_wire._restrict_security();
 SELECT count(*) AS attempts_by_bystander FROM sec_h.attempts;
 
 -- 5. Entities are scoped by schema, and a name is never resolved across

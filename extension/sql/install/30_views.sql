@@ -500,6 +500,18 @@ CREATE FUNCTION fraiseql_wire._fill_table_view(tv regclass, truncate boolean) RE
   LANGUAGE c VOLATILE STRICT
   AS 'MODULE_PATHNAME', 'fraiseql_wire_fill_table_view';
 
+-- They bracket the body of every tv_ trigger function: in between, the call
+-- (SECURITY DEFINER, as the source's owner) is a security-restricted
+-- operation whose setting changes are undone at the end, as the fill is
+-- (extension/src/secctx.c).
+CREATE FUNCTION fraiseql_wire._restrict_security() RETURNS bigint
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_restrict_security';
+
+CREATE FUNCTION fraiseql_wire._end_restricted(token bigint) RETURNS void
+  LANGUAGE c VOLATILE STRICT
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_end_restricted';
+
 CREATE FUNCTION fraiseql_wire.create_table_view(
     entity     text,
     source     regclass DEFAULT NULL,
@@ -642,12 +654,18 @@ BEGIN
   -- bulk statement costs one INSERT ... SELECT.  An UPDATE deletes the old
   -- keys and inserts the new rows, which also covers a primary key change.
   -- It runs as the tv_ table's owner (the source's owner, see above), so
-  -- writers of the source need no
-  -- privilege on tv_.  Rendering settings are fixed (see _fill_table_view).
+  -- writers of the source need no privilege on tv_, and, from its first
+  -- statement on, in a security-restricted operation, like the fill: code
+  -- the owner controls runs as the owner, never as the writer, and leaves
+  -- no session state behind.  Rendering settings are fixed (see
+  -- _fill_table_view); the SET clauses also undo, when the call returns,
+  -- any setting changed inside it.
   newrows := pg_catalog.format('INSERT INTO %s.%I (%s, data) SELECT %s, %s FROM fw_new AS n;',
                                nsp, tvname, pkcols, newrows,
                                fraiseql_wire._document_expression(cols, camel_case, format, 'n'));
   body := pg_catalog.format($body$
+DECLARE
+  fw_section bigint := fraiseql_wire._restrict_security();
 BEGIN
   IF TG_OP = 'INSERT' THEN
     %3$s
@@ -659,6 +677,7 @@ BEGIN
   ELSIF TG_OP = 'TRUNCATE' THEN
     TRUNCATE %1$s.%2$I;
   END IF;
+  PERFORM fraiseql_wire._end_restricted(fw_section);
   RETURN NULL;
 END
 $body$, nsp, tvname, newrows, matchold);
