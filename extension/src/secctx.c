@@ -24,9 +24,11 @@
  * would keep a plain SET made inside it).  An error rolls all of it back
  * with the (sub)transaction.  Outside a SECURITY DEFINER call
  * _restrict_security() is refused (nothing would lift the restriction).
- * The token it returns is random and lives only in the calling function's
- * variable, so code running inside the bracket cannot close it early and
- * reopen it; a bracket closed out of order is an error.
+ * Each section has a token never issued before in the backend, and only
+ * the innermost section can be ended, with its token: code running inside
+ * the bracket may end the section early, but cannot open one with the same
+ * token again, so the trigger function's own _end_restricted() then fails
+ * and the statement's error rolls everything back.
  *
  * fraiseql_wire._depend_on_extension(tv) records that a registered tv_ table
  * and its trigger function depend on the extension, so that DROP EXTENSION
@@ -200,6 +202,7 @@ typedef struct SecctxSection
 
 static SecctxSection secctx_sections[SECCTX_MAX_SECTIONS];
 static int	secctx_nsections = 0;
+static uint64 secctx_last_token = 0;
 static bool secctx_callbacks_registered = false;
 
 /* A transaction's end unwinds every GUC level, and so every section. */
@@ -244,10 +247,7 @@ fraiseql_wire_restrict_security(PG_FUNCTION_ARGS)
 		secctx_callbacks_registered = true;
 	}
 	section = &secctx_sections[secctx_nsections];
-	if (!pg_strong_random(&section->token, sizeof(section->token)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random token")));
+	section->token = ++secctx_last_token;
 	section->subid = GetCurrentSubTransactionId();
 
 	GetUserIdAndSecContext(&userid, &sec_context);

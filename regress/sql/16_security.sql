@@ -134,19 +134,27 @@ SHOW search_path;
 CREATE TEMPORARY TABLE admin_still_unrestricted (x int);
 DROP TABLE admin_still_unrestricted;
 SELECT id, data FROM sec_h.tv_feeling ORDER BY id;
--- Opening a section of its own does not let it out either: the trigger
--- function's section then ends out of order, and the statement fails.
+-- Ending the trigger function's section early (its token guessed from one
+-- of its own) and opening another does not let a setting out either: the
+-- trigger function's section then ends out of order, and the statement
+-- fails and rolls back.
 SET ROLE regress_fw_sec_hostile;
 CREATE OR REPLACE FUNCTION sec_h.on_tv() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  mine bigint := fraiseql_wire._restrict_security();
 BEGIN
-  PERFORM fraiseql_wire._restrict_security();
+  PERFORM fraiseql_wire._end_restricted(mine);
+  PERFORM fraiseql_wire._end_restricted(mine - 1);
+  RAISE NOTICE 'the trigger function''s section was ended early';
   PERFORM pg_catalog.set_config('search_path', 'sec_h', false);
+  PERFORM fraiseql_wire._restrict_security();
   RETURN NULL;
 END
 $$;
 RESET ROLE;
 DELETE FROM sec_h.feeling WHERE id = 2;
 SHOW search_path;
+SELECT count(*) AS rows_kept FROM sec_h.feeling;
 
 -- 4. The fill is not a way to run SQL as somebody else: only the source's
 -- owner (or a member, or a superuser) may fill, and only a registered tv_.
