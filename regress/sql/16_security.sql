@@ -199,6 +199,10 @@ SELECT fraiseql_wire.drop_view('squatted');
 SET ROLE regress_fw_sec_hostile;
 SELECT fraiseql_wire.drop_view('ledger', 'table');
 RESET ROLE;
+-- A schema that is not the source's, or does not exist, is refused.
+SELECT fraiseql_wire.create_table_view('ledger2', 'sec_app.ledger', schema => 'sec_h');
+SELECT fraiseql_wire.refresh_table_view('ledger', 'sec_nowhere');
+SELECT fraiseql_wire.refresh_table_view('ledger', 'sec_h');
 -- The same entity twice in the caller's own schemas is ambiguous.
 CREATE TABLE public.ledger (id int PRIMARY KEY);
 SELECT fraiseql_wire.create_table_view('ledger', 'public.ledger');

@@ -292,7 +292,7 @@ CREATE FUNCTION fraiseql_wire._elsewhere_hint(entity text, kind text) RETURNS te
   SET search_path = pg_catalog, pg_temp
 AS $fn$
   SELECT CASE WHEN s.schemas IS NULL THEN 'fraiseql_wire.entities() lists the registered entities.'
-              ELSE pg_catalog.format('It is registered in schema %s, owned by other roles: name the schema (schema => ''...'').',
+              ELSE pg_catalog.format('It is registered in schema %s: name the schema (schema => ''...'').',
                                      s.schemas) END
     FROM (SELECT string_agg(DISTINCT quote_ident(n.nspname), ', ') AS schemas
             FROM fraiseql_wire.registry r
