@@ -738,8 +738,8 @@ auth_message(fw_conn *c, struct fw_connecting *x, const fw_msg *m)
     }
 }
 
-/* The messages after AuthenticationOk: FW_OK once ReadyForQuery came,
- * FW_AGAIN to go on reading (never returned: the caller loops), errors. */
+/* One message after AuthenticationOk: FW_OK (*ready once ReadyForQuery
+ * came), or the error. */
 static fw_status
 ready_message(fw_conn *c, const fw_msg *m, int *ready)
 {
