@@ -27,6 +27,8 @@
 #                    --order-by id:numeric --limit 100
 #   page_old_sql     the same page with the old ORDER BY expression (psql)
 #   page_hand_sql    WHERE id > 500000 ORDER BY id LIMIT 100 on the base table (psql)
+# Then the four fast SQL statements (the client's SQL with the path as a
+# literal, and the hand-written SQL) timed inside one psql session (srv_*).
 # Prints the median of each (ms) and the ratios; the machine is shared and
 # noisy (±25 % between runs), so only ratios from one run mean anything.
 set -euo pipefail
@@ -109,7 +111,31 @@ for run in $(seq 0 "$runs"); do
     done
 done
 
-echo "== results: median of $runs runs, ms of one process each"
+# The fast cases again inside one psql session (no process start, no
+# connection: what the server spends), 4 * RUNS + 1 times, interleaved.
+srv_runs=$((4 * runs))
+srv_cases=(
+"srv_top10_new|SELECT data FROM bench.v_items_1m ORDER BY fraiseql_wire.sort_key_numeric(data, 'id') ASC LIMIT 10"
+"srv_top10_hand|SELECT $doc AS data FROM bench.src_1m ORDER BY id LIMIT 10"
+"srv_page_new|SELECT data FROM bench.v_items_1m WHERE fraiseql_wire.matches(data, '{\"id\": {\"gt\": 500000}}') ORDER BY fraiseql_wire.sort_key_numeric(data, 'id') ASC LIMIT 100"
+"srv_page_hand|SELECT $doc AS data FROM bench.src_1m WHERE id > 500000 ORDER BY id LIMIT 100"
+)
+script=$root/build/bench-order.sql
+{
+    echo '\timing on'
+    echo '\o /dev/null'
+    for run in $(seq 0 "$srv_runs"); do
+        for c in "${srv_cases[@]}"; do
+            echo "\\echo @@ $run ${c%%|*}"
+            echo "${c#*|};"
+        done
+    done
+} >"$script"
+"$psql_bin" -X -q -v ON_ERROR_STOP=1 -f "$script" | awk '
+    /^@@ / { run = $2; name = $3; next }
+    /^Time: / { if (run > 0) print name, $2 }' >>"$out"
+
+echo "== results: median of $runs runs (ms of one process each), srv_*: median of $srv_runs runs in one session"
 awk '
     { t[$1] = t[$1] " " $2; if (!($1 in seen)) { order[n++] = $1; seen[$1] = 1 } }
     END {
@@ -117,7 +143,8 @@ awk '
             k = order[i]; m = split(substr(t[k], 2), a, " ")
             for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { s = a[x]; a[x] = a[y]; a[y] = s }
             med[k] = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-            printf "%-18s %10.1f\n", k, med[k]
+            all = ""; for (x = 1; x <= m; x++) all = all " " a[x]
+            printf "%-18s %10.1f   (sorted:%s)\n", k, med[k], all
         }
         print ""
         printf "top 10:    old SQL / command     = %6.1f\n", med["top10_old_sql"] / med["top10_cmd"]
@@ -126,4 +153,6 @@ awk '
         printf "top 10:    desc / asc (command)  = %6.2f\n", med["top10_cmd_desc"] / med["top10_cmd"]
         printf "page 100:  old SQL / command     = %6.1f\n", med["page_old_sql"] / med["page_cmd"]
         printf "page 100:  command / hand SQL    = %6.2f\n", med["page_cmd"] / med["page_hand_sql"]
+        printf "server:    top 10 sort key / hand SQL   = %6.2f\n", med["srv_top10_new"] / med["srv_top10_hand"]
+        printf "server:    page 100 sort key / hand SQL = %6.2f\n", med["srv_page_new"] / med["srv_page_hand"]
     }' "$out"

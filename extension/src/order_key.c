@@ -128,7 +128,8 @@ ok_numeric(FunctionCallInfo fcinfo, Jsonb *jb)
 
 	if (!ok_find(jb, PG_GETARG_ARRAYTYPE_P(1), &v) || v.type != jbvNumeric)
 		PG_RETURN_NULL();
-	PG_RETURN_NUMERIC(v.val.numeric);
+	/* v points into the document: the result must outlive it */
+	PG_RETURN_NUMERIC(DatumGetNumericCopy(NumericGetDatum(v.val.numeric)));
 }
 
 /* The value as text, as ->> renders it; NULL for JSON null. */
