@@ -20,8 +20,8 @@
  *   its type numeric here, so an integer column becomes
  *   fraiseql_wire.sort_key_of(column), which is column::numeric.
  *
- * get_relation_info_hook: the sort key of a plain ORDER BY that is exactly
- *   sort_key_of(integer expression) is replaced by the expression itself,
+ * get_relation_info_hook: the sort key of a plain top-level ORDER BY that is
+ *   exactly sort_key_of(integer expression) is replaced by the expression itself,
  *   ordered with the integer type's own B-tree operators (same order, same
  *   NULL placement), before the planner computes the query's pathkeys — so
  *   the column's B-tree index provides the order and a LIMIT stops early.
@@ -428,9 +428,13 @@ ok_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent, RelOpt
 	 * Base relations are opened before the query's pathkeys are computed
 	 * (query_planner: add_base_rels_to_query, then the qp callback); child
 	 * relations of inheritance trees only afterwards, too late to change
-	 * the sort keys.
+	 * the sort keys.  Only the top-level query: the output columns of a
+	 * subquery, resjunk ones included, are read by the query above it with
+	 * the types of the subquery's parse tree (a physical target list), so
+	 * their types must not change.
 	 */
-	if (fw_enable_rewrite && rel->reloptkind == RELOPT_BASEREL && root != NULL)
+	if (fw_enable_rewrite && rel->reloptkind == RELOPT_BASEREL && root != NULL &&
+		root->parent_root == NULL)
 		ok_order_by_columns(root);
 }
 

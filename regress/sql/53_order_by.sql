@@ -112,6 +112,13 @@ SELECT data FROM v_obj ORDER BY fraiseql_wire.sort_key_numeric(data, 'name') LIM
 SELECT fraiseql_wire.sort_key_numeric(data, 'id') AS k, pg_typeof(fraiseql_wire.sort_key_numeric(data, 'id'))
   FROM v_obj ORDER BY 1 DESC LIMIT 2;
 
+-- Only the top-level ORDER BY becomes the integer column: a subquery's
+-- output columns keep their types for the query that reads them.
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM (SELECT data FROM v_obj ORDER BY fraiseql_wire.sort_key_numeric(data, 'id') FOR UPDATE) s;
+SELECT count(*) FROM (SELECT data FROM v_obj ORDER BY fraiseql_wire.sort_key_numeric(data, 'id') FOR UPDATE) s;
+SELECT data->'id' AS id FROM v_obj ORDER BY fraiseql_wire.sort_key_numeric(data, 'id') DESC LIMIT 2 FOR UPDATE;
+
 -- Off: the plain function call.
 SET fraiseql_wire.enable_rewrite = off;
 EXPLAIN (COSTS OFF)
@@ -178,7 +185,7 @@ BEGIN
   LOOP
     PERFORM set_config('fraiseql_wire.enable_rewrite', c.setting, true);
     INSERT INTO runs VALUES (c.o, c.rel, c.l, c.setting,
-      seq(format('SELECT (%s)::text AS k FROM (SELECT data FROM %s ORDER BY %s %s) x',
+      seq(format('SELECT (%s)::text AS k FROM %s ORDER BY %s %s',
                  regexp_replace(c.clause, ' (DESC|NULLS).*$', ''), c.rel, c.clause,
                  coalesce('LIMIT ' || c.l, ''))));
   END LOOP;
