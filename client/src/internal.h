@@ -142,7 +142,9 @@ struct fw_conn {
     size_t skip;            /* bytes of an oversized message still to discard */
     size_t max_row_bytes;
     int timeout_ms;         /* per wait; 0 = none (fw_conn_set_timeout) */
-    int64_t startup_deadline; /* during connect: connect_timeout; else -1 */
+    int statement_timeout_ms; /* set per stream; 0 = the server's (fw_conn_set_statement_timeout) */
+    int64_t startup_deadline; /* during connect: connect_timeout; during the bounded
+                                 drain of a cancelled stream: its end; else -1 */
     fw_error err;
     fw_param *params;
     size_t nparams;
