@@ -795,6 +795,7 @@ reset_session(fw_conn *c)
     clear_params(c);
     c->be_pid = c->be_key = 0;
     c->tx_status = 0;
+    c->efd_state = FW_EFD_UNKNOWN;   /* another server: ask again */
 }
 
 /* One connection attempt to one address, with or without TLS. */

@@ -315,26 +315,58 @@ send_execute(fw_stream *s)
  * client of a transaction-pooling PgBouncer, which refuses them in the
  * startup packet: extra_float_digits=3 (documents built from float
  * columns render exactly whatever the server's setting) and, when asked,
- * statement_timeout.  Its replies (ParseComplete, BindComplete, one
- * DataRow, CommandComplete) come before the query's and are skipped.
+ * statement_timeout.  Since PostgreSQL 12 every extra_float_digits >= 1
+ * prints the same shortest exact form, so the first stream also reads the
+ * server's value: when it is >= 1 later streams skip the setting (and the
+ * statement, unless a statement_timeout is wanted).  The replies
+ * (ParseComplete, BindComplete, one DataRow, CommandComplete) come before
+ * the query's and are skipped.  *sent: whether a statement was encoded.
  */
 static fw_status
-encode_stream_setup(fw_conn *c)
+encode_stream_setup(fw_conn *c, int *sent)
 {
     char ms[16];
     const char *params[1] = {ms};
+    int timeout = c->statement_timeout_ms > 0;
+    const char *sql;
     fw_status st;
 
+    *sent = 0;
+    if (c->efd_state == FW_EFD_EXACT && !timeout)
+        return FW_OK;
     snprintf(ms, sizeof ms, "%d", c->statement_timeout_ms);
-    if ((st = fw_enc_parse(&c->wbuf, "",
-                           c->statement_timeout_ms > 0
-                               ? "SELECT pg_catalog.set_config('extra_float_digits', '3', true), "
-                                 "pg_catalog.set_config('statement_timeout', $1, true)"
-                               : "SELECT pg_catalog.set_config('extra_float_digits', '3', true)",
-                           0, NULL)) != FW_OK ||
-        (st = fw_enc_bind(&c->wbuf, "", "", c->statement_timeout_ms > 0 ? 1 : 0, params)) != FW_OK)
+    if (c->efd_state == FW_EFD_EXACT)
+        sql = "SELECT pg_catalog.set_config('statement_timeout', $1, true)";
+    else if (c->efd_state == FW_EFD_UNKNOWN)
+        sql = timeout ? "SELECT e, pg_catalog.set_config('extra_float_digits', '3', true), "
+                        "pg_catalog.set_config('statement_timeout', $1, true) "
+                        "FROM pg_catalog.current_setting('extra_float_digits') AS e"
+                      : "SELECT e, pg_catalog.set_config('extra_float_digits', '3', true) "
+                        "FROM pg_catalog.current_setting('extra_float_digits') AS e";
+    else
+        sql = timeout ? "SELECT pg_catalog.set_config('extra_float_digits', '3', true), "
+                        "pg_catalog.set_config('statement_timeout', $1, true)"
+                      : "SELECT pg_catalog.set_config('extra_float_digits', '3', true)";
+    if ((st = fw_enc_parse(&c->wbuf, "", sql, 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(&c->wbuf, "", "", timeout ? 1 : 0, params)) != FW_OK ||
+        (st = fw_enc_execute(&c->wbuf, "", 0)) != FW_OK)
         return st;
-    return fw_enc_execute(&c->wbuf, "", 0);
+    *sent = 1;
+    return FW_OK;
+}
+
+/* The setup's row, when it carries the server's extra_float_digits. */
+static fw_status
+note_float_digits(void *arg, int index, const uint8_t *value, int32_t len)
+{
+    fw_conn *c = arg;
+
+    if (index == 0 && c->efd_state == FW_EFD_UNKNOWN) {
+        int exact = value && len >= 1 && len <= 3 && value[0] >= '1' && value[0] <= '9';
+
+        c->efd_state = exact ? FW_EFD_EXACT : FW_EFD_SET;
+    }
+    return FW_OK;
 }
 
 static fw_status
@@ -346,7 +378,8 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     fw_status st;
     fw_error e = {.cls = FW_OK};
     fw_msg m;
-    int setup_done = 0;   /* the setup statement's CommandComplete came */
+    int setup_sent = 0, setup_done = 0;   /* the setup statement's CommandComplete came */
+    int efd_unknown = conn ? conn->efd_state == FW_EFD_UNKNOWN : 0;
 
     if (out)
         *out = NULL;
@@ -371,7 +404,7 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
-    if ((st = encode_stream_setup(conn)) != FW_OK ||
+    if ((st = encode_stream_setup(conn, &setup_sent)) != FW_OK ||
         (st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
         (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
         (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
@@ -400,8 +433,10 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
             goto fail;
         if (m.type == '1' || m.type == '2')
             continue;
-        if (!setup_done && (m.type == 'D' || m.type == 'C')) {
+        if (setup_sent && !setup_done && (m.type == 'D' || m.type == 'C')) {
             /* the setup statement's one row and completion */
+            if (m.type == 'D' && efd_unknown)
+                (void)fw_parse_data_row(&m, note_float_digits, conn);
             setup_done = m.type == 'C';
             continue;
         }

@@ -1067,3 +1067,65 @@ Test(review_fake, cancel_abort_ends_a_blocked_read, .timeout = 30)
     fw_conn_free(c);
     fake_stop(&f, th);
 }
+
+/*
+ * extra_float_digits per stream: the first stream sets it and reads the
+ * server's value; when that is already >= 1 (exact since PostgreSQL 12)
+ * later streams send no setup statement, else every stream sets it again.
+ */
+static void
+float_digits_setup(char server_value, const char *want_types)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    const uint8_t setup_then_described[] = {
+        '1', 0, 0, 0, 4, '2', 0, 0, 0, 4,
+        'D', 0, 0, 0, 16, 0, 2, 0, 0, 0, 1, (uint8_t)server_value, 0, 0, 0, 1, '3',
+        'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0,
+        '1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t rows_done[] = {D_ROW, 'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ',
+                                        '1', 0};
+    static const uint8_t ready[] = {Z_MSG};
+    const int again = server_value < '1';
+    step steps[] = {ST_STARTUP, ST_SEND(hello),
+                    ST_EXPECT('H'), ST_SEND(setup_then_described), ST_EXPECT('H'),
+                    ST_SEND(rows_done), ST_EXPECT('S'), ST_SEND(ready),
+                    ST_EXPECT('H'),
+                    again ? (step)ST_SEND(setup_then_described) : (step)ST_SEND(described),
+                    ST_EXPECT('H'), ST_SEND(rows_done), ST_EXPECT('S'), ST_SEND(ready), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_set_timeout(c, 5000);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 0, &s), FW_OK, "%s",
+                     fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE, "%s", fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_close(s), FW_OK);
+    }
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
+    cr_assert_str_eq(f.types, want_types);
+}
+
+Test(review_fake, float_digits_set_once_when_the_server_is_exact, .timeout = 30)
+{
+    /* Parse Bind Execute (setup), Parse Bind Describe Flush, Execute×2 Flush, Sync; then
+     * the second stream without the setup. */
+    float_digits_setup('1', "PBEPBDHEEHSPBDHEEHS");
+}
+
+Test(review_fake, float_digits_set_in_every_stream_when_the_server_rounds, .timeout = 30)
+{
+    float_digits_setup('0', "PBEPBDHEEHSPBEPBDHEEHS");
+}
