@@ -874,15 +874,26 @@ ms_now(void)
 Test(review_fake, connect_timeout_bounds_a_server_that_keeps_talking, .timeout = 40)
 {
     static const uint8_t ok[] = {R_OK_MSG, K_MSG};
-    static const uint8_t param[] = {'S', 0, 0, 0, 10, 'a', 'b', 0, 'c', 'd', 0};
-    step steps[] = {ST_STARTUP, ST_SEND(ok), ST_FLOOD(param), ST_END};
+    /* ParameterStatus "pNNNNN" = "v", all names distinct: the client
+     * compares each with the (at most 256) names it keeps, so it reads
+     * slower than the server writes and a read never has to wait. */
+    static uint8_t params[8192 * 14];
+    step steps[] = {ST_STARTUP, ST_SEND(ok), ST_FLOOD(params), ST_END};
     fake f;
     pthread_t th;
     fw_conn *c = NULL;
     fw_status st;
-    int64_t t0 = ms_now(), took;
+    int64_t t0, took;
 
+    for (int i = 0; i < 8192; i++) {
+        uint8_t *p = params + i * 14;
+
+        memcpy(p, "S\0\0\0\x0d", 5);
+        snprintf((char *)p + 5, 7, "p%05d", i);
+        memcpy(p + 12, "v", 2);
+    }
     fake_start(&f, steps, 0, &th);
+    t0 = ms_now();
     {
         char ci[256];
 
