@@ -889,7 +889,10 @@ Test(review_fake, connect_timeout_bounds_a_server_that_keeps_talking, .timeout =
         uint8_t *p = params + i * 14;
 
         memcpy(p, "S\0\0\0\x0d", 5);
-        snprintf((char *)p + 5, 7, "p%05d", i);
+        p[5] = 'p';
+        for (int k = 0, v = i; k < 5; k++, v /= 10)
+            p[10 - k] = (uint8_t)('0' + v % 10);
+        p[11] = 0;
         memcpy(p + 12, "v", 2);
     }
     fake_start(&f, steps, 0, &th);
