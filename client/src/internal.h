@@ -152,6 +152,12 @@ typedef enum fw_conn_state {
 struct fw_stream;
 struct fw_connecting;   /* conn.c: the connection state machine while connecting */
 
+/* What the first stream learnt of the server's extra_float_digits. */
+#define FW_EFD_UNKNOWN 0   /* not asked yet (or the server did not say) */
+#define FW_EFD_EXACT 1     /* >= 1: floats print exactly already, nothing to set */
+#define FW_EFD_SET 2       /* <= 0: set 3 in every stream */
+
+
 struct fw_conn {
     fw_sock sock;
     fw_conn_state state;
@@ -166,7 +172,10 @@ struct fw_conn {
     size_t skip;            /* bytes of an oversized message still to discard */
     size_t max_row_bytes;
     int timeout_ms;         /* per wait; 0 = none (fw_conn_set_timeout) */
-    int64_t startup_deadline; /* during connect: connect_timeout; else -1 */
+    int statement_timeout_ms; /* set per stream; 0 = the server's (fw_conn_set_statement_timeout) */
+    int efd_state;          /* the server's extra_float_digits: FW_EFD_* */
+    int64_t startup_deadline; /* during connect: connect_timeout; during the bounded
+                                 drain of a cancelled stream: its end; else -1 */
     fw_error err;
     fw_param *params;
     size_t nparams;
@@ -243,6 +252,10 @@ struct fw_stream {
     int sync_sent;          /* Sync is on its way: ReadyForQuery will come */
     fw_drain_kind drain_kind;
     int cancelling;         /* draining a query that may still run: repeat the CancelRequest */
+    int64_t drain_deadline; /* a cancelled drain's end for the blocking drivers; -1 none */
+    int setup_sent;         /* the per-stream setup statement precedes the query */
+    int setup_done;         /* … and its CommandComplete came */
+    int efd_unknown;        /* … and it reports the server's extra_float_digits */
     fw_error pending;       /* FW_DRAIN_ERROR: reported once drained */
     fw_error first;         /* the first error seen while draining */
     int extension_hint;     /* fw_stream_open: an SQL error may need the extension hint */

@@ -16,6 +16,7 @@
  * statement of the wrong shape is never run.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,41 +80,92 @@ shrink_rbuf(fw_conn *c)
  * messages (idle, so ignored) must not leave the query running. */
 #define FW_RECANCEL_MS 1000
 
+/* deadline (absolute, -1 none) also bounds the wait for the request's
+ * connection, which a broken server may keep open. */
 static void
-send_cancel(fw_conn *c)
+send_cancel(fw_conn *c, int64_t deadline)
 {
     fw_error ce = {.cls = FW_OK};
+    int timeout = c->timeout_ms;
 
-    (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &ce);
+    if (deadline >= 0) {
+        int64_t left = deadline - fw_now_ms();
+
+        timeout = left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : (int)left;
+    }
+    (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, timeout, &ce);
     fw_error_clear(&ce);
+}
+
+/* How long a cancelled stream (fw_stream_close, or next after
+ * fw_stream_cancel) waits for the server to end the query, when the
+ * connection has no timeout of its own. */
+#define FW_CANCEL_DRAIN_MS 5000
+
+static int64_t
+cancel_drain_deadline(const fw_conn *c)
+{
+    return fw_now_ms() + (c->timeout_ms > 0 ? c->timeout_ms : FW_CANCEL_DRAIN_MS);
+}
+
+/* The server did not end a cancelled query in time (silent, or still
+ * sending): Terminate, best effort, and close without draining further. */
+static fw_status
+abandon(fw_conn *c)
+{
+    /* Not after half a message: the server would read Terminate as its rest. */
+    int half_sent = c->wpos > 0 || c->sock.tls_wlen > 0;
+
+    c->wbuf.len = 0;
+    c->wpos = 0;
+    if (c->sock.fd >= 0 && !half_sent && fw_enc_terminate(&c->wbuf) == FW_OK) {
+        fw_error e = {.cls = FW_OK};
+
+        (void)fw_net_write_all(&c->sock, c->wbuf.data, c->wbuf.len, fw_now_ms() + 100, &e);
+        fw_error_clear(&e);
+    }
+    fw_conn_break(c);
+    fw_error_set(&c->err, FW_ERR_TIMEOUT,
+                 "the server did not end the cancelled query in time; the connection was closed");
+    return FW_ERR_TIMEOUT;
 }
 
 /*
  * Reads and discards up to ReadyForQuery (a Sync must be on its way).
  * The first ErrorResponse seen is kept in *first (when first is not NULL
  * and nothing is there yet); COPY is refused on the way.  cancelling:
- * repeat the CancelRequest while the server stays silent.
+ * repeat the CancelRequest while the server stays silent.  deadline
+ * (absolute, -1 none): past it the connection is abandoned, whether the
+ * server stays silent or keeps sending.
  */
 static fw_status
-drain(fw_conn *c, fw_error *first, int extended, int cancelling)
+drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadline)
 {
     fw_status st;
     fw_msg m;
 
     for (;;) {
-        if (cancelling && c->be_pid != 0) {
-            int64_t start = fw_now_ms();
+        if (deadline >= 0) {
+            for (;;) {
+                int64_t left = deadline - fw_now_ms();
 
-            while (fw_conn_wait_message(c, FW_RECANCEL_MS) == FW_ERR_TIMEOUT) {
-                if (c->timeout_ms > 0 && fw_now_ms() - start >= c->timeout_ms) {
-                    fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
-                    fw_conn_break(c);
-                    return FW_ERR_TIMEOUT;
-                }
-                send_cancel(c);
+                if (left <= 0)
+                    return abandon(c);
+                if (fw_conn_wait_message(c, left < FW_RECANCEL_MS ? (int)left : FW_RECANCEL_MS) ==
+                    FW_OK)
+                    break;
+                if (cancelling && c->be_pid != 0 && deadline - fw_now_ms() > 0)
+                    send_cancel(c, deadline);
             }
+            /* The deadline also bounds the rest of a message begun. */
+            c->startup_deadline = deadline;
         }
         st = fw_conn_read_msg(c, &m);
+        if (deadline >= 0) {
+            c->startup_deadline = -1;
+            if (st == FW_ERR_TIMEOUT)
+                return abandon(c);
+        }
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
             continue;   /* an oversized message was skipped */
         if (st != FW_OK)
@@ -225,7 +277,8 @@ broken(fw_stream *s)
  * drains to ReadyForQuery so the connection is reusable, and e is reported
  * (a broken connection keeps e too: the cause comes first).  cancel: the
  * query may still be running (an oversized row); a blocking stream sends a
- * CancelRequest first and repeats it while the server stays silent.
+ * CancelRequest first, repeats it while the server stays silent, and gives
+ * the connection up when the server has not ended the query in time.
  */
 static void
 fail_stream(fw_stream *s, fw_error *e, int cancel)
@@ -234,8 +287,9 @@ fail_stream(fw_stream *s, fw_error *e, int cancel)
 
     fw_error_move(&s->pending, e);
     cancel = cancel && !c->nonblocking;
+    s->drain_deadline = cancel ? cancel_drain_deadline(c) : -1;
     if (cancel && c->state != FW_CONN_BAD)
-        send_cancel(c);
+        send_cancel(c, s->drain_deadline);
     if (c->state == FW_CONN_BAD || queue_sync(s) != FW_OK) {
         (void)finish_error(s);
         return;
@@ -253,6 +307,7 @@ begin_cancel(fw_stream *s)
      * may be running, and a CancelRequest that reached the backend between
      * two messages was ignored: keep cancelling. */
     s->cancelling = s->state == FW_ST_ROWS || s->inflight > 0;
+    s->drain_deadline = cancel_drain_deadline(s->conn);
     if (queue_sync(s) != FW_OK) {
         (void)broken(s);
         return;
@@ -412,6 +467,66 @@ queue_execute(fw_stream *s)
     return FW_OK;
 }
 
+/*
+ * The per-stream session settings, set in the stream's own (implicit)
+ * transaction so that they hold for it alone and never leak to another
+ * client of a transaction-pooling PgBouncer, which refuses them in the
+ * startup packet: extra_float_digits=3 (documents built from float
+ * columns render exactly whatever the server's setting) and, when asked,
+ * statement_timeout.  Since PostgreSQL 12 every extra_float_digits >= 1
+ * prints the same shortest exact form, so the first stream also reads the
+ * server's value: when it is >= 1 later streams skip the setting (and the
+ * statement, unless a statement_timeout is wanted).  The replies
+ * (ParseComplete, BindComplete, one DataRow, CommandComplete) come before
+ * the query's and are skipped.  *sent: whether a statement was encoded.
+ */
+static fw_status
+encode_stream_setup(fw_conn *c, int *sent)
+{
+    char ms[16];
+    const char *params[1] = {ms};
+    int timeout = c->statement_timeout_ms > 0;
+    const char *sql;
+    fw_status st;
+
+    *sent = 0;
+    if (c->efd_state == FW_EFD_EXACT && !timeout)
+        return FW_OK;
+    snprintf(ms, sizeof ms, "%d", c->statement_timeout_ms);
+    if (c->efd_state == FW_EFD_EXACT)
+        sql = "SELECT pg_catalog.set_config('statement_timeout', $1, true)";
+    else if (c->efd_state == FW_EFD_UNKNOWN)
+        sql = timeout ? "SELECT e, pg_catalog.set_config('extra_float_digits', '3', true), "
+                        "pg_catalog.set_config('statement_timeout', $1, true) "
+                        "FROM pg_catalog.current_setting('extra_float_digits') AS e"
+                      : "SELECT e, pg_catalog.set_config('extra_float_digits', '3', true) "
+                        "FROM pg_catalog.current_setting('extra_float_digits') AS e";
+    else
+        sql = timeout ? "SELECT pg_catalog.set_config('extra_float_digits', '3', true), "
+                        "pg_catalog.set_config('statement_timeout', $1, true)"
+                      : "SELECT pg_catalog.set_config('extra_float_digits', '3', true)";
+    if ((st = fw_enc_parse(&c->wbuf, "", sql, 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(&c->wbuf, "", "", timeout ? 1 : 0, params)) != FW_OK ||
+        (st = fw_enc_execute(&c->wbuf, "", 0)) != FW_OK)
+        return st;
+    *sent = 1;
+    return FW_OK;
+}
+
+/* The setup's row, when it carries the server's extra_float_digits. */
+static fw_status
+note_float_digits(void *arg, int index, const uint8_t *value, int32_t len)
+{
+    fw_conn *c = arg;
+
+    if (index == 0 && c->efd_state == FW_EFD_UNKNOWN) {
+        int exact = value && len >= 1 && len <= 3 && value[0] >= '1' && value[0] <= '9';
+
+        c->efd_state = exact ? FW_EFD_EXACT : FW_EFD_SET;
+    }
+    return FW_OK;
+}
+
 /* A filter needs the extension in the database: say so, and how. */
 static void
 add_extension_hint(fw_conn *c)
@@ -432,6 +547,13 @@ describe_message(fw_stream *s, const fw_msg *m)
     fw_conn *c = s->conn;
     fw_error e = {.cls = FW_OK};
 
+    if (s->setup_sent && !s->setup_done && (m->type == 'D' || m->type == 'C')) {
+        /* the setup statement's one row and completion */
+        if (m->type == 'D' && s->efd_unknown)
+            (void)fw_parse_data_row(m, note_float_digits, c);
+        s->setup_done = m->type == 'C';
+        return;
+    }
     switch (m->type) {
     case '1':
     case '2':
@@ -553,17 +675,21 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
     }
 }
 
+/* stream_step's flags */
+#define STEP_UNTIL_DESCRIBED 0x1   /* return FW_OK once the RowDescription passed (blocking open) */
+#define STEP_BLOCKING 0x2          /* a blocking driver: a cancelled drain has a deadline */
+
 /*
  * The stream's state machine: runs until it has a row (FW_OK), the end
  * (FW_DONE), an error, or cannot go on without waiting (FW_AGAIN with
  * c->wants).  Queued output is written as the socket takes it, before and
- * between reads, so neither side can block the other.  until_described:
- * return FW_OK as soon as the RowDescription passed (blocking open).
+ * between reads, so neither side can block the other.
  */
 static fw_status
-stream_step(fw_stream *s, const char **json, size_t *len, int until_described)
+stream_step(fw_stream *s, const char **json, size_t *len, unsigned flags)
 {
     fw_conn *c = s->conn;
+    int until_described = (flags & STEP_UNTIL_DESCRIBED) != 0;
 
     c->wants = 0;
     for (;;) {
@@ -584,6 +710,13 @@ stream_step(fw_stream *s, const char **json, size_t *len, int until_described)
         }
         if (s->state == FW_ST_SUSPENDED && queue_execute(s) != FW_OK)
             return broken(s);
+        /* The bound of a cancelled drain holds whether the server stays
+         * silent (stream_wait) or keeps sending (here). */
+        if ((flags & STEP_BLOCKING) && s->state == FW_ST_DRAIN && s->drain_deadline >= 0 &&
+            fw_now_ms() >= s->drain_deadline) {
+            (void)abandon(c);
+            return broken(s);
+        }
         st = fw_conn_flush_nb(c, &ww);
         if (st != FW_OK && st != FW_AGAIN)
             return broken(s);
@@ -642,8 +775,13 @@ stream_wait(fw_stream *s)
 
     for (;;) {
         int64_t slice_end = fw_now_ms() + FW_RECANCEL_MS;
+        int draining = s->state == FW_ST_DRAIN && s->drain_deadline >= 0;
         fw_status st;
 
+        if (draining && s->drain_deadline - fw_now_ms() <= 0) {
+            (void)abandon(c);   /* the cancelled query did not end in time */
+            return broken(s);
+        }
         if (deadline >= 0) {
             if (deadline - fw_now_ms() <= 0) {
                 fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
@@ -652,6 +790,8 @@ stream_wait(fw_stream *s)
             if (deadline < slice_end)
                 slice_end = deadline;
         }
+        if (draining && s->drain_deadline < slice_end)
+            slice_end = s->drain_deadline;
         st = fw_conn_wait_wants(c, slice_end);
         if (st == FW_OK)
             return FW_OK;
@@ -661,8 +801,9 @@ stream_wait(fw_stream *s)
         if (s->state != FW_ST_DRAIN && atomic_load(&s->cancel_requested))
             return FW_OK;
         if (s->state == FW_ST_DRAIN && s->cancelling && c->be_pid != 0 &&
-            (deadline < 0 || deadline - fw_now_ms() > 0))
-            send_cancel(c);
+            (deadline < 0 || deadline - fw_now_ms() > 0) &&
+            (!draining || s->drain_deadline - fw_now_ms() > 0))
+            send_cancel(c, draining ? s->drain_deadline : deadline);
     }
 }
 
@@ -702,8 +843,11 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
+    s->drain_deadline = -1;
+    s->efd_unknown = conn->efd_state == FW_EFD_UNKNOWN;
     mark = conn->wbuf.len;
-    if ((st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
+    if ((st = encode_stream_setup(conn, &s->setup_sent)) != FW_OK ||
+        (st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
         (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
         (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
         (st = fw_enc_flush(&conn->wbuf)) != FW_OK) {
@@ -725,7 +869,7 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     }
     /* Blocking: the same state machine, waited on until the schema is
      * checked (the statement of a wrong shape is never executed). */
-    while ((st = stream_step(s, &json, &len, 1)) == FW_AGAIN)
+    while ((st = stream_step(s, &json, &len, STEP_UNTIL_DESCRIBED | STEP_BLOCKING)) == FW_AGAIN)
         if ((st = stream_wait(s)) != FW_OK)
             break;
     if (st == FW_OK && (s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED) &&
@@ -822,7 +966,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
 
     if (st != FW_OK)
         return st;
-    while ((st = stream_step(s, json, len, 0)) == FW_AGAIN)
+    while ((st = stream_step(s, json, len, STEP_BLOCKING)) == FW_AGAIN)
         if ((st = stream_wait(s)) != FW_OK)
             return st;
     return st;
@@ -872,12 +1016,13 @@ fw_stream_close(fw_stream *s)
          * under way goes on as it was. */
         int running = s->state == FW_ST_DRAIN ? s->cancelling
                       : s->state == FW_ST_ROWS || s->inflight > 0;
+        int64_t deadline = cancel_drain_deadline(c);
 
         if (running && s->state != FW_ST_DRAIN && !atomic_load(&s->cancel_requested))
-            send_cancel(c);
+            send_cancel(c, deadline);
         st = c->state == FW_CONN_BAD ? FW_ERR_IO : send_sync(s);
         if (st == FW_OK)
-            st = drain(c, &first, 1, running);
+            st = drain(c, &first, 1, running, deadline);
         fw_error_clear(&first);   /* the cancel's 57014 is expected */
         if (st != FW_OK || c->state != FW_CONN_IDLE)
             fw_conn_break(c);
@@ -926,6 +1071,22 @@ fw_stream_duration_usec(const fw_stream *s)
     return (s->finished_us ? s->finished_us : fw_now_us()) - s->started_us;
 }
 
+FW_API int
+fw_stream_row_buffered(const fw_stream *s)
+{
+    const fw_conn *c;
+    size_t avail, consumed;
+    fw_msg m;
+
+    if (!s || !s->conn || s->state != FW_ST_ROWS)
+        return 0;
+    c = s->conn;
+    avail = c->rbuf.len - c->rpos;
+    if (c->skip > 0 || avail == 0 || c->rbuf.data[c->rpos] != 'D')
+        return 0;
+    return fw_msg_frame(c->rbuf.data + c->rpos, avail, UINT32_MAX, &m, &consumed) == FW_FRAME_OK;
+}
+
 FW_API const char *
 fw_stream_data_type(const fw_stream *s)
 {
@@ -954,7 +1115,7 @@ fw_exec_simple(fw_conn *conn, const char *sql)
     conn->state = FW_CONN_BUSY;
     if ((st = fw_conn_flush(conn)) != FW_OK)
         return st;
-    st = drain(conn, &first, 0, 0);
+    st = drain(conn, &first, 0, 0, -1);
     if (st != FW_OK) {
         fw_error_clear(&first);
         fw_conn_break(conn);
