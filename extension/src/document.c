@@ -101,6 +101,16 @@ static void doc_value(StringInfo out, DocType *t, Datum v);
 
 static const char doc_hex[] = "0123456789abcdef";
 
+/* doc_append() without the call when the bytes fit. */
+static inline void
+doc_append(StringInfo out, const char *data, int len)
+{
+	if (unlikely(out->len + len >= out->maxlen))
+		enlargeStringInfo(out, len);
+	memcpy(out->data + out->len, data, len);
+	out->len += len;
+}
+
 /* str as a JSON string, escaped exactly as escape_json() does. */
 static void
 doc_escape(StringInfo out, const char *str, int len)
@@ -123,7 +133,7 @@ doc_escape(StringInfo out, const char *str, int len)
 			continue;
 		}
 		if (p > run)
-			appendBinaryStringInfo(out, (const char *) run, p - run);
+			doc_append(out, (const char *) run, p - run);
 		esc[0] = '\\';
 		switch (c)
 		{
@@ -155,12 +165,12 @@ doc_escape(StringInfo out, const char *str, int len)
 				elen = 6;
 				break;
 		}
-		appendBinaryStringInfo(out, esc, elen);
+		doc_append(out, esc, elen);
 		p++;
 		run = p;
 	}
 	if (p > run)
-		appendBinaryStringInfo(out, (const char *) run, p - run);
+		doc_append(out, (const char *) run, p - run);
 	appendStringInfoCharMacro(out, '"');
 }
 
@@ -171,7 +181,7 @@ doc_number_text(StringInfo out, char *s)
 	int			len = strlen(s);
 
 	if (IsValidJsonNumber(s, len))
-		appendBinaryStringInfo(out, s, len);
+		doc_append(out, s, len);
 	else
 		doc_escape(out, s, len);
 	pfree(s);
@@ -202,7 +212,7 @@ doc_varlena_verbatim(StringInfo out, Datum v)
 {
 	text	   *t = DatumGetTextPP(v);
 
-	appendBinaryStringInfo(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	doc_append(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	if ((Pointer) t != DatumGetPointer(v))
 		pfree(t);
 }
@@ -316,7 +326,7 @@ doc_array_dim(StringInfo out, DocType *et, int dim, int ndims, const int *dims,
 		if (dim + 1 == ndims)
 		{
 			if (nulls[*k])
-				appendBinaryStringInfo(out, "null", 4);
+				doc_append(out, "null", 4);
 			else
 				doc_value(out, et, vals[*k]);
 			(*k)++;
@@ -342,7 +352,7 @@ doc_array(StringInfo out, DocType *t, Datum v)
 
 	if (nitems <= 0)
 	{
-		appendBinaryStringInfo(out, "[]", 2);
+		doc_append(out, "[]", 2);
 		return;
 	}
 	if (t->elem == NULL || t->elemtype != et)
@@ -386,9 +396,9 @@ doc_value(StringInfo out, DocType *t, Datum v)
 			break;
 		case DK_BOOL:
 			if (DatumGetBool(v))
-				appendBinaryStringInfo(out, "true", 4);
+				doc_append(out, "true", 4);
 			else
-				appendBinaryStringInfo(out, "false", 5);
+				doc_append(out, "false", 5);
 			break;
 		case DK_TEXT:
 			{
@@ -616,7 +626,7 @@ doc_render(DocCall *dc, const NullableDatum *args)
 		const char *prefix = dc->prefix[i / 2];
 
 		if (prefix != NULL)
-			appendBinaryStringInfo(&out, prefix, dc->prefix_len[i / 2]);
+			doc_append(&out, prefix, dc->prefix_len[i / 2]);
 		else
 		{
 			if (args[i].isnull)
@@ -627,7 +637,7 @@ doc_render(DocCall *dc, const NullableDatum *args)
 			appendStringInfoCharMacro(&out, ':');
 		}
 		if (args[i + 1].isnull)
-			appendBinaryStringInfo(&out, "null", 4);
+			doc_append(&out, "null", 4);
 		else
 			doc_value(&out, &dc->types[i + 1], args[i + 1].value);
 	}
