@@ -325,6 +325,8 @@ doc_array_dim(StringInfo out, DocType *et, int dim, int ndims, const int *dims,
 			appendStringInfoCharMacro(out, ',');
 		if (dim + 1 == ndims)
 		{
+			if ((*k & 4095) == 4095)
+				CHECK_FOR_INTERRUPTS();	/* arrays can be long */
 			if (nulls[*k])
 				doc_append(out, "null", 4);
 			else
