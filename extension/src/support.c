@@ -414,9 +414,9 @@ sp_doc_func(Oid funcid)
 /*
  * The keys and value expressions of an object built by jsonb_build_object(),
  * json_build_object(), fraiseql_wire.json_document() (the same JSON value as
- * json_build_object()), || or json_document_concat() of such objects, in
- * jsonb's sense: a later key replaces an earlier one.  False when the keys
- * cannot all be known.
+ * json_build_object()), || or json_document_concat() of such objects, or a
+ * json one cast to jsonb, in jsonb's sense: a later key replaces an earlier
+ * one.  False when the keys cannot all be known.
  */
 static bool
 sp_doc_fields(Node *expr, List **fields)
@@ -479,6 +479,15 @@ sp_doc_fields(Node *expr, List **fields)
 			*fields = lappend(*fields, nf);
 		}
 		return true;
+	}
+	if (IsA(expr, CoerceViaIO))
+	{
+		CoerceViaIO *cv = (CoerceViaIO *) expr;
+
+		/* json_document(...)::jsonb: jsonb's reading of the json object */
+		if (cv->resulttype != JSONBOID || exprType((Node *) cv->arg) != JSONOID)
+			return false;
+		return sp_doc_fields((Node *) cv->arg, fields);
 	}
 	if (IsA(expr, OpExpr))
 	{

@@ -130,13 +130,15 @@ SELECT format($v$CREATE VIEW docs AS SELECT id,
 -- The same JSON value as jsonb_build_object (::jsonb =), and as
 -- json_build_object value by value, byte for byte (json's -> returns the
 -- text of a value as written), with the keys in the same order.
-CREATE FUNCTION check_docs(q text) RETURNS TABLE (rows bigint, jsonb_equal bigint,
+-- And cast to jsonb (format 'jsonb' views), the very jsonb_build_object value.
+CREATE FUNCTION check_docs(q text) RETURNS TABLE (rows bigint, jsonb_equal bigint, jsonb_identical bigint,
                                                   values_identical bigint, same_key_order bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
   RETURN QUERY EXECUTE format($q$
     SELECT count(*),
            count(*) FILTER (WHERE r::jsonb = jb AND r::jsonb = j::jsonb),
+           count(*) FILTER (WHERE r::jsonb::text = jb::text AND pg_column_size(r::jsonb) = pg_column_size(jb)),
            count(*) FILTER (WHERE (SELECT bool_and((r -> k)::text = (j -> k)::text)
                                      FROM json_object_keys(r) k)),
            count(*) FILTER (WHERE ARRAY(SELECT json_object_keys(r)) = ARRAY(SELECT json_object_keys(j)))
@@ -253,10 +255,15 @@ ANALYZE wide200;
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT data FROM v_doc_items WHERE fraiseql_wire.matches(data, '{"id": {"eq": 7}}');
 SELECT data FROM v_doc_items WHERE fraiseql_wire.matches(data, '{"id": {"eq": 7}}');
+-- and through its cast to jsonb (format 'jsonb', the default)
+SELECT fraiseql_wire.create_view('doc_items_b', 'items', camel_case => true);
+EXPLAIN (COSTS OFF) SELECT data FROM v_doc_items_b WHERE fraiseql_wire.matches(data, '{"id": {"eq": 7}}');
+SELECT data FROM v_doc_items_b WHERE fraiseql_wire.matches(data, '{"id": {"eq": 7}}');
 -- through json_document_concat too (c150 is in the fourth call)
 CREATE INDEX ON wide200 (c150);
 EXPLAIN (COSTS OFF) SELECT id FROM v_wide200 WHERE fraiseql_wire.matches(data, '{"c150": {"eq": 300}}');
 SELECT id FROM v_wide200 WHERE fraiseql_wire.matches(data, '{"c150": {"eq": 300}}');
+EXPLAIN (COSTS OFF) SELECT id FROM v_wide200b WHERE fraiseql_wire.matches(data, '{"c150": {"eq": 300}}');
 RESET enable_seqscan;
 -- Same rows through the view (rewritten), the view without the rewrite,
 -- and the tv_ table.
@@ -276,7 +283,15 @@ SELECT count(*) AS filters,
          AS view_same_without_rewrite,
        count(*) FILTER (WHERE view_rows IS NOT NULL) AS selecting
   FROM got;
+SELECT count(*) FILTER (WHERE view_rows IS NOT DISTINCT FROM
+                        (SELECT string_agg(id::text, ',' ORDER BY id) FROM v_doc_items_b WHERE fraiseql_wire.matches(data, f)))
+         AS jsonb_view_same_without_rewrite
+  FROM got;
 RESET fraiseql_wire.enable_rewrite;
+SELECT count(*) FILTER (WHERE view_rows IS NOT DISTINCT FROM
+                        (SELECT string_agg(id::text, ',' ORDER BY id) FROM v_doc_items_b WHERE fraiseql_wire.matches(data, f)))
+         AS jsonb_view_same_with_rewrite
+  FROM got;
 
-SELECT fraiseql_wire.drop_view(e) FROM unnest(ARRAY['doc_items', 'wide200', 'wide200b']) e;
+SELECT fraiseql_wire.drop_view(e) FROM unnest(ARRAY['doc_items', 'doc_items_b', 'wide200', 'wide200b']) e;
 DROP SCHEMA doc CASCADE;

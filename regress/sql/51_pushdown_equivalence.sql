@@ -4,7 +4,8 @@
 -- rows (and the value of every call, TRUE/FALSE/NULL) of matches() are the
 -- same
 --   through a v_ view with the rewrite, and with it off;
---   through a json_build_object view, and a fraiseql_wire.json_document one;
+--   through a json_build_object view, a fraiseql_wire.json_document one and
+--   its cast to jsonb;
 --   on a tv_ table (jsonb, and json with an expression index);
 --   from the SQL of where_sql().
 -- Only counts are printed: a mismatch fails the test.
@@ -71,6 +72,11 @@ CREATE VIEW v_eq_doc AS
   SELECT id, fraiseql_wire.json_document('id', id, 'i', i, 'n', n, 's', s, 'v', v, 'b', b, 'd', d, 'ts', ts,
                                          'tsn', tsn, 'u', u, 'tags', tags, 'meta', meta,
                                          'nest', fraiseql_wire.json_document('i', i, 's', s)) AS data
+  FROM src;
+CREATE VIEW v_eq_docb AS   -- what create_view(format => 'jsonb') builds
+  SELECT id, fraiseql_wire.json_document('id', id, 'i', i, 'n', n, 's', s, 'v', v, 'b', b, 'd', d, 'ts', ts,
+                                         'tsn', tsn, 'u', u, 'tags', tags, 'meta', meta,
+                                         'nest', fraiseql_wire.json_document('i', i, 's', s))::jsonb AS data
   FROM src;
 CREATE TABLE tv_eq (id int PRIMARY KEY, data jsonb);
 INSERT INTO tv_eq SELECT id, data FROM v_eq;
@@ -256,7 +262,7 @@ END $$;
 CREATE TABLE results (
   fid int PRIMARY KEY,
   view_rows text, view_values text, view_rows_off text, view_values_off text,
-  json_view_rows text, doc_view_rows text, doc_plan text, tv_rows text, tv_rows_off text, tv_values text, tv_values_off text,
+  json_view_rows text, doc_view_rows text, doc_plan text, docb_view_rows text, tv_rows text, tv_rows_off text, tv_values text, tv_values_off text,
   tv_json_rows text, where_sql_rows text, plan text);
 
 DO $$
@@ -279,6 +285,7 @@ BEGIN
       pushdown_eq.ids('SELECT string_agg(id::text, '','' ORDER BY id) FROM pushdown_eq.tv_eq_json WHERE fraiseql_wire.matches(data, ' || lit || ')'));
     UPDATE pushdown_eq.results SET plan = (SELECT string_agg(p, E'\n') FROM pushdown_eq.explain_lines(vq) p),
       doc_view_rows = pushdown_eq.ids(replace(vq, 'pushdown_eq.v_eq ', 'pushdown_eq.v_eq_doc ')),
+      docb_view_rows = pushdown_eq.ids(replace(vq, 'pushdown_eq.v_eq ', 'pushdown_eq.v_eq_docb ')),
       doc_plan = (SELECT string_agg(p, E'\n')
                     FROM pushdown_eq.explain_lines(replace(vq, 'pushdown_eq.v_eq ', 'pushdown_eq.v_eq_doc ')) p)
      WHERE fid = r.fid;
@@ -301,6 +308,7 @@ SELECT count(*) AS filters_checked,
        count(*) FILTER (WHERE view_values IS DISTINCT FROM view_values_off) AS view_values_mismatch,
        count(*) FILTER (WHERE json_view_rows IS DISTINCT FROM view_rows_off) AS json_view_mismatch,
        count(*) FILTER (WHERE doc_view_rows IS DISTINCT FROM view_rows_off) AS doc_view_mismatch,
+       count(*) FILTER (WHERE docb_view_rows IS DISTINCT FROM view_rows_off) AS docb_view_mismatch,
        count(*) FILTER (WHERE tv_rows IS DISTINCT FROM tv_rows_off) AS tv_rows_mismatch,
        count(*) FILTER (WHERE tv_values IS DISTINCT FROM tv_values_off) AS tv_values_mismatch,
        count(*) FILTER (WHERE tv_json_rows IS DISTINCT FROM tv_rows_off) AS tv_json_mismatch,
