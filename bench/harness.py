@@ -211,10 +211,12 @@ RENDER_CLIENTS = ['server_floor', 'libpq_single', 'fraiseql_wire']
 
 
 def plan_render(h, max_rows):
-    """v_ views building the same documents with jsonb_build_object, json_build_object and
-    fraiseql_wire.json_document, on one backend (no parallel query, no JIT)."""
+    """v_ views building the same documents with jsonb_build_object, json_build_object,
+    fraiseql_wire.json_document and json_document(...)::jsonb, on one backend (no parallel
+    query, no JIT)."""
     label = [l for l, n in SIZES if n <= max_rows][-1]
-    views = [f'v_items_{label}', f'v_items_{label}_json', f'v_items_{label}_doc']
+    views = [f'v_items_{label}', f'v_items_{label}_json', f'v_items_{label}_doc',
+             f'v_items_{label}_docb']
     have = [v for v in views if psql_value(f"SELECT to_regclass('bench.{v}') IS NOT NULL") == 't']
     for v in views:
         if v not in have:

@@ -607,7 +607,8 @@ def docs(path, docdir):
 
 
 RENDER_BUILDERS = (('', 'jsonb_build_object'), ('_json', 'json_build_object'),
-                   ('_doc', 'fraiseql_wire.json_document'))
+                   ('_doc', 'fraiseql_wire.json_document'),
+                   ('_docb', 'fraiseql_wire.json_document(…)::jsonb'))
 RENDER_CLIENTS = ('server_floor', 'libpq_single', 'fraiseql_wire')
 
 
@@ -616,7 +617,7 @@ def render_section(r):
     sets = r.datasets('render')
     if not sets:
         return []
-    base = next((d for d in sets if not d.endswith(('_json', '_doc'))), sets[0])
+    base = next((d for d in sets if not d.endswith(('_json', '_doc', '_docb'))), sets[0])
     stem = base
     L = []
     rows = []
@@ -629,10 +630,11 @@ def render_section(r):
     L.append(table(['view', 'documents built by'] + [f'`{c}` rows/s' for c in RENDER_CLIENTS], rows))
     L.append('')
     rows = []
-    for suffix, builder in RENDER_BUILDERS[:2]:
-        row = [f'`fraiseql_wire.json_document` ÷ `{builder}`']
+    for num, den in (('_doc', ''), ('_doc', '_json'), ('_docb', '')):
+        name = dict(RENDER_BUILDERS)
+        row = [f'`{name[num]}` ÷ `{name[den]}`']
         for c in RENDER_CLIENTS:
-            a, b = r.ok('render', stem + '_doc', c), r.ok('render', stem + suffix, c)
+            a, b = r.ok('render', stem + num, c), r.ok('render', stem + den, c)
             row.append(f'{a["rows_per_s"] / b["rows_per_s"]:.2f}×' if a and b else '–')
         rows.append(row)
     L.append(table(['rows/s ratio'] + [f'`{c}`' for c in RENDER_CLIENTS], rows))
