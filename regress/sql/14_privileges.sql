@@ -28,7 +28,7 @@ INSERT INTO fw_app.account VALUES (1, 'alice', 10), (2, 'bob', 20);
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON fw_app.account TO regress_fw_writer;
 SELECT fraiseql_wire.create_view('account', 'fw_app.account');
 SELECT fraiseql_wire.create_table_view('account');
-SELECT pg_get_viewdef('fw_app.v_account'::regclass, true) LIKE '%fraiseql_wire.json_document(''id''::text%' AS extension_function_used;
+SELECT pg_get_viewdef('fw_app.v_account'::regclass, true) LIKE '%jsonb_build_object(''id''::text%' AS built_in_function_used;
 SELECT id, data FROM fw_app.tv_account ORDER BY id;
 SELECT relname, relowner::regrole FROM pg_class WHERE relname IN ('v_account', 'tv_account') ORDER BY 1;
 SELECT proname, proowner::regrole, prosecdef, proacl FROM pg_proc WHERE proname = 'tv_account_sync';

@@ -159,12 +159,12 @@ $fn$;
 -- The SQL expression that builds the document from the given columns,
 -- referenced as alias.column (or bare column when alias is NULL).  Keys are
 -- text literals, so the planner can map each key back to its column.
--- json: fraiseql_wire.json_document, the C renderer (the same JSON value as
--- json_build_object, written compactly and several times faster); jsonb:
--- the same document cast to jsonb (the same jsonb value, bit for bit, as
--- jsonb_build_object, and faster to build: docs/performance.md).  A call
--- takes at most 100 arguments: wider documents join calls of at most 50
--- keys with fraiseql_wire.json_document_concat.
+-- jsonb: jsonb_build_object, so that a jsonb v_ view is plain SQL that
+-- outlives DROP EXTENSION.  json: fraiseql_wire.json_document, the C
+-- renderer (the same JSON value as json_build_object, written compactly and
+-- several times faster; the view depends on the extension).  A call takes
+-- at most 100 arguments: wider documents join calls of at most 50 keys with
+-- || (jsonb) or fraiseql_wire.json_document_concat (json).
 CREATE FUNCTION fraiseql_wire._document_expression(
     columns text[], camel_case boolean, format text, alias text DEFAULT NULL)
   RETURNS text
@@ -178,8 +178,8 @@ DECLARE
   dup    text;
   i      integer;
   n      integer := cardinality(columns);
-  fn     text := 'fraiseql_wire.json_document';
-  doc    text;
+  fn     text := CASE format WHEN 'json' THEN 'fraiseql_wire.json_document'
+                             ELSE 'pg_catalog.jsonb_build_object' END;
 BEGIN
   SELECT array_agg(CASE WHEN camel_case THEN fraiseql_wire._camel_key(c) ELSE c END ORDER BY o)
     INTO keys
@@ -202,14 +202,12 @@ BEGIN
     END IF;
   END LOOP;
   IF cardinality(parts) = 1 THEN
-    doc := parts[1];
-  ELSE
-    doc := 'fraiseql_wire.json_document_concat(' || array_to_string(parts, ', ') || ')';
+    RETURN parts[1];
   END IF;
-  IF format = 'jsonb' THEN
-    RETURN '(' || doc || ')::pg_catalog.jsonb';
+  IF format = 'json' THEN
+    RETURN 'fraiseql_wire.json_document_concat(' || array_to_string(parts, ', ') || ')';
   END IF;
-  RETURN doc;
+  RETURN '(' || array_to_string(parts, ' OPERATOR(pg_catalog.||) ') || ')';
 END
 $fn$;
 
