@@ -13,7 +13,7 @@
 --   bench.v_items_N          SELECT id, jsonb_build_object(...) AS data FROM src_N
 --   bench.v_items_N_json     the same documents by json_build_object
 --   bench.v_items_N_doc      the same documents by fraiseql_wire.json_document (if installed)
---   bench.v_items_N_docb     the same, cast to jsonb (create_view's jsonb format)
+--   bench.v_items_N_docb     the same, cast to jsonb (bit for bit jsonb_build_object's value)
 --   bench.tv_items_N_jsonb   the same documents, materialised as jsonb
 --   bench.tv_items_N_json    the same documents, materialised as json (text)
 --   bench.tv_nested_10k_{jsonb,json}  10K documents nested five levels, ~0.8 KB each
@@ -108,7 +108,7 @@ BEGIN
                        'owner', fraiseql_wire.json_document('name', owner_name, 'email', owner_email)
                    ) AS data
             FROM bench.%I$v$, 'v_items_' || label || '_doc', 'src_' || label);
-        -- what create_view(format => 'jsonb') builds: the same, cast to jsonb
+        -- the same, cast to jsonb: bit for bit the jsonb_build_object value
         EXECUTE format('CREATE VIEW bench.%I AS SELECT id, data::jsonb AS data FROM bench.%I',
                        'v_items_' || label || '_docb', 'v_items_' || label || '_doc');
     END IF;
