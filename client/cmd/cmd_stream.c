@@ -1,7 +1,7 @@
 /*
  * stream_cmd.c — the stream, explain and check subcommands of fraiseql-wire.
  *
- *   stream ENTITY [query options] [--array] [--progress]
+ *   stream ENTITY [query options] [--parallel N] [--array] [--progress]
  *   explain ENTITY [query options]
  *   check ENTITY [--table | --relation NAME]
  *
@@ -38,6 +38,7 @@ typedef struct stream_opts {
     int64_t limit, offset;
     size_t chunk;
     size_t max_row_bytes;
+    int parallel;            /* 0 = serial */
     const char *order[32];
     int norder;
 } stream_opts;
@@ -144,6 +145,15 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
             o->relation = val;
         } else if (strcmp(a, "--table") == 0) {
             o->table = 1;
+        } else if (allow_output_opts && strcmp(a, "--parallel") == 0) {
+            NEEDS_VALUE();
+            if (parse_count(val, a, 1024, &n) < 0)
+                return -1;
+            if (n == 0) {
+                usage_error("%s must be at least 1", a);
+                return -1;
+            }
+            o->parallel = (int)n;
         } else if (allow_output_opts && strcmp(a, "--array") == 0) {
             o->array = 1;
         } else if (allow_output_opts && strcmp(a, "--progress") == 0) {
@@ -165,6 +175,10 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
     }
     if (o->table && o->relation) {
         usage_error("--table and --relation exclude each other");
+        return -1;
+    }
+    if (o->parallel > 1 && o->offset >= 0) {
+        usage_error("--offset cannot be used with --parallel (each part would skip its own rows)");
         return -1;
     }
     return 0;
@@ -258,7 +272,8 @@ build_query(const stream_opts *o, fw_query **out)
     }
     if ((o->limit >= 0 && fw_query_limit(q, o->limit) != FW_OK) ||
         (o->offset >= 0 && fw_query_offset(q, o->offset) != FW_OK) ||
-        (o->chunk && fw_query_chunk_size(q, o->chunk) != FW_OK)) {
+        (o->chunk && fw_query_chunk_size(q, o->chunk) != FW_OK) ||
+        (o->parallel && fw_query_parallel(q, o->parallel) != FW_OK)) {
         fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error(q));
         return EXIT_USAGE;
     }

@@ -1027,8 +1027,12 @@ fw_connect_info(const fw_conninfo *ci, fw_conn **out)
     for (int pass = 0; pass < passes; pass++) {
         for (size_t i = 0; i < ci->nhosts; i++) {
             st = try_host(c, ci, &ci->hosts[i], pass == 0);
-            if (st == FW_OK)
+            if (st == FW_OK) {
+                /* For parallel streams' extra connections (NULL when out
+                 * of memory: only those fail, with a clear error). */
+                c->reconnect_ci = fw_par_pin_conninfo(ci, &ci->hosts[i], c);
                 return FW_OK;
+            }
         }
     }
     if (c->err.cls == FW_OK)
@@ -1071,8 +1075,11 @@ fw_conn_free(fw_conn *conn)
 {
     if (!conn)
         return;
-    if (conn->stream)
+    if (conn->stream) {
+        if (conn->stream->par)
+            fw_par_detach(conn->stream);
         conn->stream->conn = NULL;   /* the stream outlives nothing; its calls fail cleanly */
+    }
     if (conn->sock.fd >= 0 && conn->state != FW_CONN_BAD) {
         conn->wbuf.len = 0;
         conn->timeout_ms = conn->timeout_ms > 0 && conn->timeout_ms < 1000 ? conn->timeout_ms : 1000;
@@ -1085,6 +1092,7 @@ fw_conn_free(fw_conn *conn)
     fw_buf_free(&conn->rbuf);
     clear_params(conn);
     fw_error_clear(&conn->err);
+    fw_conninfo_free(conn->reconnect_ci);
     free(conn);
 }
 

@@ -361,6 +361,15 @@ fail:
     return st;
 }
 
+fw_status
+fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+                         size_t chunk_size, int any_column, const fw_predicate_entry *predicates,
+                         int npredicates, fw_stream **out)
+{
+    return stream_start(conn, sql, nparams, params, chunk_size, any_column, predicates,
+                        npredicates, out);
+}
+
 FW_API fw_status
 fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
               size_t chunk_size, fw_stream **out)
@@ -393,6 +402,8 @@ fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
         fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_open");
         return FW_ERR_USAGE;
     }
+    if (fw_query_parts(q) > 1)
+        return fw_par_open(conn, q, out);
     st = fw_query_prepare(q, &sql, &nparams, &params, &chunk, &predicates, &npredicates);
     if (st != FW_OK) {
         fw_error_set(&conn->err, st, "%s",
@@ -493,6 +504,8 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
         *len = 0;
     if (!s || !json || !len)
         return FW_ERR_USAGE;
+    if (s->par)
+        return fw_par_next(s, json, len);
     if (s->state == FW_ST_DONE)
         return FW_DONE;
     if (s->state == FW_ST_FAILED)
@@ -617,6 +630,8 @@ fw_stream_cancel(fw_stream *s)
 
     if (!s || !s->conn)
         return FW_ERR_USAGE;
+    if (s->par)
+        return fw_par_cancel(s);
     c = s->conn;
     if (atomic_exchange(&s->cancel_requested, 1))
         return FW_OK;   /* already requested */
@@ -636,6 +651,8 @@ fw_stream_close(fw_stream *s)
 
     if (!s)
         return FW_OK;
+    if (s->par)
+        return fw_par_close(s);
     c = s->conn;
     if (!c) {
         free(s);
