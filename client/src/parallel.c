@@ -11,8 +11,10 @@
  * its key range ANDed in ("key" >= $n AND "key" < $m, bounds as untyped
  * parameters, so the server reads them as the key's type).
  *
- * Reading: unordered, the parts are multiplexed in this thread with poll(2)
- * and each row is handed out as it comes; ordered (ORDER BY the split key),
+ * Reading: unordered, the parts are multiplexed in this thread on the
+ * non-blocking core (fw_stream_try_next on each part, poll(2) over
+ * fw_conn_socket/fw_conn_wants when none has a row) and each row is handed
+ * out as it comes; ordered (ORDER BY the split key),
  * the parts are read one after the other, while the servers of the later
  * parts stop after the Executes in flight (at most FW_PIPELINE_DEPTH chunks
  * ahead, held by the sockets, not by us).  An error or a cancel on one part
@@ -653,34 +655,34 @@ next_ordered(fw_stream *s, const char **json, size_t *len)
     return finish_done(s);
 }
 
-/* Bytes of the part are already here (in our buffer or inside TLS): the
- * next row can be read without waiting for the network (or for no more
- * than the rest of a message the server is sending). */
-static int
-part_buffered(const par_part *pt)
-{
-    const fw_conn *c = pt->conn;
-
-    return c->sock.fd < 0 || c->rbuf.len > c->rpos || c->skip > 0 ||
-           (c->sock.tls && fw_tls_pending(c->sock.tls));
-}
-
-/* Reads one row from part i; FW_AGAIN-like 0 when the part ended (the
- * caller goes on), else 1 with *result set. */
+/* Tries one row from part i without waiting.  Returns 1 with *result set
+ * when the caller returns it (a row, the end of the cancel, an error), 0
+ * to go on (the part has nothing now, or it just ended). */
 static int
 take_from(fw_stream *s, int i, const char **json, size_t *len, fw_status *result)
 {
     struct fw_par *p = s->par;
     par_part *pt = &p->parts[i];
-    fw_status st = part_next(s, pt, json, len);
+    uint64_t bytes = pt->stream->bytes, dropped = pt->stream->dropped;
+    fw_status st = fw_stream_try_next(pt->stream, json, len);
 
+    s->bytes += pt->stream->bytes - bytes;
+    s->dropped += pt->stream->dropped - dropped;
+    if (st == FW_AGAIN)
+        return 0;
     if (st == FW_OK) {
+        s->rows++;
+        if (s->first_row_us == 0)
+            s->first_row_us = fw_now_us();
         p->rr = i;
         *result = FW_OK;
         return 1;
     }
-    if (st == FW_DONE)
+    if (st == FW_DONE) {
+        pt->done = 1;
+        p->active--;
         return 0;
+    }
     if (st == FW_ERR_CANCELLED && atomic_load(&s->cancel_requested)) {
         pt->done = 1;
         p->active--;
@@ -704,9 +706,10 @@ fail_local(fw_stream *s, fw_status st, const char *msg)
 }
 
 /*
- * Unordered: a part with bytes already received gives the next row (the
- * part the last row came from first, so a chunk is read in one go); when
- * none has, poll(2) waits for any of them.
+ * Unordered: every part is asked for a row without waiting, the part the
+ * last row came from first (so a chunk is read in one go); when none has
+ * one, poll(2) waits for what any of them wants (fw_conn_socket,
+ * fw_conn_wants), in slices so that a cancel from another thread is seen.
  */
 static fw_status
 next_unordered(fw_stream *s, const char **json, size_t *len)
@@ -736,60 +739,54 @@ next_unordered(fw_stream *s, const char **json, size_t *len)
             result = finish_cancelled(s);
             goto out;
         }
+        for (int k = 0; k < p->nparts; k++) {
+            int i = (p->rr + k) % p->nparts;
+
+            if (!p->parts[i].done && take_from(s, i, json, len, &result))
+                goto out;
+        }
         if (p->active == 0) {
             result = finish_done(s);
             goto out;
         }
-        for (int k = 0; k < p->nparts; k++) {
-            int i = (p->rr + k) % p->nparts;
+        for (int i = 0; i < p->nparts; i++) {
+            par_part *pt = &p->parts[i];
+            unsigned wants;
 
-            if (!p->parts[i].done && part_buffered(&p->parts[i]) &&
-                take_from(s, i, json, len, &result))
-                goto out;
-        }
-        if (p->active == 0)
-            continue;
-        for (int i = 0; i < p->nparts; i++)
-            if (!p->parts[i].done) {
-                pfd[nfds].fd = p->parts[i].conn->sock.fd;
+            if (pt->done)
+                continue;
+            wants = fw_conn_wants(pt->conn);
+            pfd[nfds].fd = fw_conn_socket(pt->conn);
+            pfd[nfds].events = (short)(((wants & FW_WANT_READ) ? POLLIN : 0) |
+                                       ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
+            if (pfd[nfds].events == 0)
                 pfd[nfds].events = POLLIN;
-                pfd[nfds].revents = 0;
-                pw[nfds++] = i;
-            }
-        rc = poll(pfd, (nfds_t)nfds, 0);
-        if (rc == 0) {
-            /* Nothing at once: wait in slices, watching for a cancel. */
-            if (waited_since < 0)
-                waited_since = fw_now_ms();
-            else if (timeout_ms > 0 && fw_now_ms() - waited_since >= timeout_ms) {
-                result = fail_local(s, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
-                goto out;
-            }
-            rc = poll(pfd, (nfds_t)nfds, FW_PAR_SLICE_MS);
+            pfd[nfds].revents = 0;
+            pw[nfds++] = i;
         }
+        if (waited_since < 0)
+            waited_since = fw_now_ms();
+        rc = poll(pfd, (nfds_t)nfds, FW_PAR_SLICE_MS);
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
             result = fail_local(s, FW_ERR_IO, "poll() failed");
             goto out;
         }
-        if (rc == 0)
+        if (rc == 0) {
+            if (timeout_ms > 0 && fw_now_ms() - waited_since >= timeout_ms) {
+                result = fail_local(s, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+                goto out;
+            }
             continue;
+        }
         waited_since = -1;
-        /* Readable parts, starting after the one read last. */
-        int first = 0;
-        for (int m = 0; m < nfds; m++)
-            if (pw[m] == p->rr) {
-                first = m + 1;
+        /* The next scan starts with the first part that became ready. */
+        for (int k = 0; k < nfds; k++)
+            if (pfd[k].revents) {
+                p->rr = pw[k];
                 break;
             }
-        for (int k = 0; k < nfds; k++) {
-            int j = (first + k) % nfds;
-
-            if (pfd[j].revents && !p->parts[pw[j]].done &&
-                take_from(s, pw[j], json, len, &result))
-                goto out;
-        }
     }
 out:
     if (pfd != fds) {
@@ -797,6 +794,18 @@ out:
         free(pw);
     }
     return result;
+}
+
+fw_status
+fw_par_try_next(fw_stream *s, const char **json, size_t *len)
+{
+    *json = NULL;
+    *len = 0;
+    if (s->conn)
+        fw_error_set(&s->conn->err, FW_ERR_USAGE,
+                     "a parallel stream reads several sockets: use fw_stream_next, not "
+                     "fw_stream_try_next");
+    return FW_ERR_USAGE;
 }
 
 fw_status
