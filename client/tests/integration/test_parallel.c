@@ -251,7 +251,7 @@ Test(parallel, one_snapshot_for_every_part, .timeout = 120)
         /* Committed while the parts are still running (each is at most two
          * chunks of 50 ahead). */
         pt_exec(writer, "INSERT INTO par_src SELECT g, 'late ' || g, 0 "
-                        "FROM generate_series(100001, 101000) g");
+                        "FROM generate_series(100001, 102000) g");
         pt_exec(writer, "UPDATE par_src SET name = 'changed' WHERE id % 7 = 0");
         pt_exec(writer, "DELETE FROM par_src WHERE id % 11 = 0");
         while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
