@@ -9,6 +9,10 @@
 #   bench/run.sh quick   a subset (10K and 100K rows, every client) compared with
 #                        bench/results/baseline.json: a warning for every ratio
 #                        against libpq single-row mode that dropped by > 10 %
+#   bench/run.sh parallel  parallel streams (bench/parallel.py) only: 1M rows, v_ view
+#                        and jsonb tv_, 1/2/4 parts against serial and libpq
+#                        single-row mode; writes bench/results/<UTC time>-parallel.json
+#                        (mode all runs it too)
 #   bench/run.sh report  regenerate docs/ from bench/results/latest.json
 #
 # Options (environment):
@@ -25,8 +29,8 @@ set -euo pipefail
 
 mode=${1:-all}
 case "$mode" in
-    all | micro | quick | report) ;;
-    *) echo "usage: $0 all|micro|quick|report" >&2; exit 2 ;;
+    all | micro | quick | parallel | report) ;;
+    *) echo "usage: $0 all|micro|quick|parallel|report" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,7 +126,17 @@ say "data loaded in $(( $(date +%s) - t0 )) s"
 # ---------------------------------------------------------------- measure
 out=$results/$stamp-$mode.json
 rc=0
+if [ "$mode" = parallel ]; then
+    python3 bench/parallel.py --out "$out" || rc=$?
+    stop_cluster
+    trap - EXIT INT TERM
+    say "results: $out"
+    exit "$rc"
+fi
 python3 bench/harness.py --mode "$mode" --out "$out" --micro "$micro_out" || rc=$?
+if [ "$mode" = all ]; then
+    python3 bench/parallel.py --out "$results/$stamp-parallel.json" || rc=$?
+fi
 stop_cluster
 trap - EXIT INT TERM
 [ -s "$out" ] || { say "no results written"; exit 1; }
