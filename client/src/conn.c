@@ -900,8 +900,11 @@ attempt_step(fw_conn *c, struct fw_connecting *x)
                 c->wants = FW_WANT_READ;
                 return FW_AGAIN;
             }
-            if (n < 0)
-                return fail(c, FW_ERR_IO, strerror(errno));
+            if (n < 0) {
+                fw_error_set(&c->err, FW_ERR_IO, "could not receive data from server: %s",
+                             strerror(errno));
+                return FW_ERR_IO;
+            }
             if (n == 0)
                 return fail(c, FW_ERR_IO, "server closed the connection unexpectedly");
             if ((st = ssl_reply(c, x, byte)) != FW_OK)
@@ -1178,7 +1181,7 @@ fw_connect_poll(fw_conn *c)
         if (st == FW_AGAIN)
             return FW_AGAIN;
         if (st == FW_OK) {
-            if (session_fits(c, x->ci->target, x->pass == 0 && x->passes == 2)) {
+            if (session_fits(c, x->ci->target, x->pass == 0)) {
                 c->state = FW_CONN_IDLE;
                 fw_error_clear(&c->err);
                 /* For parallel streams' extra connections (NULL when out

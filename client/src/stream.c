@@ -47,6 +47,11 @@ usable(fw_conn *c)
                      "another stream is open on this connection (close it first)");
         return FW_ERR_USAGE;
     }
+    if (c->cx) {
+        fw_error_set(&c->err, FW_ERR_USAGE,
+                     "the connection is not established yet (call fw_connect_poll until FW_OK)");
+        return FW_ERR_USAGE;
+    }
     if (!fw_conn_ok(c)) {
         fw_error_set(&c->err, FW_ERR_IO, "connection is not open");
         return FW_ERR_IO;

@@ -15,8 +15,8 @@
 typedef struct fwt_proxy fwt_proxy;
 
 /* Listens on 127.0.0.1 (an ephemeral port) and forwards every connection
- * to host:port.  delay_us: the pause after each forwarded byte.  NULL when
- * it cannot start. */
+ * to host:port.  delay_us: the pause after each forwarded byte (0: a
+ * sched_yield).  NULL when it cannot start. */
 fwt_proxy *fwt_proxy_start(const char *host, const char *port, int delay_us);
 int fwt_proxy_port(const fwt_proxy *p);
 /* Closes every forwarded connection now (the "server" goes away); the
