@@ -74,7 +74,7 @@ def main():
         if not os.access(os.path.join(BUILD, prog), os.X_OK):
             print(f'parallel: {prog} was not built; not run', file=sys.stderr)
             return 1
-    psql("SELECT fraiseql_wire.drop_view('par_items') "
+    psql("SELECT fraiseql_wire.drop_view('par_items', schema => 'bench') "
          "FROM fraiseql_wire.entities() WHERE entity = 'par_items'")
     psql("SELECT fraiseql_wire.create_view('par_items', 'bench.src_1m')")
     psql('ANALYZE bench.src_1m; ANALYZE bench.tv_items_1m_jsonb')
