@@ -8,6 +8,7 @@
 #   make demo            the main job end to end on a throw-away cluster
 #   make bench           benchmarks (never part of check); bench-quick, bench-micro,
 #                        bench-render (v_ document builders compared) run parts
+#   make bench-parallel  parallel streams against serial only (bench/parallel.py)
 #   make clean
 #
 # PG_CONFIG=/path/to/pg_config picks the server; PREFIX (default /usr/local)
@@ -21,7 +22,7 @@ EXT_MAKE    = $(MAKE) --no-print-directory -f extension/Makefile PG_CONFIG=$(PG_
 CLIENT_MAKE = $(MAKE) --no-print-directory -C client
 
 .PHONY: all extension client install install-extension install-client uninstall \
-        check installcheck demo bench bench-micro bench-quick bench-render fuzz clean deps
+        check installcheck demo bench bench-micro bench-quick bench-render bench-parallel fuzz clean deps
 
 all: extension client
 
@@ -67,6 +68,9 @@ bench-quick:
 
 bench-render:
 	@bench/run.sh render
+
+bench-parallel:
+	@bench/run.sh parallel
 
 fuzz:
 	+$(CLIENT_MAKE) fuzz

@@ -14,6 +14,10 @@
 #                        same 1M rows built by jsonb_build_object, json_build_object
 #                        and fraiseql_wire.json_document, server floor + libpq +
 #                        fraiseql-wire, interleaved; bench/results/<UTC time>-render.json
+#   bench/run.sh parallel  parallel streams (bench/parallel.py) only: 1M rows, v_ view
+#                        and jsonb tv_, 1/2/4 parts against serial and libpq
+#                        single-row mode; writes bench/results/<UTC time>-parallel.json
+#                        (mode all runs it too)
 #   bench/run.sh report  regenerate docs/ from bench/results/latest.json
 #
 # Options (environment):
@@ -30,8 +34,8 @@ set -euo pipefail
 
 mode=${1:-all}
 case "$mode" in
-    all | micro | quick | render | report) ;;
-    *) echo "usage: $0 all|micro|quick|render|report" >&2; exit 2 ;;
+    all | micro | quick | render | parallel | report) ;;
+    *) echo "usage: $0 all|micro|quick|render|parallel|report" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -127,6 +131,13 @@ say "data loaded in $(( $(date +%s) - t0 )) s"
 # ---------------------------------------------------------------- measure
 out=$results/$stamp-$mode.json
 rc=0
+if [ "$mode" = parallel ]; then
+    python3 bench/parallel.py --out "$out" || rc=$?
+    stop_cluster
+    trap - EXIT INT TERM
+    say "results: $out"
+    exit "$rc"
+fi
 python3 bench/harness.py --mode "$mode" --out "$out" --micro "$micro_out" || rc=$?
 # ORDER BY through a v_ view, on the 1M set just loaded (docs/performance.md)
 if [ "$mode" = all ] && [ "$max_rows" -ge 1000000 ]; then
@@ -136,6 +147,9 @@ if [ "$mode" = all ] && [ "$max_rows" -ge 1000000 ]; then
         say "warning: bench/order/run.sh failed"
         rc=1
     }
+fi
+if [ "$mode" = all ]; then
+    python3 bench/parallel.py --out "$results/$stamp-parallel.json" || rc=$?
 fi
 stop_cluster
 trap - EXIT INT TERM

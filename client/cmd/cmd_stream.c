@@ -1,7 +1,7 @@
 /*
  * stream_cmd.c — the stream, explain and check subcommands of fraiseql-wire.
  *
- *   stream ENTITY [query options] [--array] [--progress]
+ *   stream ENTITY [query options] [--parallel N] [--array] [--progress]
  *   explain ENTITY [query options]
  *   check ENTITY [--table | --relation NAME]
  *
@@ -49,6 +49,7 @@ typedef struct stream_opts {
     int64_t limit, offset;
     size_t chunk;
     size_t max_row_bytes;
+    int parallel;            /* 0 = serial */
     const char *order[32];
     int norder;
     double timeout_s;          /* --timeout; 0 = none */
@@ -273,6 +274,15 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
             if (parse_count(val, a, INT32_MAX, &n) < 0)
                 return -1;
             o->statement_timeout_ms = (int)n;
+        } else if (allow_output_opts && strcmp(a, "--parallel") == 0) {
+            NEEDS_VALUE();
+            if (parse_count(val, a, 1024, &n) < 0)
+                return -1;
+            if (n == 0) {
+                usage_error("%s must be at least 1", a);
+                return -1;
+            }
+            o->parallel = (int)n;
         } else if (allow_output_opts && strcmp(a, "--array") == 0) {
             o->array = 1;
         } else if (allow_output_opts && strcmp(a, "--progress") == 0) {
@@ -300,6 +310,10 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
     }
     if (o->table && o->relation) {
         usage_error("--table and --relation exclude each other");
+        return -1;
+    }
+    if (o->parallel > 1 && o->offset >= 0) {
+        usage_error("--offset cannot be used with --parallel (each part would skip its own rows)");
         return -1;
     }
     return 0;
@@ -393,7 +407,8 @@ build_query(const stream_opts *o, fw_query **out)
     }
     if ((o->limit >= 0 && fw_query_limit(q, o->limit) != FW_OK) ||
         (o->offset >= 0 && fw_query_offset(q, o->offset) != FW_OK) ||
-        (o->chunk && fw_query_chunk_size(q, o->chunk) != FW_OK)) {
+        (o->chunk && fw_query_chunk_size(q, o->chunk) != FW_OK) ||
+        (o->parallel && fw_query_parallel(q, o->parallel) != FW_OK)) {
         fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error(q));
         return EXIT_USAGE;
     }

@@ -416,6 +416,26 @@ FW_API fw_status fw_query_offset(fw_query *q, int64_t offset);
  * 0 = the default, 1024. */
 FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows);
 
+/*
+ * Parallel streams (docs/client.md, "Parallel streams"): fw_stream_open then
+ * reads the relation as up to `parts` disjoint parts, each on its own
+ * connection, all in one snapshot.  conn opens a REPEATABLE READ, READ ONLY
+ * transaction and exports its snapshot; parts - 1 more connections (made
+ * with conn's parameters, to the same server) import it; the split comes
+ * from fraiseql_wire.parallel_parts() (fewer parts when the relation is
+ * small).  Rows come in the order they arrive, unless ORDER BY is exactly
+ * the split key (the relation's first primary key column, present in the
+ * document), which keeps them in order.  LIMIT is global; OFFSET, other
+ * ORDER BYs and a trusted ORDER BY are refused by fw_stream_open
+ * (FW_ERR_CONFIG).  The stream owns the extra connections and ends every
+ * transaction when it is closed.  An error or a cancel on one part cancels
+ * all; the error is reported once on conn, its message naming the part.
+ * 1 (the default) reads serially.  Errors: FW_ERR_CONFIG outside 1..1024.
+ */
+FW_API fw_status fw_query_parallel(fw_query *q, int parts);
+/* The parts a parallel stream reads (1 for a serial stream). */
+FW_API int fw_stream_parts(const fw_stream *stream);
+
 /* Raw SQL for trusted callers only: ANDed into WHERE / used as ORDER BY as
  * written.  Never pass user input here. */
 FW_API fw_status fw_query_where_sql_trusted(fw_query *q, const char *sql);

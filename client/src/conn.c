@@ -1195,6 +1195,10 @@ fw_connect_poll(fw_conn *c)
             if (session_fits(c, x->ci->target, x->pass == 0)) {
                 c->state = FW_CONN_IDLE;
                 fw_error_clear(&c->err);
+                /* For parallel streams' extra connections (NULL when out
+                 * of memory: only those fail, with a clear error). */
+                fw_conninfo_free(c->reconnect_ci);
+                c->reconnect_ci = fw_par_pin_conninfo(x->ci, &x->ci->hosts[x->host], c);
                 connecting_free(c);
                 return FW_OK;
             }
@@ -1356,8 +1360,11 @@ fw_conn_free(fw_conn *conn)
 {
     if (!conn)
         return;
-    if (conn->stream)
+    if (conn->stream) {
+        if (conn->stream->par)
+            fw_par_detach(conn->stream);
         conn->stream->conn = NULL;   /* the stream outlives nothing; its calls fail cleanly */
+    }
     connecting_free(conn);
     /* Terminate unless a message is half sent (the server would read it
      * as the rest of that one). */
@@ -1375,6 +1382,7 @@ fw_conn_free(fw_conn *conn)
     fw_buf_free(&conn->rbuf);
     clear_params(conn);
     fw_error_clear(&conn->err);
+    fw_conninfo_free(conn->reconnect_ci);
     free(conn);
 }
 

@@ -184,6 +184,7 @@ struct fw_conn {
     fw_notice_fn notice_fn;
     void *notice_arg;
     struct fw_stream *stream;  /* the open stream, if any */
+    fw_conninfo *reconnect_ci; /* the parameters that reached this server (parallel.c) */
 };
 
 /* The deadline of one wait under the connection's timeout. */
@@ -268,9 +269,30 @@ struct fw_stream {
     int64_t started_us, first_row_us, finished_us;  /* fw_now_us(); 0 = not yet */
     fw_predicate_entry predicates[FW_MAX_PREDICATES];  /* copied from the query */
     int npredicates;
+    struct fw_par *par;     /* a parallel stream (parallel.c): its parts */
 };
 
 /* Microseconds on CLOCK_MONOTONIC (stream statistics). */
 int64_t fw_now_us(void);
+
+/* Starts a stream (fw_stream_sql with predicates and the column check). */
+fw_status fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams,
+                                   const char *const *params, size_t chunk_size, int any_column,
+                                   const fw_predicate_entry *predicates, int npredicates,
+                                   fw_stream **out);
+
+/* ---------------------------------------------------------- parallel.c */
+
+/* A copy of ci that reaches the same server as c did through host h (its
+ * address pinned, target_session_attrs=any); NULL when out of memory. */
+fw_conninfo *fw_par_pin_conninfo(const fw_conninfo *ci, const fw_ci_host *h, const fw_conn *c);
+/* fw_stream_open of a query with fw_query_parallel > 1. */
+fw_status fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out);
+fw_status fw_par_next(fw_stream *s, const char **json, size_t *len);
+fw_status fw_par_try_next(fw_stream *s, const char **json, size_t *len);
+fw_status fw_par_cancel(fw_stream *s);
+fw_status fw_par_close(fw_stream *s);
+/* The caller's connection is being freed under an open parallel stream. */
+void fw_par_detach(fw_stream *s);
 
 #endif /* FW_INTERNAL_H */

@@ -43,6 +43,7 @@ struct fw_query {
     char *where_trusted, *order_trusted;
     fw_predicate_entry predicates[FW_MAX_PREDICATES];
     int npredicates;
+    int parallel;            /* parts asked for (fw_query_parallel); 1 = serial */
 
     /* rendered */
     char *sql;
@@ -229,6 +230,7 @@ fw_query_new(const char *entity, fw_query **out)
         return FW_ERR_MEMORY;
     q->limit = q->offset = -1;
     q->chunk = FW_DEFAULT_CHUNK;
+    q->parallel = 1;
     *out = q;
 
     if (entity == NULL || *entity == '\0')
@@ -457,6 +459,19 @@ fw_query_chunk_size(fw_query *q, size_t rows)
     return FW_OK;
 }
 
+FW_API fw_status
+fw_query_parallel(fw_query *q, int parts)
+{
+    if (!q)
+        return FW_ERR_USAGE;
+    query_clear_error(q);
+    if (parts < 1 || parts > FW_MAX_PARALLEL)
+        return query_fail(q, "parallel parts must be between 1 and %d, not %d", FW_MAX_PARALLEL,
+                          parts);
+    q->parallel = parts;
+    return FW_OK;
+}
+
 static fw_status
 set_trusted(fw_query *q, char **slot, const char *sql)
 {
@@ -548,6 +563,29 @@ put_param(render *r, const char *value, const char *type)
     put(r, ref);
 }
 
+/* Adds a parameter and writes "$n" with no type: the server gives it the
+ * type of what it is compared with (a split key column of any type). */
+static void
+put_param_untyped(render *r, const char *value)
+{
+    char ref[32];
+    if (r->st != FW_OK)
+        return;
+    char *copy = strdup(value);
+    char **grown = realloc(r->params, (size_t)(r->nparams + 1) * sizeof(char *));
+    if (!copy || !grown) {
+        free(copy);
+        if (grown)
+            r->params = grown;
+        r->st = FW_ERR_MEMORY;
+        return;
+    }
+    r->params = grown;
+    r->params[r->nparams++] = copy;
+    snprintf(ref, sizeof ref, "$%d", r->nparams);
+    put(r, ref);
+}
+
 /* data->$a->$b (json_op "->"), or data->$a->>$b (last_op "->>"). */
 static void
 put_path(render *r, const fw_order_key *k, const char *last_op)
@@ -612,60 +650,82 @@ put_order_key(render *r, const fw_order_key *k)
         put(r, " NULLS LAST");
 }
 
+/* Renders q into r; with part, the part's key range is ANDed into WHERE. */
+static void
+render_into(const fw_query *q, const fw_query_part *part, render *r)
+{
+    char num[32];
+
+    fw_buf_init(&r->sql, 0);
+    put(r, "SELECT data FROM ");
+    if (q->schema) {
+        put_ident(r, q->schema);
+        put(r, ".");
+    }
+    put_ident(r, q->name);
+    const char *glue = " WHERE ";
+    if (q->filter) {
+        put(r, glue);
+        put(r, "fraiseql_wire.matches(data, ");
+        put_param(r, q->filter, "jsonb");
+        put(r, ")");
+        glue = " AND ";
+    }
+    if (q->where_trusted) {
+        put(r, glue);
+        put(r, "(");
+        put(r, q->where_trusted);
+        put(r, ")");
+        glue = " AND ";
+    }
+    if (part && part->lower) {
+        put(r, glue);
+        put_ident(r, part->key_column);
+        put(r, " >= ");
+        put_param_untyped(r, part->lower);
+        glue = " AND ";
+    }
+    if (part && part->upper) {
+        put(r, glue);
+        put_ident(r, part->key_column);
+        put(r, " < ");
+        put_param_untyped(r, part->upper);
+    }
+    if (q->norder > 0 || q->order_trusted) {
+        put(r, " ORDER BY ");
+        for (int i = 0; i < q->norder; i++) {
+            if (i > 0)
+                put(r, ", ");
+            put_order_key(r, &q->order[i]);
+        }
+        if (q->order_trusted) {
+            if (q->norder > 0)
+                put(r, ", ");
+            put(r, q->order_trusted);
+        }
+    }
+    if (q->limit >= 0) {
+        snprintf(num, sizeof num, "%" PRId64, q->limit);
+        put(r, " LIMIT ");
+        put_param(r, num, "bigint");
+    }
+    if (q->offset >= 0 && !part) {
+        snprintf(num, sizeof num, "%" PRId64, q->offset);
+        put(r, " OFFSET ");
+        put_param(r, num, "bigint");
+    }
+}
+
 static fw_status
 query_render(fw_query *q)
 {
     render r = {.st = FW_OK};
-    char num[32];
 
     if (q->sql)
         return FW_OK;
     if (!q->name)   /* fw_query_new failed: q only carries its error */
         return q->error ? FW_ERR_CONFIG : FW_ERR_USAGE;
-    fw_buf_init(&r.sql, 0);
-    put(&r, "SELECT data FROM ");
-    if (q->schema) {
-        put_ident(&r, q->schema);
-        put(&r, ".");
-    }
-    put_ident(&r, q->name);
-    const char *glue = " WHERE ";
-    if (q->filter) {
-        put(&r, glue);
-        put(&r, "fraiseql_wire.matches(data, ");
-        put_param(&r, q->filter, "jsonb");
-        put(&r, ")");
-        glue = " AND ";
-    }
-    if (q->where_trusted) {
-        put(&r, glue);
-        put(&r, "(");
-        put(&r, q->where_trusted);
-        put(&r, ")");
-    }
-    if (q->norder > 0 || q->order_trusted) {
-        put(&r, " ORDER BY ");
-        for (int i = 0; i < q->norder; i++) {
-            if (i > 0)
-                put(&r, ", ");
-            put_order_key(&r, &q->order[i]);
-        }
-        if (q->order_trusted) {
-            if (q->norder > 0)
-                put(&r, ", ");
-            put(&r, q->order_trusted);
-        }
-    }
-    if (q->limit >= 0) {
-        snprintf(num, sizeof num, "%" PRId64, q->limit);
-        put(&r, " LIMIT ");
-        put_param(&r, num, "bigint");
-    }
-    if (q->offset >= 0) {
-        snprintf(num, sizeof num, "%" PRId64, q->offset);
-        put(&r, " OFFSET ");
-        put_param(&r, num, "bigint");
-    }
+    render_into(q, NULL, &r);
     if (r.st == FW_OK)
         r.st = fw_buf_put_u8(&r.sql, 0);
     if (r.st != FW_OK) {
@@ -717,5 +777,102 @@ fw_query_prepare(fw_query *q, const char **sql, int *nparams, const char *const 
     *chunk = q->chunk;
     *predicates = q->predicates;
     *npredicates = q->npredicates;
+    return FW_OK;
+}
+
+/* ------------------------------------------------------- parallel parts */
+
+fw_status
+fw_query_render_part(const fw_query *q, const fw_query_part *part, char **sql, char ***params,
+                     int *nparams)
+{
+    render r = {.st = FW_OK};
+
+    *sql = NULL;
+    *params = NULL;
+    *nparams = 0;
+    if (!q->name)
+        return q->error ? FW_ERR_CONFIG : FW_ERR_USAGE;
+    render_into(q, part, &r);
+    if (r.st == FW_OK)
+        r.st = fw_buf_put_u8(&r.sql, 0);
+    if (r.st != FW_OK) {
+        fw_buf_free(&r.sql);
+        fw_query_free_params(r.params, r.nparams);
+        return r.st;
+    }
+    *sql = (char *)r.sql.data;
+    *params = r.params;
+    *nparams = r.nparams;
+    return FW_OK;
+}
+
+void
+fw_query_free_params(char **params, int nparams)
+{
+    for (int i = 0; i < nparams; i++)
+        free(params[i]);
+    free(params);
+}
+
+int64_t
+fw_query_get_limit(const fw_query *q)
+{
+    return q ? q->limit : -1;
+}
+
+int
+fw_query_parts(const fw_query *q)
+{
+    return q ? q->parallel : 1;
+}
+
+char *
+fw_query_relation_quoted(const fw_query *q)
+{
+    render r = {.st = FW_OK};
+
+    if (!q->name)
+        return NULL;
+    fw_buf_init(&r.sql, 0);
+    if (q->schema) {
+        put_ident(&r, q->schema);
+        put(&r, ".");
+    }
+    put_ident(&r, q->name);
+    if (r.st == FW_OK)
+        r.st = fw_buf_put_u8(&r.sql, 0);
+    if (r.st != FW_OK) {
+        fw_buf_free(&r.sql);
+        return NULL;
+    }
+    return (char *)r.sql.data;
+}
+
+fw_status
+fw_query_parallel_order(const fw_query *q, fw_query_par_order *out, char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    if (q->offset >= 0) {
+        snprintf(why, whylen, "OFFSET cannot be used with parallel streams (each part would skip "
+                              "its own rows); page with a filter on the key instead");
+        return FW_ERR_CONFIG;
+    }
+    if (q->order_trusted) {
+        snprintf(why, whylen, "a trusted ORDER BY cannot be used with parallel streams: only "
+                              "ORDER BY the split key keeps the parts in order");
+        return FW_ERR_CONFIG;
+    }
+    if (q->norder == 0)
+        return FW_OK;
+    if (q->norder > 1 || q->order[0].npath != 1) {
+        snprintf(why, whylen, "ORDER BY with parallel streams must be exactly the split key (one "
+                              "top-level field, the relation's first primary key column)");
+        return FW_ERR_CONFIG;
+    }
+    out->ordered = 1;
+    out->field = q->order[0].path[0];
+    out->type = q->order[0].type;
+    out->desc = (q->order[0].flags & FW_ORDER_DESC) != 0;
     return FW_OK;
 }

@@ -888,6 +888,15 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     return st;
 }
 
+fw_status
+fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+                         size_t chunk_size, int any_column, const fw_predicate_entry *predicates,
+                         int npredicates, fw_stream **out)
+{
+    return stream_start(conn, sql, nparams, params, chunk_size, any_column, predicates,
+                        npredicates, !any_column, out);
+}
+
 FW_API fw_status
 fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
               size_t chunk_size, fw_stream **out)
@@ -920,6 +929,8 @@ fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
         fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_open");
         return FW_ERR_USAGE;
     }
+    if (fw_query_parts(q) > 1)
+        return fw_par_open(conn, q, out);
     st = fw_query_prepare(q, &sql, &nparams, &params, &chunk, &predicates, &npredicates);
     if (st != FW_OK) {
         fw_error_set(&conn->err, st, "%s",
@@ -952,7 +963,11 @@ next_args(fw_stream *s, const char **json, size_t *len)
 FW_API fw_status
 fw_stream_try_next(fw_stream *s, const char **json, size_t *len)
 {
-    fw_status st = next_args(s, json, len);
+    fw_status st;
+
+    if (s && s->par && json && len)
+        return fw_par_try_next(s, json, len);
+    st = next_args(s, json, len);
 
     if (st != FW_OK)
         return st;
@@ -962,7 +977,11 @@ fw_stream_try_next(fw_stream *s, const char **json, size_t *len)
 FW_API fw_status
 fw_stream_next(fw_stream *s, const char **json, size_t *len)
 {
-    fw_status st = next_args(s, json, len);
+    fw_status st;
+
+    if (s && s->par && json && len)
+        return fw_par_next(s, json, len);
+    st = next_args(s, json, len);
 
     if (st != FW_OK)
         return st;
@@ -981,6 +1000,8 @@ fw_stream_cancel(fw_stream *s)
 
     if (!s || !s->conn)
         return FW_ERR_USAGE;
+    if (s->par)
+        return fw_par_cancel(s);
     c = s->conn;
     if (atomic_exchange(&s->cancel_requested, 1))
         return FW_OK;   /* already requested */
@@ -1000,6 +1021,8 @@ fw_stream_close(fw_stream *s)
 
     if (!s)
         return FW_OK;
+    if (s->par)
+        return fw_par_close(s);
     c = s->conn;
     fw_error_clear(&s->pending);
     fw_error_clear(&s->first);

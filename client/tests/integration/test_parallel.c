@@ -1,0 +1,605 @@
+/*
+ * Parallel streams (fw_query_parallel) against the cluster: the parallel
+ * result equals the serial one as a multiset (v_ and tv_, json and jsonb,
+ * with filters and client predicates), one snapshot (rows written during the
+ * stream never appear, updated rows keep their old version), a terminated
+ * part's backend (the error once, naming the part; the others cancelled; no
+ * hang), cancel, ORDER BY the split key (in order, both directions), refused
+ * ORDER BY and OFFSET, global LIMIT, SCRAM over TCP for the extra
+ * connections, and a connection already in a transaction.
+ *
+ * Each test creates its own database (fwp_<test>_<pid>).
+ */
+#define _GNU_SOURCE   /* memmem */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fw_test.h"
+
+#define PT_ROWS 10000
+
+typedef struct pt_db {
+    char name[64];
+    fw_conn *c;
+} pt_db;
+
+static const char *
+pt_conninfo(const char *dbname)
+{
+    static char buf[512];
+
+    snprintf(buf, sizeof buf, "host=%s port=%s user=postgres dbname=%s", fwt_socket_dir(),
+             fwt_port(), dbname);
+    return buf;
+}
+
+static void
+pt_exec(fw_conn *c, const char *sql)
+{
+    fw_status st = fw_exec_simple(c, sql);
+
+    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", sql, fw_strerror(st),
+                 fw_conn_error_message(c), fw_conn_error_sqlstate(c));
+}
+
+/* A database with the extension and entities pj (json) and pb (jsonb),
+ * each with a v_ view and a tv_ table over par_src (PT_ROWS rows), analyzed. */
+static void
+pt_db_create(pt_db *d, const char *tag)
+{
+    char sql[512];
+    fw_conn *admin;
+
+    FWT_REQUIRE_SERVER();
+    snprintf(d->name, sizeof d->name, "fwp_%s_%d", tag, (int)getpid());
+    admin = fwt_connect(fwt_sock("postgres", NULL));
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", d->name);
+    pt_exec(admin, sql);
+    fw_conn_free(admin);
+    d->c = fwt_connect(pt_conninfo(d->name));
+    pt_exec(d->c, "CREATE EXTENSION fraiseql_wire");
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE par_src (id bigint PRIMARY KEY, name text NOT NULL, score integer); "
+             "INSERT INTO par_src SELECT g, 'name ' || g, g %% 10 FROM generate_series(1, %d) g",
+             PT_ROWS);
+    pt_exec(d->c, sql);
+    pt_exec(d->c, "SELECT fraiseql_wire.create_view('pj', 'par_src', format => 'json'); "
+                  "SELECT fraiseql_wire.create_table_view('pj'); "
+                  "SELECT fraiseql_wire.create_view('pb', 'par_src'); "
+                  "SELECT fraiseql_wire.create_table_view('pb'); "
+                  "ANALYZE par_src");
+}
+
+static void
+pt_db_drop(pt_db *d)
+{
+    char sql[160];
+    fw_conn *admin;
+
+    fw_conn_free(d->c);
+    d->c = NULL;
+    admin = fwt_connect(fwt_sock("postgres", NULL));
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->name);
+    pt_exec(admin, sql);
+    fw_conn_free(admin);
+}
+
+typedef struct pt_rows {
+    char **v;
+    size_t n, cap;
+    int parts;
+} pt_rows;
+
+static void
+pt_rows_free(pt_rows *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->v[i]);
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+static int
+pt_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every row of q (read with `parts` parts), in the order received. */
+static pt_rows
+pt_read(fw_conn *c, fw_query *q, int parts)
+{
+    pt_rows r = {0};
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    fw_status st;
+
+    cr_assert_eq(fw_query_parallel(q, parts), FW_OK, "%s", fw_query_error(q));
+    st = fw_stream_open(c, q, &s);
+    cr_assert_eq(st, FW_OK, "open: %s: %s (SQLSTATE %s)", fw_strerror(st), fw_conn_error_message(c),
+                 fw_conn_error_sqlstate(c));
+    r.parts = fw_stream_parts(s);
+    while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
+        if (r.n == r.cap) {
+            r.cap = r.cap ? r.cap * 2 : 1024;
+            r.v = realloc(r.v, r.cap * sizeof *r.v);
+            cr_assert_not_null(r.v);
+        }
+        r.v[r.n] = json ? strndup(json, len) : strdup("NULL");
+        cr_assert_not_null(r.v[r.n]);
+        r.n++;
+    }
+    cr_assert_eq(st, FW_DONE, "next: %s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_rows(s), r.n);
+    cr_assert_eq(fw_stream_close(s), FW_OK, "close: %s", fw_conn_error_message(c));
+    return r;
+}
+
+static void
+pt_assert_same_multiset(pt_rows *a, pt_rows *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: %zu rows against %zu", what, a->n, b->n);
+    qsort(a->v, a->n, sizeof *a->v, pt_cmp);
+    qsort(b->v, b->n, sizeof *b->v, pt_cmp);
+    for (size_t i = 0; i < a->n; i++)
+        cr_assert_str_eq(a->v[i], b->v[i], "%s: row %zu differs", what, i);
+}
+
+/* The connection is idle outside any transaction (our ROLLBACK ran):
+ * SAVEPOINT is an error (25P01) only outside a transaction block. */
+static void
+pt_assert_no_transaction(fw_conn *c)
+{
+    fw_status st = fw_exec_simple(c, "SAVEPOINT fw_probe");
+
+    cr_assert_eq(st, FW_ERR_SQL, "the connection is still inside the stream's transaction");
+    cr_assert_str_eq(fw_conn_error_sqlstate(c), "25P01");
+}
+
+static int
+keep_odd_score(void *arg, const char *json, size_t len)
+{
+    (void)arg;
+    /* "score": 1 (jsonb) or "score" : 1 (json): keep odd scores */
+    for (size_t i = 0; json && i + 7 < len; i++)
+        if (memcmp(json + i, "\"score\"", 7) == 0) {
+            size_t j = i + 7;
+
+            while (j < len && (json[j] == ' ' || json[j] == ':'))
+                j++;
+            return j < len && (json[j] - '0') % 2 == 1;
+        }
+    return 0;
+}
+
+Test(parallel, equals_serial_as_multiset, .timeout = 120)
+{
+    pt_db d;
+    const char *rels[] = {"pj", "pb"};
+
+    pt_db_create(&d, "multiset");
+    for (int e = 0; e < 2; e++)
+        for (int table = 0; table < 2; table++)
+            for (int filtered = 0; filtered < 3; filtered++) {
+                char what[96];
+                fw_query *q = NULL;
+                pt_rows serial, par;
+
+                snprintf(what, sizeof what, "%s%s%s", table ? "tv_" : "v_", rels[e],
+                         filtered == 1 ? " with a filter" : filtered == 2 ? " with a predicate" : "");
+                cr_assert_eq(fw_query_new(rels[e], &q), FW_OK);
+                if (table)
+                    cr_assert_eq(fw_query_use_table(q), FW_OK);
+                if (filtered == 1)
+                    cr_assert_eq(fw_query_where(q, "{\"score\": {\"lt\": 3}}"), FW_OK);
+                if (filtered == 2)
+                    cr_assert_eq(fw_query_add_predicate(q, keep_odd_score, NULL), FW_OK);
+                cr_assert_eq(fw_query_chunk_size(q, 500), FW_OK);
+                serial = pt_read(d.c, q, 1);
+                par = pt_read(d.c, q, 4);
+                cr_assert_eq(serial.parts, 1);
+                cr_assert_eq(par.parts, 4, "%s: %d parts", what, par.parts);
+                cr_assert_eq(serial.n, filtered == 1 ? PT_ROWS * 3 / 10
+                                       : filtered == 2 ? PT_ROWS / 2 : PT_ROWS, "%s", what);
+                pt_assert_same_multiset(&serial, &par, what);
+                pt_rows_free(&serial);
+                pt_rows_free(&par);
+                /* Three parts too (uneven split). */
+                serial = pt_read(d.c, q, 1);
+                par = pt_read(d.c, q, 3);
+                pt_assert_same_multiset(&serial, &par, what);
+                pt_rows_free(&serial);
+                pt_rows_free(&par);
+                fw_query_free(q);
+                pt_assert_no_transaction(d.c);
+            }
+    pt_db_drop(&d);
+}
+
+/* Rows inserted, updated or deleted after the stream started: the stream
+ * sees the database as it was when it started, in every part. */
+Test(parallel, one_snapshot_for_every_part, .timeout = 120)
+{
+    pt_db d;
+
+    pt_db_create(&d, "snapshot");
+    for (int table = 0; table < 2; table++) {
+        fw_conn *writer = fwt_connect(pt_conninfo(d.name));
+        fw_query *q = NULL;
+        fw_stream *s = NULL;
+        const char *json;
+        size_t len;
+        long n = 0, changed = 0, added = 0;
+        fw_status st;
+
+        cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+        if (table)
+            cr_assert_eq(fw_query_use_table(q), FW_OK);
+        cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
+        cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+        st = fw_stream_open(d.c, q, &s);
+        cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(d.c));
+        cr_assert_eq(fw_stream_parts(s), 4);
+        for (int i = 0; i < 10; i++) {
+            cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(d.c));
+            n++;
+        }
+        /* Committed while the parts are still running (each is at most two
+         * chunks of 50 ahead). */
+        pt_exec(writer, "INSERT INTO par_src SELECT g, 'late ' || g, 0 "
+                        "FROM generate_series(100001, 102000) g");
+        pt_exec(writer, "UPDATE par_src SET name = 'changed' WHERE id % 7 = 0");
+        pt_exec(writer, "DELETE FROM par_src WHERE id % 11 = 0");
+        while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
+            n++;
+            if (memmem(json, len, "changed", 7))
+                changed++;
+            if (memmem(json, len, "late ", 5))
+                added++;
+        }
+        cr_assert_eq(st, FW_DONE, "%s", fw_conn_error_message(d.c));
+        cr_assert_eq(n, PT_ROWS, "%s: %ld rows, not the %d of the snapshot", table ? "tv_" : "v_",
+                     n, PT_ROWS);
+        cr_assert_eq(changed, 0, "updated rows showed their new version");
+        cr_assert_eq(added, 0, "rows inserted after the start appeared");
+        cr_assert_eq(fw_stream_close(s), FW_OK);
+        /* Afterwards the connection sees the writes. */
+        fw_query_free(q);
+        cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+        if (table)
+            cr_assert_eq(fw_query_use_table(q), FW_OK);
+        pt_rows now = pt_read(d.c, q, 4);
+        char *count = fwt_one_row(d.c, "SELECT count(*)::text::json AS data FROM par_src", 0, NULL);
+        cr_assert_eq(now.n, (size_t)atol(count), "after: %zu rows, %s in the table", now.n, count);
+        cr_assert_neq(now.n, (size_t)PT_ROWS);
+        free(count);
+        pt_rows_free(&now);
+        fw_query_free(q);
+        char restore[320];
+        snprintf(restore, sizeof restore,
+                 "DELETE FROM par_src WHERE id > 100000; UPDATE par_src SET name = 'name ' || id; "
+                 "INSERT INTO par_src SELECT g, 'name ' || g, g %% 10 FROM generate_series(1, %d) g "
+                 "WHERE g %% 11 = 0", PT_ROWS);
+        pt_exec(writer, restore);
+        fw_conn_free(writer);
+    }
+    pt_db_drop(&d);
+}
+
+/* One part's backend is terminated while the stream runs: the error comes
+ * once, naming the part; the other parts are cancelled (no query left
+ * running), nothing hangs, and the caller's connection ends its transaction. */
+Test(parallel, terminated_part_is_reported_once, .timeout = 60)
+{
+    pt_db d;
+    fw_conn *admin;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    fw_status st;
+    char sql[256];
+    char *v;
+    long n = 0;
+
+    pt_db_create(&d, "terminate");
+    admin = fwt_connect(pt_conninfo(d.name));
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+    cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
+    /* A part on one of the stream's own connections (not the caller's). */
+    snprintf(sql, sizeof sql,
+             "SELECT pg_terminate_backend(pid)::text::json AS data FROM pg_stat_activity "
+             "WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), %d) "
+             "AND query LIKE 'SELECT data FROM%%' ORDER BY pid LIMIT 1",
+             fw_conn_backend_pid(d.c));
+    v = fwt_one_row(admin, sql, 0, NULL);
+    cr_assert_str_eq(v, "true");
+    free(v);
+    while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
+        n++;
+    cr_assert(st == FW_ERR_SQL || st == FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert(n < PT_ROWS, "every row arrived although a part died");
+    cr_assert_not_null(fw_conn_error_message(d.c));
+    cr_assert(strncmp(fw_conn_error_message(d.c), "part ", 5) == 0 &&
+                  strstr(fw_conn_error_message(d.c), " of 4: ") != NULL,
+              "the error does not name the part: %s", fw_conn_error_message(d.c));
+    if (st == FW_ERR_SQL)
+        cr_assert_str_eq(fw_conn_error_sqlstate(d.c), "57P01");
+    /* Reported once: the stream stays failed with the same status. */
+    cr_assert_eq(fw_stream_next(s, &json, &len), st);
+    cr_assert_eq(fw_stream_next(s, &json, &len), st);
+    fw_stream_close(s);
+    fw_query_free(q);
+    /* No part's query is still running, and the caller's connection works. */
+    v = fwt_one_row(admin, "SELECT count(*)::text::json AS data FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND state = 'active' AND pid <> pg_backend_pid()",
+                    0, NULL);
+    cr_assert_str_eq(v, "0");
+    free(v);
+    cr_assert(fw_conn_ok(d.c));
+    pt_assert_no_transaction(d.c);
+    fw_conn_free(admin);
+    pt_db_drop(&d);
+}
+
+/* The caller's own part's backend is terminated: the caller's connection
+ * is lost (reported), the other parts are cancelled, nothing hangs. */
+Test(parallel, terminated_caller_part, .timeout = 60)
+{
+    pt_db d;
+    fw_conn *admin;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    fw_status st;
+    char sql[160];
+    char *v;
+
+    pt_db_create(&d, "terminate_caller");
+    admin = fwt_connect(pt_conninfo(d.name));
+    cr_assert_eq(fw_query_new("pj", &q), FW_OK);
+    cr_assert_eq(fw_query_use_table(q), FW_OK);
+    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_parallel(q, 2), FW_OK);
+    cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
+    cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)::text::json AS data", fw_conn_backend_pid(d.c));
+    v = fwt_one_row(admin, sql, 0, NULL);
+    cr_assert_str_eq(v, "true");
+    free(v);
+    while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
+        ;
+    cr_assert(st == FW_ERR_SQL || st == FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert(strstr(fw_conn_error_message(d.c), " of 2: ") != NULL, "%s",
+              fw_conn_error_message(d.c));
+    cr_assert_neq(fw_stream_close(s), FW_OK);
+    cr_assert(!fw_conn_ok(d.c));
+    fw_query_free(q);
+    v = fwt_one_row(admin, "SELECT count(*)::text::json AS data FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND state = 'active' AND pid <> pg_backend_pid()",
+                    0, NULL);
+    cr_assert_str_eq(v, "0");
+    free(v);
+    fw_conn_free(admin);
+    pt_db_drop(&d);
+}
+
+Test(parallel, cancel_stops_every_part, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    long n = 0;
+    fw_status st;
+
+    pt_db_create(&d, "cancel");
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+    cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
+    cr_assert_eq(fw_stream_cancel(s), FW_OK);
+    while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
+        n++;
+    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(d.c));
+    cr_assert_eq(fw_conn_error_class(d.c), FW_ERR_CANCELLED);
+    cr_assert(n < PT_ROWS);
+    cr_assert_eq(fw_stream_next(s, &json, &len), FW_ERR_CANCELLED);
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+    fw_query_free(q);
+    cr_assert(fw_conn_ok(d.c));
+    pt_assert_no_transaction(d.c);
+    pt_db_drop(&d);
+}
+
+/* Closing a stream early (rows left in every part) cancels the rest and
+ * leaves the caller's connection ready. */
+Test(parallel, close_early, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+
+    pt_db_create(&d, "close_early");
+    cr_assert_eq(fw_query_new("pj", &q), FW_OK);
+    cr_assert_eq(fw_query_parallel(q, 3), FW_OK);
+    cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
+    cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
+    cr_assert_eq(fw_stream_close(s), FW_OK, "%s", fw_conn_error_message(d.c));
+    fw_query_free(q);
+    pt_assert_no_transaction(d.c);
+    pt_db_drop(&d);
+}
+
+/* ORDER BY the split key: in order (partitions concatenated), both ways. */
+Test(parallel, order_by_the_key, .timeout = 60)
+{
+    pt_db d;
+
+    pt_db_create(&d, "order");
+    for (int desc = 0; desc < 2; desc++)
+        for (int type = 0; type < 2; type++) {
+            fw_query *q = NULL;
+            pt_rows r;
+
+            cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+            cr_assert_eq(fw_query_use_table(q), FW_OK);
+            cr_assert_eq(fw_query_order_by(q, "id", type ? FW_ORDER_NUMERIC : FW_ORDER_JSONB,
+                                           desc ? FW_ORDER_DESC : FW_ORDER_ASC), FW_OK);
+            r = pt_read(d.c, q, 4);
+            cr_assert_eq(r.parts, 4);
+            cr_assert_eq(r.n, (size_t)PT_ROWS);
+            for (size_t i = 0; i < r.n; i++) {
+                long want = desc ? PT_ROWS - (long)i : (long)i + 1;
+                char prefix[32];
+
+                snprintf(prefix, sizeof prefix, "{\"id\": %ld,", want);
+                cr_assert(strncmp(r.v[i], prefix, strlen(prefix)) == 0, "row %zu: %s", i, r.v[i]);
+            }
+            pt_rows_free(&r);
+            fw_query_free(q);
+        }
+    pt_db_drop(&d);
+}
+
+static void
+pt_expect_refused(fw_conn *c, fw_query *q, fw_status want, const char *needle)
+{
+    fw_stream *s = NULL;
+    fw_status st;
+
+    cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+    st = fw_stream_open(c, q, &s);
+    cr_assert_eq(st, want, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_null(s);
+    cr_assert_not_null(fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), needle) != NULL, "%s", fw_conn_error_message(c));
+    cr_assert(fw_conn_ok(c));
+}
+
+Test(parallel, refused_orders_offset_and_transactions, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+
+    pt_db_create(&d, "refused");
+    /* Another field. */
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
+    pt_expect_refused(d.c, q, FW_ERR_CONFIG, "ORDER BY \"name\" cannot be used with parallel");
+    pt_assert_no_transaction(d.c);
+    fw_query_free(q);
+    /* The key, but sorted as text (10 before 9). */
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_TEXT, 0), FW_OK);
+    pt_expect_refused(d.c, q, FW_ERR_CONFIG, "does not sort in the same order");
+    fw_query_free(q);
+    /* Two keys; a nested path; a trusted ORDER BY; OFFSET. */
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
+    pt_expect_refused(d.c, q, FW_ERR_CONFIG, "exactly the split key");
+    fw_query_free(q);
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_order_by_sql_trusted(q, "data->>'id'"), FW_OK);
+    pt_expect_refused(d.c, q, FW_ERR_CONFIG, "trusted ORDER BY");
+    fw_query_free(q);
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_offset(q, 10), FW_OK);
+    pt_expect_refused(d.c, q, FW_ERR_CONFIG, "OFFSET");
+    fw_query_free(q);
+    /* A connection inside a transaction: refused, the transaction kept. */
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    pt_exec(d.c, "BEGIN");
+    pt_expect_refused(d.c, q, FW_ERR_USAGE, "inside one");
+    pt_exec(d.c, "ROLLBACK");
+    fw_query_free(q);
+    /* Parts out of range. */
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_parallel(q, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_parallel(q, 1025), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error(q), "between 1 and 1024") != NULL);
+    fw_query_free(q);
+    /* A relation with no key (a plain view): the server's error, once. */
+    pt_exec(d.c, "CREATE VIEW plain AS SELECT to_jsonb(s) AS data FROM par_src s");
+    cr_assert_eq(fw_query_new("x", &q), FW_OK);
+    cr_assert_eq(fw_query_set_relation(q, "plain"), FW_OK);
+    pt_expect_refused(d.c, q, FW_ERR_SQL, "has no key to split on");
+    cr_assert_str_eq(fw_conn_error_sqlstate(d.c), "55000");
+    pt_assert_no_transaction(d.c);
+    fw_query_free(q);
+    pt_db_drop(&d);
+}
+
+/* LIMIT is global: exactly LIMIT rows (distinct), and with ORDER BY the key
+ * the first LIMIT rows in order. */
+Test(parallel, limit_is_global, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+    pt_rows r;
+
+    pt_db_create(&d, "limit");
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_limit(q, 777), FW_OK);
+    cr_assert_eq(fw_query_chunk_size(q, 100), FW_OK);
+    r = pt_read(d.c, q, 4);
+    cr_assert_eq(r.n, 777u);
+    qsort(r.v, r.n, sizeof *r.v, pt_cmp);
+    for (size_t i = 1; i < r.n; i++)
+        cr_assert_str_neq(r.v[i - 1], r.v[i]);
+    pt_rows_free(&r);
+    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    r = pt_read(d.c, q, 4);
+    cr_assert_eq(r.n, 777u);
+    cr_assert(strncmp(r.v[0], "{\"id\": 1,", 9) == 0, "%s", r.v[0]);
+    cr_assert(strncmp(r.v[776], "{\"id\": 777,", 11) == 0, "%s", r.v[776]);
+    pt_rows_free(&r);
+    cr_assert_eq(fw_query_limit(q, 0), FW_OK);
+    r = pt_read(d.c, q, 4);
+    cr_assert_eq(r.n, 0u);
+    pt_rows_free(&r);
+    fw_query_free(q);
+    pt_assert_no_transaction(d.c);
+    pt_db_drop(&d);
+}
+
+/* The extra connections use the caller's parameters: SCRAM over TCP (TLS
+ * with sslmode=prefer), and a role that may read only the v_ view. */
+Test(parallel, extra_connections_authenticate_like_the_first, .timeout = 60)
+{
+    pt_db d;
+    fw_conn *c;
+    fw_query *q = NULL;
+    char extra[160];
+    pt_rows serial, par;
+
+    pt_db_create(&d, "scram");
+    pt_exec(d.c, "GRANT USAGE ON SCHEMA public TO fw_scram; GRANT SELECT ON v_pb TO fw_scram");
+    snprintf(extra, sizeof extra, "password=fw_scram_pw dbname=%s", d.name);
+    c = fwt_connect(fwt_tcp("fw_scram", extra));
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    serial = pt_read(c, q, 1);
+    par = pt_read(c, q, 4);
+    cr_assert_gt(par.parts, 1);
+    pt_assert_same_multiset(&serial, &par, "fw_scram over TCP");
+    pt_rows_free(&serial);
+    pt_rows_free(&par);
+    fw_query_free(q);
+    fw_conn_free(c);
+    pt_db_drop(&d);
+}

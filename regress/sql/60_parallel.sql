@@ -1,0 +1,187 @@
+-- fraiseql_wire.parallel_parts(): the split behind parallel streams.  Every
+-- split is checked the way the client uses it (each part's bounds as
+-- parameters, compared by the server in the key column's type): the parts
+-- are disjoint and together hold exactly the relation's rows.
+SET search_path = public;
+\set SHOW_CONTEXT never
+
+-- try(sql): 'ok' or 'SQLSTATE: message'.
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st  text;
+  msg text;
+BEGIN
+  EXECUTE sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+  RETURN st || ': ' || msg;
+END
+$$;
+
+CREATE TEMP TABLE seen (k text, part integer);
+-- covers(rel, n, by_key): the number of parts, the rows of the relation,
+-- the rows summed over the parts, and the rows (whole rows, keys included)
+-- found in no part or in more than one (each part is read as the client reads it: "key" >= $1 AND
+-- "key" < $2 with untyped bounds; here untyped literals, which the server
+-- types the same way).
+CREATE FUNCTION pg_temp.covers(rel regclass, n integer, by_key boolean DEFAULT false)
+  RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  p       record;
+  total   bigint;
+  summed  bigint := 0;
+  cnt     bigint;
+  nparts  integer := 0;
+  wrong   bigint;
+BEGIN
+  TRUNCATE seen;
+  EXECUTE format('SELECT count(*) FROM %s', rel) INTO total;
+  FOR p IN SELECT * FROM fraiseql_wire.parallel_parts(rel, n, by_key) LOOP
+    nparts := nparts + 1;
+    EXECUTE format('INSERT INTO seen SELECT r::text, %2$s FROM %3$s r WHERE true%4$s%5$s',
+                   p.key_column, p.part, rel,
+                   CASE WHEN p.lower_bound IS NULL THEN ''
+                        ELSE format(' AND r.%I >= %L', p.key_column, p.lower_bound) END,
+                   CASE WHEN p.upper_bound IS NULL THEN ''
+                        ELSE format(' AND r.%I < %L', p.key_column, p.upper_bound) END);
+    GET DIAGNOSTICS cnt = ROW_COUNT;
+    summed := summed + cnt;
+  END LOOP;
+  EXECUTE format('SELECT count(*) FROM (SELECT r::text AS k FROM %s r) r '
+                 'FULL JOIN (SELECT k, count(*) AS n FROM seen GROUP BY k) s USING (k) '
+                 'WHERE s.n IS DISTINCT FROM 1 OR r.k IS NULL', rel) INTO wrong;
+  RETURN format('%s parts, %s rows, %s in parts, %s not in exactly one part', nparts, total, summed, wrong);
+END
+$$;
+
+CREATE TABLE par_src (id bigint PRIMARY KEY, name text NOT NULL, score integer);
+INSERT INTO par_src SELECT g, 'name ' || g, g % 7 FROM generate_series(1, 2000) g;
+SELECT fraiseql_wire.create_view('par', 'par_src', camel_case => true);
+SELECT fraiseql_wire.create_table_view('par');
+
+-- A v_ view splits on its source's first key column, which the view
+-- exposes; without statistics an integer key is interpolated between its
+-- smallest and largest value.
+SELECT * FROM fraiseql_wire.parallel_parts('v_par', 4);
+SELECT pg_temp.covers('v_par', 4);
+-- With statistics: the histogram's bounds (ANALYZE reads all 2000 rows).
+ANALYZE par_src;
+SELECT * FROM fraiseql_wire.parallel_parts('v_par', 4);
+SELECT pg_temp.covers('v_par', 4);
+SELECT pg_temp.covers('v_par', 3, true);
+SELECT pg_temp.covers('v_par', 7);
+-- One part asked: one part, unbounded.
+SELECT * FROM fraiseql_wire.parallel_parts('v_par', 1);
+
+-- A tv_ table splits on block ranges (TID Range Scan, no index needed) ...
+SELECT * FROM fraiseql_wire.parallel_parts('tv_par', 3);
+SELECT pg_temp.covers('tv_par', 3);
+EXPLAIN (COSTS OFF) SELECT data FROM tv_par WHERE ctid >= '(5,0)' AND ctid < '(10,0)';
+-- ... and on its key when the output is to be in key order.
+SELECT part, key_column, key_type, doc_key FROM fraiseql_wire.parallel_parts('tv_par', 3, true);
+SELECT pg_temp.covers('tv_par', 3, true);
+-- More parts than blocks: one block a part.
+SELECT count(*), max(upper_bound) FILTER (WHERE part = 1)
+  FROM fraiseql_wire.parallel_parts('tv_par', 1000);
+SELECT pg_temp.covers('tv_par', 1000);
+
+-- The document key of a camelCased key column, and none when the key is
+-- not in the document.
+CREATE TABLE par_camel (item_id integer PRIMARY KEY, label text);
+INSERT INTO par_camel SELECT g, 'l' || g FROM generate_series(1, 100) g;
+SELECT fraiseql_wire.create_view('par_camel', 'par_camel', camel_case => true);
+SELECT fraiseql_wire.create_view('par_nokey', 'par_camel', columns => '{label}');
+SELECT DISTINCT key_column, key_type, doc_key FROM fraiseql_wire.parallel_parts('v_par_camel', 2);
+SELECT DISTINCT key_column, key_type, doc_key FROM fraiseql_wire.parallel_parts('v_par_nokey', 2);
+SELECT pg_temp.covers('v_par_nokey', 5);
+
+-- Text keys are split in the column's collation, uuid keys in uuid order;
+-- the bounds come from the statistics, sorted and de-duplicated.
+CREATE TABLE par_text (code text COLLATE "C" PRIMARY KEY, n integer);
+INSERT INTO par_text SELECT md5(g::text), g FROM generate_series(1, 500) g;
+INSERT INTO par_text VALUES ('a,b"c''d', 0), ('Zed', -1), ('', -2);
+ANALYZE par_text;
+SELECT fraiseql_wire.create_view('par_text', 'par_text');
+SELECT DISTINCT key_column, key_type FROM fraiseql_wire.parallel_parts('v_par_text', 4);
+SELECT pg_temp.covers('v_par_text', 4);
+CREATE TABLE par_uuid (id uuid PRIMARY KEY);
+INSERT INTO par_uuid SELECT md5('u' || g)::uuid FROM generate_series(1, 300) g;
+ANALYZE par_uuid;
+SELECT count(*), min(key_type::text) FROM fraiseql_wire.parallel_parts('par_uuid', 3, true);
+SELECT pg_temp.covers('par_uuid', 3, true);
+-- Text without statistics: one part (no interpolation for text).
+CREATE TABLE par_text2 (code text PRIMARY KEY);
+INSERT INTO par_text2 VALUES ('a'), ('b');
+SELECT * FROM fraiseql_wire.parallel_parts('par_text2', 4, true);
+
+-- A composite key splits on its first column.
+CREATE TABLE par_comp (a integer, b integer, PRIMARY KEY (a, b));
+INSERT INTO par_comp SELECT g / 10, g % 10 FROM generate_series(0, 999) g;
+ANALYZE par_comp;
+SELECT DISTINCT key_column FROM fraiseql_wire.parallel_parts('par_comp', 4, true);
+SELECT pg_temp.covers('par_comp', 4, true);
+
+-- Small and empty relations give fewer parts (never an empty bound pair).
+CREATE TABLE par_empty (id integer PRIMARY KEY, data jsonb);
+SELECT * FROM fraiseql_wire.parallel_parts('par_empty', 4);
+SELECT * FROM fraiseql_wire.parallel_parts('par_empty', 4, true);
+INSERT INTO par_empty VALUES (5, '{}');
+SELECT * FROM fraiseql_wire.parallel_parts('par_empty', 4, true);
+
+-- Rows written after the split are still in exactly one part.
+CREATE TABLE par_grow (id integer PRIMARY KEY, data jsonb);
+INSERT INTO par_grow SELECT g, '{}' FROM generate_series(1, 1000) g;
+CREATE TEMP TABLE par_grow_parts AS SELECT * FROM fraiseql_wire.parallel_parts('par_grow', 4, true);
+CREATE TEMP TABLE par_grow_blocks AS SELECT * FROM fraiseql_wire.parallel_parts('par_grow', 2);
+INSERT INTO par_grow SELECT g, '{}' FROM generate_series(-500, 0) g;
+INSERT INTO par_grow SELECT g, '{}' FROM generate_series(1001, 3000) g;
+SELECT count(*) AS rows_in_parts FROM par_grow g
+  JOIN par_grow_parts p ON (p.lower_bound IS NULL OR g.id >= p.lower_bound::integer)
+                       AND (p.upper_bound IS NULL OR g.id < p.upper_bound::integer);
+SELECT count(*) AS rows_in_block_parts FROM par_grow g
+  JOIN par_grow_blocks p ON (p.lower_bound IS NULL OR g.ctid >= p.lower_bound::tid)
+                        AND (p.upper_bound IS NULL OR g.ctid < p.upper_bound::tid);
+
+-- Errors.
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par', 0)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par', 1025)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par', NULL)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts(NULL, 2)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par', 2, NULL)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts(0, 2)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('par_src_pkey', 2)$$);
+CREATE TABLE par_nopk (x integer, data jsonb);
+INSERT INTO par_nopk SELECT g, '{}' FROM generate_series(1, 10) g;
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('par_nopk', 2, true)$$);
+SELECT pg_temp.covers('par_nopk', 2);   -- blocks need no key
+CREATE VIEW par_plain_view AS SELECT id, to_jsonb(s) AS data FROM par_src s;
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('par_plain_view', 2)$$);
+SELECT fraiseql_wire.create_view('par_nopk', 'par_nopk');
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par_nopk', 2)$$);
+-- A v_ view whose key column was renamed: said so.
+ALTER VIEW v_par_camel RENAME COLUMN item_id TO renamed_id;
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par_camel', 2)$$);
+ALTER VIEW v_par_camel RENAME COLUMN renamed_id TO item_id;
+
+-- Privileges: the caller needs SELECT on the relation; the statistics of a
+-- source the caller may not read are not used (min/max through the view).
+CREATE ROLE regress_fw_par;
+SET ROLE regress_fw_par;
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('v_par', 2)$$);
+SELECT pg_temp.try($$SELECT fraiseql_wire.parallel_parts('tv_par', 2)$$);
+RESET ROLE;
+GRANT SELECT ON v_par TO regress_fw_par;
+SET ROLE regress_fw_par;
+SELECT * FROM fraiseql_wire.parallel_parts('v_par', 2);
+RESET ROLE;
+
+-- Clean up (later tests see a database without these).
+SELECT fraiseql_wire.drop_view('par');
+SELECT fraiseql_wire.drop_view('par_camel');
+SELECT fraiseql_wire.drop_view('par_nokey');
+SELECT fraiseql_wire.drop_view('par_text');
+SELECT fraiseql_wire.drop_view('par_nopk');
+DROP VIEW par_plain_view;
+DROP TABLE par_src, par_camel, par_text, par_text2, par_uuid, par_comp, par_empty, par_grow, par_nopk;
+DROP ROLE regress_fw_par;
