@@ -159,19 +159,23 @@ sp_unique(List *args)
 	foreach(lc, args)
 	{
 		Node	   *a = lfirst(lc);
-		char	   *key = nodeToString(a);
-		bool		found;
-		void	  **slot;
+		char	   *text = nodeToString(a);
+		int			len = strlen(text);
+		Node	   *first;
 
 		CHECK_FOR_INTERRUPTS();
-		slot = fw_strmap_insert(seen, key, strlen(key), &found);
-		if (found && equal(*slot, a))
+		first = fw_strmap_lookup(seen, text, len);
+		if (first == NULL)
 		{
-			pfree(key);
-			continue;
+			/* kept at its size: nodeToString's buffer is 1 kB or more */
+			char	   *key = pnstrdup(text, len);
+			bool		found;
+
+			*fw_strmap_insert(seen, key, len, &found) = a;
 		}
-		if (!found)
-			*slot = a;
+		pfree(text);
+		if (first != NULL && equal(first, a))
+			continue;
 		out = lappend(out, a);
 	}
 	return out;
