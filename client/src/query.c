@@ -51,6 +51,9 @@ struct fw_query {
     char *error;
 };
 
+static fw_status query_fail(fw_query *q, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static fw_status
 query_fail(fw_query *q, const char *fmt, ...)
 {

@@ -56,13 +56,13 @@ INSERT INTO fw_app.account VALUES (1, 'alice', 10);
 -- Someone else can neither drop nor register the owner's entities, nor
 -- remove their registrations.
 SET ROLE regress_fw_other;
-SELECT fraiseql_wire.drop_view('account');
+SELECT fraiseql_wire.drop_view('account', schema => 'fw_app');
 INSERT INTO fraiseql_wire.registry (entity, kind, relation, source, format, columns, camel_case)
   VALUES ('hijack', 'view', 'fw_app.v_account', 'fw_app.account', 'jsonb', '{id}', false);
 DELETE FROM fraiseql_wire.registry WHERE entity = 'account';
 UPDATE fraiseql_wire.registry SET format = 'json';
 SELECT fraiseql_wire.create_view('stolen', 'fw_app.account');
-SELECT fraiseql_wire.refresh_table_view('account');
+SELECT fraiseql_wire.refresh_table_view('account', 'fw_app');
 SELECT entity, kind FROM fraiseql_wire.entities() WHERE entity IN ('account', 'hijack', 'stolen') ORDER BY 1, 2;
 RESET ROLE;
 

@@ -53,7 +53,7 @@ SELECT id, data FROM views_hard_app.tv_feeling;
 SET ROLE regress_fw_hard_other;
 SELECT fraiseql_wire.create_table_view('feeling2', 'views_hard_app.feeling');
 RESET ROLE;
-SELECT fraiseql_wire.drop_view('feeling');
+SELECT fraiseql_wire.drop_view('feeling', schema => 'views_hard_app');
 DROP SCHEMA views_hard_app CASCADE;
 DROP ROLE regress_fw_hard_owner, regress_fw_hard_other;
 
@@ -130,7 +130,7 @@ SET ROLE regress_fw_hard_heir;
 INSERT INTO views_hard.estate VALUES (1, 'kept in step');
 RESET ROLE;
 SELECT id, data FROM tv_estate;
-SELECT fraiseql_wire.drop_view('estate');
+SELECT fraiseql_wire.drop_view('estate', schema => 'views_hard');
 DROP TABLE estate;
 REVOKE ALL ON SCHEMA views_hard FROM regress_fw_hard_heir;
 DROP ROLE regress_fw_hard_heir;

@@ -21,8 +21,10 @@ CREATE TABLE fraiseql_wire.registry (
   camel_case boolean     NOT NULL,
   gin_index  boolean,
   created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-  CONSTRAINT registry_pkey PRIMARY KEY (entity, kind),
-  CONSTRAINT registry_relation_key UNIQUE (relation),
+  -- An entity is scoped by the schema of its relation: v_<entity> and
+  -- tv_<entity> are unique in a schema (the guard below holds every row to
+  -- its relation's name), so (entity, schema, kind) is unique too.
+  CONSTRAINT registry_pkey PRIMARY KEY (relation),
   CONSTRAINT registry_kind_check CHECK (kind IN ('view', 'table')),
   CONSTRAINT registry_format_check CHECK (format IN ('json', 'jsonb')),
   CONSTRAINT registry_entity_check CHECK (entity ~ '^[a-z_][a-z0-9_]*$'
@@ -32,7 +34,7 @@ CREATE TABLE fraiseql_wire.registry (
 );
 
 COMMENT ON TABLE fraiseql_wire.registry IS
-  'fraiseql_wire entities: v_ views and tv_ tables with their source and document definition';
+  'fraiseql_wire entities (per schema): v_ views and tv_ tables with their source and document definition';
 COMMENT ON COLUMN fraiseql_wire.registry.columns IS
   'source columns in document order (keys are these names, camelCased when camel_case)';
 
@@ -52,15 +54,16 @@ CREATE FUNCTION fraiseql_wire._registry_guard() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $guard$
 DECLARE
-  r     fraiseql_wire.registry;
-  owner oid;
+  r       fraiseql_wire.registry;
+  owner   oid;
+  relname text;
 BEGIN
   IF TG_OP = 'DELETE' THEN
     r := OLD;
   ELSE
     r := NEW;
   END IF;
-  SELECT c.relowner INTO owner FROM pg_catalog.pg_class c WHERE c.oid = r.relation;
+  SELECT c.relowner, c.relname INTO owner, relname FROM pg_catalog.pg_class c WHERE c.oid = r.relation;
   IF NOT FOUND THEN
     IF TG_OP = 'DELETE' THEN
       -- The relation is gone already: removing the stale row harms nobody.
@@ -92,6 +95,16 @@ BEGIN
   IF TG_OP = 'DELETE' THEN
     RETURN OLD;
   END IF;
+  -- The entity is its relation's name less the prefix, so that an entity is
+  -- unique in a schema and nobody registers a relation under another name.
+  IF relname <> (CASE r.kind WHEN 'view' THEN 'v_' ELSE 'tv_' END || r.entity) THEN
+    RAISE EXCEPTION 'relation % cannot be registered as the % of entity "%"', r.relation,
+      CASE r.kind WHEN 'view' THEN 'v_ view' ELSE 'tv_ table' END, r.entity
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = pg_catalog.format('The %s of entity "%s" is named %s.',
+                                       CASE r.kind WHEN 'view' THEN 'v_ view' ELSE 'tv_ table' END, r.entity,
+                                       CASE r.kind WHEN 'view' THEN 'v_' ELSE 'tv_' END || r.entity);
+  END IF;
   RETURN NEW;
 END
 $guard$;
@@ -101,3 +114,31 @@ REVOKE ALL ON FUNCTION fraiseql_wire._registry_guard() FROM PUBLIC;
 CREATE TRIGGER registry_guard
   BEFORE INSERT OR UPDATE OR DELETE ON fraiseql_wire.registry
   FOR EACH ROW EXECUTE FUNCTION fraiseql_wire._registry_guard();
+
+-- A registered tv_ table and its trigger function depend on the extension
+-- (extension/src/secctx.c records it; pg_depend type 'n'): DROP EXTENSION
+-- refuses to leave them and the source's triggers behind, and DROP
+-- EXTENSION ... CASCADE drops them (the triggers go with the function).  It
+-- runs for every new row, so pg_restore, which writes the registry after
+-- the relations and functions it names, records the dependencies again.
+CREATE FUNCTION fraiseql_wire._depend_on_extension(tv regclass) RETURNS void
+  LANGUAGE c VOLATILE STRICT
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_depend_on_extension';
+
+CREATE FUNCTION fraiseql_wire._registry_depend() RETURNS trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NEW.kind = 'table' THEN
+    PERFORM fraiseql_wire._depend_on_extension(NEW.relation);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION fraiseql_wire._registry_depend() FROM PUBLIC;
+
+CREATE TRIGGER registry_depend
+  AFTER INSERT ON fraiseql_wire.registry
+  FOR EACH ROW EXECUTE FUNCTION fraiseql_wire._registry_depend();

@@ -234,14 +234,72 @@ BEGIN
 END
 $fn$;
 
--- The registration of an entity of the other kind, if any: v_ and tv_ of one
--- entity share their source and their document definition.
-CREATE FUNCTION fraiseql_wire._sibling(entity text, kind text) RETURNS fraiseql_wire.registry
+-- The registration of an entity in schema nsp, of the given kind.
+CREATE FUNCTION fraiseql_wire._registration(entity text, nsp oid, kind text) RETURNS fraiseql_wire.registry
   LANGUAGE sql STABLE
   SET search_path = pg_catalog, pg_temp
 AS $fn$
-  SELECT r.* FROM fraiseql_wire.registry r
-   WHERE r.entity = _sibling.entity AND r.kind <> _sibling.kind
+  SELECT r.* FROM fraiseql_wire.registry r JOIN pg_class c ON c.oid = r.relation
+   WHERE r.entity = _registration.entity AND r.kind = _registration.kind
+     AND c.relnamespace = _registration.nsp
+$fn$;
+
+-- The registration of an entity of the other kind in schema nsp, if any: v_
+-- and tv_ of one entity share their source and their document definition.
+CREATE FUNCTION fraiseql_wire._sibling(entity text, nsp oid, kind text) RETURNS fraiseql_wire.registry
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT * FROM fraiseql_wire._registration(entity, nsp,
+                                            CASE kind WHEN 'view' THEN 'table' ELSE 'view' END)
+$fn$;
+
+-- The schema an entity is looked up in.  Entities are scoped by schema, and
+-- a name is never resolved across owners: without an explicit schema, only
+-- the entity's relations (of the given kind, or any when NULL) that the
+-- calling role itself owns count.  NULL when there is none; an error when
+-- they are in several schemas.
+CREATE FUNCTION fraiseql_wire._resolve_schema(entity text, kind text, schema regnamespace) RETURNS oid
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  own oid[];
+BEGIN
+  IF schema IS NOT NULL THEN
+    RETURN schema;
+  END IF;
+  SELECT array_agg(DISTINCT c.relnamespace ORDER BY c.relnamespace) INTO own
+    FROM fraiseql_wire.registry r JOIN pg_class c ON c.oid = r.relation
+   WHERE r.entity = _resolve_schema.entity
+     AND (_resolve_schema.kind IS NULL OR r.kind = _resolve_schema.kind)
+     AND c.relowner = current_user::regrole;
+  IF cardinality(own) > 1 THEN
+    RAISE EXCEPTION 'entity "%" exists in several schemas', entity
+      USING ERRCODE = 'ambiguous_parameter',
+            DETAIL = pg_catalog.format('Schemas: %s.',
+                       (SELECT string_agg(quote_ident(n.nspname), ', ' ORDER BY n.nspname)
+                          FROM pg_namespace n WHERE n.oid = ANY (own))),
+            HINT = 'Name one with schema => ''...''.';
+  END IF;
+  RETURN own[1];
+END
+$fn$;
+
+-- A hint for "entity not found": where the entity exists, owned by others.
+CREATE FUNCTION fraiseql_wire._elsewhere_hint(entity text, kind text) RETURNS text
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT CASE WHEN s.schemas IS NULL THEN 'fraiseql_wire.entities() lists the registered entities.'
+              ELSE pg_catalog.format('It is registered in schema %s: name the schema (schema => ''...'').',
+                                     s.schemas) END
+    FROM (SELECT string_agg(DISTINCT quote_ident(n.nspname), ', ') AS schemas
+            FROM fraiseql_wire.registry r
+            JOIN pg_class c ON c.oid = r.relation
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE r.entity = _elsewhere_hint.entity
+             AND (_elsewhere_hint.kind IS NULL OR r.kind = _elsewhere_hint.kind)) s
 $fn$;
 
 CREATE FUNCTION fraiseql_wire._check_source(source regclass, kinds "char"[], what text)
@@ -354,13 +412,14 @@ BEGIN
     RAISE EXCEPTION 'camel_case must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
   src := fraiseql_wire._check_source(source, '{r,p,v,m,f}', 'a v_ view');
-  IF EXISTS (SELECT FROM fraiseql_wire.registry r WHERE r.entity = create_view.entity AND r.kind = 'view') THEN
-    RAISE EXCEPTION 'entity "%" already has a v_ view', entity
+  IF (fraiseql_wire._registration(entity, src.relnamespace, 'view')).entity IS NOT NULL THEN
+    RAISE EXCEPTION 'entity "%" already has a v_ view in schema %', entity,
+                    quote_ident((SELECT n.nspname FROM pg_namespace n WHERE n.oid = src.relnamespace))
       USING ERRCODE = 'duplicate_object',
             HINT = 'Drop it first with fraiseql_wire.drop_view().';
   END IF;
   cols := fraiseql_wire._document_columns(source, columns);
-  sibling := fraiseql_wire._sibling(entity, 'view');
+  sibling := fraiseql_wire._sibling(entity, src.relnamespace, 'view');
   IF sibling.entity IS NOT NULL
      AND (sibling.source <> source OR sibling.columns <> cols OR sibling.camel_case <> camel_case) THEN
     RAISE EXCEPTION 'entity "%" already has a tv_ table with another definition', entity
@@ -404,33 +463,54 @@ COMMENT ON FUNCTION fraiseql_wire.create_view(text, regclass, text[], boolean, t
 
 -- ------------------------------------------------------------ tv_ tables
 
--- (Re)writes every row of a registered tv_ table from its source.  Like the
--- trigger functions, it renders documents with fixed settings (the ones the
--- fraiseql_wire client reads v_ views with), so that a stored document does
--- not depend on the session of whoever wrote it.
-CREATE FUNCTION fraiseql_wire._fill_table_view(r fraiseql_wire.registry) RETURNS bigint
-  LANGUAGE plpgsql VOLATILE
+-- The statement that fills a registered tv_ table from its source, built
+-- from the registry row (so _fill_table_view runs nothing a caller passes).
+CREATE FUNCTION fraiseql_wire._fill_statement(r fraiseql_wire.registry) RETURNS text
+  LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
-  SET TimeZone = 'UTC' SET DateStyle = 'ISO' SET IntervalStyle = 'postgres'
-  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $fn$
 DECLARE
   tv   pg_class;
   src  pg_class;
   pk   text;
-  n    bigint;
 BEGIN
   SELECT * INTO tv FROM pg_class WHERE oid = r.relation;
   SELECT * INTO src FROM pg_class WHERE oid = r.source;
+  IF tv.oid IS NULL OR src.oid IS NULL THEN
+    RAISE EXCEPTION 'the tv_ table or the source of entity "%" no longer exists', r.entity
+      USING ERRCODE = 'undefined_table',
+            HINT = 'Unregister it with fraiseql_wire.drop_view() and create it again.';
+  END IF;
   SELECT string_agg(quote_ident(p.col), ', ') INTO pk FROM fraiseql_wire._pk_columns(r.source) p;
-  EXECUTE pg_catalog.format('INSERT INTO %s (%s, data) SELECT %s, %s FROM %s',
-                            fraiseql_wire._qualified(tv.relnamespace, tv.relname), pk, pk,
-                            fraiseql_wire._document_expression(r.columns, r.camel_case, r.format),
-                            fraiseql_wire._qualified(src.relnamespace, src.relname));
-  GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
+  RETURN pg_catalog.format('INSERT INTO %s (%s, data) SELECT %s, %s FROM %s',
+                           fraiseql_wire._qualified(tv.relnamespace, tv.relname), pk, pk,
+                           fraiseql_wire._document_expression(r.columns, r.camel_case, r.format),
+                           fraiseql_wire._qualified(src.relnamespace, src.relname));
 END
 $fn$;
+
+-- (Re)writes every row of a registered tv_ table (truncating it first when
+-- asked), like REFRESH MATERIALIZED VIEW: as the owner of the source, in a
+-- security-restricted operation (extension/src/secctx.c).  The documents are
+-- rendered with fixed settings (the ones the fraiseql_wire client reads v_
+-- views with), so that a stored document does not depend on the session of
+-- whoever wrote it.  The caller must have the privileges of the source's
+-- owner.
+CREATE FUNCTION fraiseql_wire._fill_table_view(tv regclass, truncate boolean) RETURNS bigint
+  LANGUAGE c VOLATILE STRICT
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_fill_table_view';
+
+-- They bracket the body of every tv_ trigger function: in between, the call
+-- (SECURITY DEFINER, as the source's owner) is a security-restricted
+-- operation whose setting changes are undone at the end, as the fill is
+-- (extension/src/secctx.c).
+CREATE FUNCTION fraiseql_wire._restrict_security() RETURNS bigint
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_restrict_security';
+
+CREATE FUNCTION fraiseql_wire._end_restricted(token bigint) RETURNS void
+  LANGUAGE c VOLATILE STRICT
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_end_restricted';
 
 CREATE FUNCTION fraiseql_wire.create_table_view(
     entity     text,
@@ -438,7 +518,8 @@ CREATE FUNCTION fraiseql_wire.create_table_view(
     columns    text[]   DEFAULT NULL,
     camel_case boolean  DEFAULT NULL,
     format     text     DEFAULT NULL,
-    gin_index  boolean  DEFAULT true)
+    gin_index  boolean  DEFAULT true,
+    schema     regnamespace DEFAULT NULL)
   RETURNS regclass
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
@@ -456,20 +537,34 @@ DECLARE
   newrows  text;
   body     text;
   result   regclass;
-  reg      fraiseql_wire.registry;
+  nspoid   oid;
 BEGIN
   PERFORM fraiseql_wire._check_entity(entity);
   IF gin_index IS NULL THEN
     RAISE EXCEPTION 'gin_index must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  IF EXISTS (SELECT FROM fraiseql_wire.registry r WHERE r.entity = create_table_view.entity AND r.kind = 'table') THEN
-    RAISE EXCEPTION 'entity "%" already has a tv_ table', entity
+  -- The entity lives in the source's schema; without a source, in the
+  -- schema of its v_ view (named, or the caller's own: never another
+  -- role's, see _resolve_schema).
+  IF source IS NOT NULL THEN
+    nspoid := (SELECT c.relnamespace FROM pg_class c WHERE c.oid = source);
+    IF schema IS NOT NULL AND nspoid IS DISTINCT FROM schema::oid THEN
+      RAISE EXCEPTION 'source % is not in schema %', source, schema
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'The tv_ table is made in the schema of its source; leave schema NULL.';
+    END IF;
+  ELSE
+    nspoid := fraiseql_wire._resolve_schema(entity, 'view', schema);
+  END IF;
+  IF nspoid IS NOT NULL AND (fraiseql_wire._registration(entity, nspoid, 'table')).entity IS NOT NULL THEN
+    RAISE EXCEPTION 'entity "%" already has a tv_ table in schema %', entity,
+                    quote_ident((SELECT n.nspname FROM pg_namespace n WHERE n.oid = nspoid))
       USING ERRCODE = 'duplicate_object',
             HINT = 'Drop it first with fraiseql_wire.drop_view(), or rebuild it with fraiseql_wire.refresh_table_view().';
   END IF;
 
   -- A v_ view of the entity gives the defaults, and must agree with what is given.
-  sibling := fraiseql_wire._sibling(entity, 'table');
+  sibling := fraiseql_wire._sibling(entity, nspoid, 'table');
   IF sibling.entity IS NOT NULL THEN
     IF (source IS NOT NULL AND source <> sibling.source)
        OR (camel_case IS NOT NULL AND camel_case <> sibling.camel_case)
@@ -488,7 +583,10 @@ BEGIN
     IF source IS NULL THEN
       RAISE EXCEPTION 'source must not be NULL'
         USING ERRCODE = 'null_value_not_allowed',
-              DETAIL = pg_catalog.format('Entity "%s" has no v_ view to take the source from.', entity);
+              DETAIL = pg_catalog.format('Entity "%s" has no v_ view %s to take the source from.', entity,
+                                         CASE WHEN schema IS NULL THEN 'of the calling role'
+                                              ELSE pg_catalog.format('in schema %s', schema) END),
+              HINT = fraiseql_wire._elsewhere_hint(entity, 'view');
     END IF;
     camel_case := coalesce(camel_case, false);
     format := coalesce(format, 'jsonb');
@@ -556,12 +654,18 @@ BEGIN
   -- bulk statement costs one INSERT ... SELECT.  An UPDATE deletes the old
   -- keys and inserts the new rows, which also covers a primary key change.
   -- It runs as the tv_ table's owner (the source's owner, see above), so
-  -- writers of the source need no
-  -- privilege on tv_.  Rendering settings are fixed (see _fill_table_view).
+  -- writers of the source need no privilege on tv_, and, from its first
+  -- statement on, in a security-restricted operation, like the fill: code
+  -- the owner controls runs as the owner, never as the writer, and leaves
+  -- no session state behind.  Rendering settings are fixed (see
+  -- _fill_table_view); the SET clauses also undo, when the call returns,
+  -- any setting changed inside it.
   newrows := pg_catalog.format('INSERT INTO %s.%I (%s, data) SELECT %s, %s FROM fw_new AS n;',
                                nsp, tvname, pkcols, newrows,
                                fraiseql_wire._document_expression(cols, camel_case, format, 'n'));
   body := pg_catalog.format($body$
+DECLARE
+  fw_section bigint := fraiseql_wire._restrict_security();
 BEGIN
   IF TG_OP = 'INSERT' THEN
     %3$s
@@ -573,6 +677,7 @@ BEGIN
   ELSIF TG_OP = 'TRUNCATE' THEN
     TRUNCATE %1$s.%2$I;
   END IF;
+  PERFORM fraiseql_wire._end_restricted(fw_section);
   RETURN NULL;
 END
 $body$, nsp, tvname, newrows, matchold);
@@ -606,9 +711,8 @@ $body$, nsp, tvname, newrows, matchold);
                             'tv_' || entity || '_trn', nsp, src.relname, nsp, fnname);
 
   INSERT INTO fraiseql_wire.registry (entity, kind, relation, source, format, columns, camel_case, gin_index)
-  VALUES (entity, 'table', result, source, format, cols, camel_case, gin_index)
-  RETURNING * INTO reg;
-  PERFORM fraiseql_wire._fill_table_view(reg);
+  VALUES (entity, 'table', result, source, format, cols, camel_case, gin_index);
+  PERFORM fraiseql_wire._fill_table_view(result, false);
 
   IF gin_index THEN
     EXECUTE pg_catalog.format('CREATE INDEX %I ON %s.%I USING gin (%s pg_catalog.jsonb_path_ops)',
@@ -620,10 +724,11 @@ $body$, nsp, tvname, newrows, matchold);
 END
 $fn$;
 
-COMMENT ON FUNCTION fraiseql_wire.create_table_view(text, regclass, text[], boolean, text, boolean) IS
+COMMENT ON FUNCTION fraiseql_wire.create_table_view(text, regclass, text[], boolean, text, boolean, regnamespace) IS
   'creates tv_<entity>: a table of primary keys and documents kept in step with the source by triggers';
 
-CREATE FUNCTION fraiseql_wire.refresh_table_view(entity text) RETURNS bigint
+CREATE FUNCTION fraiseql_wire.refresh_table_view(entity text, schema regnamespace DEFAULT NULL)
+  RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -632,11 +737,12 @@ DECLARE
   tv  pg_class;
 BEGIN
   PERFORM fraiseql_wire._check_entity(entity);
-  SELECT * INTO r FROM fraiseql_wire.registry x WHERE x.entity = refresh_table_view.entity AND x.kind = 'table';
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'entity "%" has no tv_ table', entity
+  r := fraiseql_wire._registration(entity, fraiseql_wire._resolve_schema(entity, 'table', schema), 'table');
+  IF r.entity IS NULL THEN
+    RAISE EXCEPTION 'entity "%" has no tv_ table %', entity,
+      CASE WHEN schema IS NULL THEN 'of the calling role' ELSE pg_catalog.format('in schema %s', schema) END
       USING ERRCODE = 'undefined_object',
-            HINT = 'Create it with fraiseql_wire.create_table_view(); fraiseql_wire.entities() lists what exists.';
+            HINT = fraiseql_wire._elsewhere_hint(entity, 'table');
   END IF;
   SELECT * INTO tv FROM pg_class WHERE oid = r.relation;
   IF NOT FOUND OR NOT EXISTS (SELECT FROM pg_class WHERE oid = r.source) THEN
@@ -645,17 +751,17 @@ BEGIN
             HINT = 'Unregister it with fraiseql_wire.drop_view() and create it again.';
   END IF;
   -- Writers of the source wait (their triggers would race the rebuild);
-  -- readers of the source do not.  tv_ is rewritten like REFRESH
-  -- MATERIALIZED VIEW: readers of tv_ wait until commit.
+  -- readers of the source do not.  tv_ is truncated and filled like REFRESH
+  -- MATERIALIZED VIEW, as the source's owner: readers of tv_ wait until
+  -- commit.
   EXECUTE pg_catalog.format('LOCK TABLE %s IN SHARE MODE',
                             (SELECT fraiseql_wire._qualified(c.relnamespace, c.relname)
                                FROM pg_class c WHERE c.oid = r.source));
-  EXECUTE pg_catalog.format('TRUNCATE %s', fraiseql_wire._qualified(tv.relnamespace, tv.relname));
-  RETURN fraiseql_wire._fill_table_view(r);
+  RETURN fraiseql_wire._fill_table_view(r.relation, true);
 END
 $fn$;
 
-COMMENT ON FUNCTION fraiseql_wire.refresh_table_view(text) IS
+COMMENT ON FUNCTION fraiseql_wire.refresh_table_view(text, regnamespace) IS
   'rebuilds tv_<entity> from its source; returns the number of rows';
 
 -- ------------------------------------------------------------ drop_view
@@ -697,7 +803,9 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION fraiseql_wire.drop_view(entity text, kind text DEFAULT NULL) RETURNS integer
+CREATE FUNCTION fraiseql_wire.drop_view(entity text, kind text DEFAULT NULL,
+                                         schema regnamespace DEFAULT NULL)
+  RETURNS integer
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -705,6 +813,7 @@ DECLARE
   r       fraiseql_wire.registry;
   rel     pg_class;
   nsp     text;
+  nspoid  oid;
   dropped integer := 0;
 BEGIN
   PERFORM fraiseql_wire._check_entity(entity);
@@ -713,8 +822,14 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'The kind is ''view'' (v_), ''table'' (tv_) or NULL (both).';
   END IF;
-  FOR r IN SELECT * FROM fraiseql_wire.registry x
+  nspoid := fraiseql_wire._resolve_schema(entity, kind, schema);
+  -- The entity's registrations in that schema; without one, also those whose
+  -- relation is gone (they have no schema any more, and anyone may remove
+  -- them).
+  FOR r IN SELECT x.* FROM fraiseql_wire.registry x
+             LEFT JOIN pg_class c ON c.oid = x.relation
             WHERE x.entity = drop_view.entity AND (drop_view.kind IS NULL OR x.kind = drop_view.kind)
+              AND (c.relnamespace = nspoid OR (c.oid IS NULL AND schema IS NULL))
             ORDER BY x.kind DESC            -- the v_ view first
   LOOP
     SELECT * INTO rel FROM pg_class WHERE oid = r.relation;
@@ -733,20 +848,21 @@ BEGIN
       RAISE NOTICE '% of entity "%" no longer exists; unregistering it',
         CASE r.kind WHEN 'view' THEN 'the v_ view' ELSE 'the tv_ table' END, entity;
     END IF;
-    DELETE FROM fraiseql_wire.registry x WHERE x.entity = r.entity AND x.kind = r.kind;
+    DELETE FROM fraiseql_wire.registry x WHERE x.relation = r.relation;
     dropped := dropped + 1;
   END LOOP;
   IF dropped = 0 THEN
-    RAISE EXCEPTION 'entity "%" has no %', entity,
-      CASE kind WHEN 'view' THEN 'v_ view' WHEN 'table' THEN 'tv_ table' ELSE 'v_ view or tv_ table' END
+    RAISE EXCEPTION 'entity "%" has no % %', entity,
+      CASE kind WHEN 'view' THEN 'v_ view' WHEN 'table' THEN 'tv_ table' ELSE 'v_ view or tv_ table' END,
+      CASE WHEN schema IS NULL THEN 'of the calling role' ELSE pg_catalog.format('in schema %s', schema) END
       USING ERRCODE = 'undefined_object',
-            HINT = 'fraiseql_wire.entities() lists the registered entities.';
+            HINT = fraiseql_wire._elsewhere_hint(entity, kind);
   END IF;
   RETURN dropped;
 END
 $fn$;
 
-COMMENT ON FUNCTION fraiseql_wire.drop_view(text, text) IS
+COMMENT ON FUNCTION fraiseql_wire.drop_view(text, text, regnamespace) IS
   'drops the v_ view and/or tv_ table (with its triggers) of an entity and unregisters them';
 
 -- ------------------------------------------------------------ entities
@@ -792,7 +908,7 @@ BEGIN
             WHERE o.objid = d.objid AND o.classid = 'pg_class'::regclass AND o.objsubid = 0
             LIMIT 1));
       END IF;
-      DELETE FROM fraiseql_wire.registry x WHERE x.entity = r.entity AND x.kind = r.kind;
+      DELETE FROM fraiseql_wire.registry x WHERE x.relation = r.relation;
     END LOOP;
   END LOOP;
 END
