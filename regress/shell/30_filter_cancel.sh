@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 20_filter_cancel.sh — a huge filter never holds a backend hostage: a query
+# 30_filter_cancel.sh — a huge filter never holds a backend hostage: a query
 # cancel or statement_timeout ends a 1,000,000-arm parse (matches(),
 # where_sql()) with 57014 promptly, the planner rewrite of a filter with
 # 50,000 conjuncts is interrupted (it used to run for minutes without
