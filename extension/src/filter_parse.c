@@ -658,14 +658,22 @@ parse_operator_object(FwParseState *st, FwPair *pairs, int npairs,
 		own_operand(node, &pairs[i].value);
 		/* elems must point into the owned operand, not into the filter */
 		if (node->elems != NULL)
+		{
+			pfree(node->elems);
 			node->elems = array_elems(node->operand.val.binary.data, &node->nelems);
+		}
 		nodes = lappend(nodes, node);
 	}
 
 	if (list_length(nodes) == 0)
 		FW_BAD(cast_jpath, OPERATOR_HINT, "\"type\" needs an operator beside it.");
 	if (list_length(nodes) == 1)
-		return linitial(nodes);
+	{
+		FwNode	   *n = linitial(nodes);
+
+		list_free(nodes);
+		return n;
+	}
 	{
 		FwNode	   *and = new_node(FW_NODE_AND);
 
@@ -705,7 +713,12 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 		if (fw_op_lookup(pairs[i].key.val.string.val, pairs[i].key.val.string.len) != FW_OP__COUNT)
 			has_op = true;
 	if (has_op)
-		return parse_operator_object(st, pairs, npairs, path, npath, jpath);
+	{
+		FwNode	   *n = parse_operator_object(st, pairs, npairs, path, npath, jpath);
+
+		pfree(pairs);
+		return n;
+	}
 
 	for (int i = 0; i < npairs; i++)
 	{
@@ -742,6 +755,7 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 									  parse_object(st, elems[e].val.binary.data, path, npath,
 												   ejp, depth + 1));
 			}
+			pfree(elems);
 			logic->json_path = kjp;
 			nodes = lappend(nodes, logic);
 		}
@@ -778,11 +792,20 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 			sub[npath] = pnstrdup(k->val.string.val, k->val.string.len);
 			nodes = lappend(nodes, parse_object(st, v->val.binary.data, sub, npath + 1,
 												kjp, depth + 1));
+			/* the nodes below copied what they keep: a filter's memory is its nodes */
+			pfree(sub[npath]);
+			pfree(sub);
 		}
 	}
+	pfree(pairs);
 
 	if (list_length(nodes) == 1)
-		return linitial(nodes);
+	{
+		FwNode	   *n = linitial(nodes);
+
+		list_free(nodes);
+		return n;
+	}
 	/*
 	 * An empty object is a logic node of its own (TRUE); counting it keeps
 	 * {"and": [{}, {}, ...]} within max_filter_nodes like any other node.
