@@ -253,8 +253,11 @@ FW_API fw_status fw_query_set_relation(fw_query *q, const char *relation);
 FW_API fw_status fw_query_where(fw_query *q, const char *filter_json);
 
 /* ORDER BY a field path ("name", "author.name"; keys separated by dots),
- * rendered as data->$k->$m (jsonb order) or, with a type, as the cast text
- * value ((data#>>$k)::numeric, … COLLATE "C" for text).  Calls accumulate. */
+ * rendered as data->$k->$m (jsonb order), as the extension's sort key
+ * fraiseql_wire.sort_key_text/_numeric/_boolean(data, $k, $m) (text with
+ * COLLATE "C"; on a v_ view the server orders an integer, text or boolean
+ * column by its index), or as (data->>$k)::date / ::timestamptz.  Calls
+ * accumulate. */
 #define FW_ORDER_ASC 0x0
 #define FW_ORDER_DESC 0x1
 #define FW_ORDER_NULLS_FIRST 0x2

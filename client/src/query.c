@@ -559,6 +559,21 @@ put_path(render *r, const fw_order_key *k, const char *last_op)
     }
 }
 
+/* fraiseql_wire.fn(data, $a::text, $b::text): the extension's sort key of
+ * the value at the path (VARIADIC keys, each a parameter). */
+static void
+put_sort_key(render *r, const fw_order_key *k, const char *fn)
+{
+    put(r, "fraiseql_wire.");
+    put(r, fn);
+    put(r, "(data");
+    for (int i = 0; i < k->npath; i++) {
+        put(r, ", ");
+        put_param(r, k->path[i], "text");
+    }
+    put(r, ")");
+}
+
 static void
 put_order_key(render *r, const fw_order_key *k)
 {
@@ -568,28 +583,21 @@ put_order_key(render *r, const fw_order_key *k)
         put_path(r, k, "->");
         put(r, ")");
         break;
+    /* Text, numbers and booleans go through the extension's sort keys: the
+     * value as ->> gives it / the JSON number / the JSON boolean, NULL for
+     * any other JSON type (a stray value never aborts the stream).  On a v_
+     * view the planner maps a key that is an integer, text or boolean
+     * column back to the column, so its B-tree index serves ORDER BY. */
     case FW_ORDER_TEXT:
-        put(r, "(");
-        put_path(r, k, "->>");
-        put(r, ") COLLATE \"C\"");
+        put_sort_key(r, k, "sort_key_text");
+        put(r, " COLLATE \"C\"");
         break;
     case FW_ORDER_NUMERIC:
-    case FW_ORDER_BOOLEAN: {
-        /* Only values of the matching JSON type sort; others count as NULL,
-         * so a stray string never aborts the stream. */
-        const char *jtype = k->type == FW_ORDER_NUMERIC ? "'number'" : "'boolean'";
-        const char *cast = k->type == FW_ORDER_NUMERIC ? "::numeric" : "::boolean";
-        put(r, "(CASE WHEN jsonb_typeof(");
-        put_path(r, k, "->");
-        put(r, ") = ");
-        put(r, jtype);
-        put(r, " THEN (");
-        put_path(r, k, "->>");
-        put(r, ")");
-        put(r, cast);
-        put(r, " END)");
+        put_sort_key(r, k, "sort_key_numeric");
         break;
-    }
+    case FW_ORDER_BOOLEAN:
+        put_sort_key(r, k, "sort_key_boolean");
+        break;
     case FW_ORDER_TIMESTAMPTZ:
     case FW_ORDER_DATE:
         put(r, "(");

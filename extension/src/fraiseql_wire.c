@@ -19,6 +19,7 @@ void
 _PG_init(void)
 {
 	fw_support_init();
+	fw_order_init();
 	fw_guc_init();
 }
 

@@ -16,4 +16,7 @@ extern void fw_guc_init(void);
  * reserves the prefix. */
 extern void fw_support_init(void);
 
+/* order_key.c: installs the planner hook that orders by index columns. */
+extern void fw_order_init(void);
+
 #endif /* FRAISEQL_WIRE_H */

@@ -2284,3 +2284,29 @@ fraiseql_wire_matches_support(PG_FUNCTION_ARGS)
 		ret = sp_selectivity((SupportRequestSelectivity *) req);
 	PG_RETURN_POINTER(ret);
 }
+
+/* ------------------------------------------------- tracing for order_key.c */
+
+FwFieldTrace
+fw_trace_view_field(Node *doc, char **path, int npath, Node **expr)
+{
+	List	   *fields = NIL;
+	FwNode		n;
+
+	if (npath < 1 || !sp_doc_fields(doc, &fields) || !sp_doc_is_safe(doc))
+		return FW_FIELD_UNKNOWN;
+	memset(&n, 0, sizeof(n));
+	n.kind = FW_NODE_CMP;
+	n.npath = npath;
+	n.path = path;
+	switch (sp_resolve(fields, &n, expr))
+	{
+		case SP_MISSING:
+			return FW_FIELD_MISSING;
+		case SP_VALUE:
+			return FW_FIELD_VALUE;
+		case SP_OPAQUE:
+			break;
+	}
+	return FW_FIELD_UNKNOWN;
+}

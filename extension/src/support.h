@@ -10,6 +10,7 @@
 
 #include "compat.h"
 
+#include "nodes/nodes.h"
 #include "utils/jsonb.h"
 
 #include "filter.h"
@@ -28,5 +29,22 @@ extern void fw_support_init(void);
  * CurrentMemoryContext.
  */
 extern Jsonb *fw_filter_containment(const FwNode *node, int *nkeys);
+
+/*
+ * A field path of a v_ view's document, traced back to the SQL expression
+ * that renders it: doc is the inlined jsonb_build_object()/json_build_object()
+ * (or || of such) call.  FW_FIELD_VALUE sets *expr (not copied) to the
+ * expression whose rendering is the field's value; FW_FIELD_MISSING means the
+ * document never has that field; FW_FIELD_UNKNOWN that it cannot be told (or
+ * the document may not be taken apart: volatile, sub-plans, set-returning).
+ */
+typedef enum FwFieldTrace
+{
+	FW_FIELD_UNKNOWN,
+	FW_FIELD_MISSING,
+	FW_FIELD_VALUE
+} FwFieldTrace;
+
+extern FwFieldTrace fw_trace_view_field(Node *doc, char **path, int npath, Node **expr);
 
 #endif							/* FRAISEQL_WIRE_SUPPORT_H */

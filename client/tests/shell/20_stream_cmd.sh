@@ -58,6 +58,10 @@ SELECT fraiseql_wire.create_view('user', 'user');
 CREATE VIEW "Odd Rel; --" AS SELECT jsonb_build_object('id', 1, 'odd', true) AS data;
 CREATE VIEW v_textual AS SELECT 'x'::text AS data;
 CREATE VIEW v_empty AS SELECT '{}'::jsonb AS data WHERE false;
+CREATE TABLE ranked (id int PRIMARY KEY, label text);
+INSERT INTO ranked SELECT g, 'r' || g FROM generate_series(1, 20000) g;
+ANALYZE ranked;
+SELECT fraiseql_wire.create_view('ranked', 'ranked');
 CREATE VIEW v_big AS SELECT jsonb_build_object('id', g, 'pad', repeat('x', 40)) AS data
   FROM generate_series(1, 200000) g;
 EOF
@@ -232,6 +236,15 @@ run explain person --order-by "$deep" --order-by "$deep" --order-by "$deep"
 ok "explain with 90 parameters" "$( [ "$rc" -eq 0 ] && grep -qx '  \$90 = k29' "$tmp/out" && grep -q 'cost=' "$tmp/out"; echo $?)"
 run stream person --order-by "$deep" --order-by "$deep" --order-by "$deep" --order-by id:numeric
 ok "stream with 91 parameters" "$( [ "$rc" -eq 0 ] && [ "$(ids)" = "1,2,3,4,5" ]; echo $?)"
+
+# ORDER BY an integer column of a v_ view: the planner orders by the column,
+# so its primary key index serves (no Sort of 20000 documents).
+run explain ranked --order-by id:numeric --limit 10
+ok "--order-by FIELD:numeric on an integer column: index scan, no sort" "$( [ "$rc" -eq 0 ] && out_has 'Index Scan.* on ranked' && ! out_has 'Sort'; echo $?)"
+run explain ranked --where '{"id": {"gt": 15000}}' --order-by id:numeric:desc --limit 10
+ok "keyset page: index condition and backward scan, no sort" "$( [ "$rc" -eq 0 ] && out_has 'Index Scan Backward.* on ranked' && out_has 'Index Cond: (id > ' && ! out_has 'Sort'; echo $?)"
+run stream ranked --where '{"id": {"gt": 15000}}' --order-by id:numeric --limit 3
+ok "keyset page rows" "$( [ "$rc" -eq 0 ] && [ "$(ids)" = "15001,15002,15003" ]; echo $?)"
 
 run explain nosuch
 ok "explain of an unknown entity: SQL printed, exit 1 with 42P01" "$( [ "$rc" -eq 1 ] && out_has 'v_nosuch' && err_has '42P01'; echo $?)"

@@ -112,14 +112,14 @@ Test(query, order_limit_offset_are_parameters)
     cr_assert_eq(fw_query_offset(q, 20), FW_OK);
     cr_assert_str_eq(fw_query_sql(q),
                      "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)"
-                     " ORDER BY (data->$2::text->>$3::text) COLLATE \"C\" DESC NULLS LAST,"
-                     " (CASE WHEN jsonb_typeof(data->$4::text) = 'number'"
-                     " THEN (data->>$5::text)::numeric END) ASC,"
-                     " (data->$6::text) ASC NULLS FIRST"
-                     " LIMIT $7::bigint OFFSET $8::bigint");
-    const char *expect[] = {"{}", "author", "name", "score", "score", "id", "10", "20"};
-    cr_assert_eq(fw_query_nparams(q), 8);
-    for (int i = 0; i < 8; i++)
+                     " ORDER BY fraiseql_wire.sort_key_text(data, $2::text, $3::text) COLLATE \"C\""
+                     " DESC NULLS LAST,"
+                     " fraiseql_wire.sort_key_numeric(data, $4::text) ASC,"
+                     " (data->$5::text) ASC NULLS FIRST"
+                     " LIMIT $6::bigint OFFSET $7::bigint");
+    const char *expect[] = {"{}", "author", "name", "score", "id", "10", "20"};
+    cr_assert_eq(fw_query_nparams(q), 7);
+    for (int i = 0; i < 7; i++)
         cr_assert_str_eq(fw_query_param(q, i), expect[i], "param %d", i + 1);
     cr_assert_eq(fw_query_limit(q, -1), FW_OK);
     cr_assert(strstr(fw_query_sql(q), "LIMIT") == NULL);
@@ -132,6 +132,28 @@ Test(query, order_keys_with_sql_are_just_values)
     cr_assert_eq(fw_query_order_by(q, "x'); DROP TABLE t; --", FW_ORDER_JSONB, 0), FW_OK);
     cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\" ORDER BY (data->$1::text) ASC");
     cr_assert_str_eq(fw_query_param(q, 0), "x'); DROP TABLE t; --");
+    fw_query_free(q);
+}
+
+/* Typed keys are the extension's sort keys (which the planner can map to an
+ * indexed column of a v_ view); every path key is a parameter. */
+Test(query, typed_order_keys_are_sort_key_calls)
+{
+    fw_query *q = new_ok("user");
+    cr_assert_eq(fw_query_order_by(q, "flags.active", FW_ORDER_BOOLEAN, FW_ORDER_DESC), FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "x')) DESC; --", FW_ORDER_NUMERIC, FW_ORDER_NULLS_LAST),
+                 FW_OK);
+    cr_assert_eq(fw_query_order_by(q, "d", FW_ORDER_DATE, 0), FW_OK);
+    cr_assert_str_eq(fw_query_sql(q),
+                     "SELECT data FROM \"v_user\" ORDER BY"
+                     " fraiseql_wire.sort_key_boolean(data, $1::text, $2::text) DESC,"
+                     " fraiseql_wire.sort_key_numeric(data, $3::text) ASC NULLS LAST,"
+                     " (data->>$4::text)::date ASC");
+    cr_assert_eq(fw_query_nparams(q), 4);
+    cr_assert_str_eq(fw_query_param(q, 0), "flags");
+    cr_assert_str_eq(fw_query_param(q, 1), "active");
+    cr_assert_str_eq(fw_query_param(q, 2), "x')) DESC; --");
+    cr_assert_str_eq(fw_query_param(q, 3), "d");
     fw_query_free(q);
 }
 
