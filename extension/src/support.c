@@ -128,12 +128,6 @@ sp_is_bool_const(Node *n, bool value)
 }
 
 /*
- * AND (is_and) or OR with constant folding and flattening: the absorbing
- * constant (FALSE for AND, TRUE for OR) wins, the neutral one drops out, a
- * NULL constant stays (three-valued logic), nested clauses of the same kind
- * are flattened and duplicates removed.
- */
-/*
  * The members of args that are not equal() to an earlier one, in order.  A
  * short list is compared pairwise; a long one (an "or" of thousands of
  * arms) through a hash of each node's serialisation, so that it stays
@@ -181,6 +175,12 @@ sp_unique(List *args)
 	return out;
 }
 
+/*
+ * AND (is_and) or OR with constant folding and flattening: the absorbing
+ * constant (FALSE for AND, TRUE for OR) wins, the neutral one drops out, a
+ * NULL constant stays (three-valued logic), nested clauses of the same kind
+ * are flattened and duplicates removed.
+ */
 static Node *
 sp_bool(List *args, bool is_and)
 {
