@@ -10,6 +10,11 @@
 #   fw_session      pool_mode=session
 #   fw_transaction  pool_mode=transaction
 # Clients log in with trust.  STATEDIR/env exports FW_PGBOUNCER_PORT.
+# Otherwise a stock pgbouncer.ini: PgBouncer's defaults for everything else,
+# in particular no ignore_startup_parameters (so a client whose startup
+# packet carries a parameter PgBouncer does not know, e.g.
+# extra_float_digits, is refused with 08P01 as in production) and
+# server_reset_query DISCARD ALL.
 # As root, PgBouncer runs as the postgres user (it refuses root).
 set -euo pipefail
 
@@ -64,8 +69,6 @@ admin_users = postgres
 pool_mode = session
 default_pool_size = 4
 max_client_conn = 100
-server_reset_query = DISCARD ALL
-ignore_startup_parameters = extra_float_digits,options
 EOF
         [ "$(id -u)" -eq 0 ] && chown -R postgres: "$base"
         if as_server "$bouncer" -d -q "$base/pgbouncer.ini" 2>>"$base/start.log"; then

@@ -8,7 +8,16 @@
  * Query options: --where JSON, --order-by FIELD[:desc][:asc][:nulls-first]
  * [:nulls-last][:text|:numeric|:timestamptz|:date|:boolean|:jsonb] (repeat
  * for several keys), --limit N, --offset N, --chunk-size N, --table,
- * --relation NAME, --max-row-bytes N.
+ * --relation NAME, --max-row-bytes N; stream also --timeout SECONDS and
+ * --statement-timeout MS.  Every option's value may also be attached
+ * (--limit=10).
+ *
+ * Interrupts (psql's habit, plus a way out): the first SIGINT or SIGTERM
+ * sends the CancelRequest from the signal handler itself (fw_cancel_request
+ * is async-signal-safe), so a server that is silent (a slow sort, a stall)
+ * ends the query at once; a second signal, or FWC_CANCEL_GRACE_S seconds
+ * without an answer, shuts the socket down (fw_cancel_abort) and the
+ * command exits without draining.  --timeout does the same on SIGALRM.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,15 +51,103 @@ typedef struct stream_opts {
     size_t max_row_bytes;
     const char *order[32];
     int norder;
+    double timeout_s;          /* --timeout; 0 = none */
+    int statement_timeout_ms;  /* --statement-timeout; 0 = the server's */
 } stream_opts;
 
-static volatile sig_atomic_t interrupted;
+/* Seconds between the cancel and closing the socket without draining. */
+#define FWC_CANCEL_GRACE_S 3
+
+/* Shared with the signal handlers; set before they are installed. */
+static fw_cancel *g_cancel;
+static volatile sig_atomic_t g_phase;       /* 0 running, 1 cancel sent, 2 socket shut */
+static volatile sig_atomic_t g_signal;      /* the first SIGINT/SIGTERM, 0 = none */
+static volatile sig_atomic_t g_timed_out;   /* --timeout passed first */
 
 static void
-on_sigint(int sig)
+interrupt_now(void)
+{
+    if (g_phase == 0) {
+        g_phase = 1;
+        (void)fw_cancel_request(g_cancel, 1000, NULL, 0);
+        alarm(FWC_CANCEL_GRACE_S);
+    } else if (g_phase == 1) {
+        g_phase = 2;
+        (void)fw_cancel_abort(g_cancel);
+    }
+}
+
+static void
+on_interrupt(int sig)
+{
+    if (g_phase == 0 && !g_timed_out)
+        g_signal = sig;
+    interrupt_now();
+}
+
+static void
+on_alarm(int sig)
 {
     (void)sig;
-    interrupted = 1;
+    if (g_phase == 0)
+        g_timed_out = 1;
+    interrupt_now();
+}
+
+/* Installs the handlers for a connection (after connecting: an interrupt
+ * while connecting keeps its default action) and starts --timeout. */
+static void
+install_interrupts(fw_conn *conn, double timeout_s)
+{
+    struct sigaction sa;
+
+    g_cancel = fw_conn_get_cancel(conn);
+    g_phase = 0;
+    g_signal = 0;
+    g_timed_out = 0;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGALRM);
+    /* SA_RESTART: stdio writes resume; the library's waits resume too and
+     * end on the server's answer to the cancel, or on the shut socket. */
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = g_cancel ? on_interrupt : SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    if (timeout_s > 0 && g_cancel) {
+        struct itimerval it;
+
+        memset(&it, 0, sizeof it);
+        it.it_value.tv_sec = (time_t)timeout_s;
+        it.it_value.tv_usec = (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6);
+        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+            it.it_value.tv_usec = 1;
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+}
+
+/* Before the connection is freed: no handler may touch it any more. */
+static void
+remove_interrupts(void)
+{
+    struct itimerval off;
+    struct sigaction sa;
+
+    memset(&off, 0, sizeof off);
+    setitimer(ITIMER_REAL, &off, NULL);
+    alarm(0);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGALRM, &sa, NULL);
+    /* A late interrupt now only ends the process (the query is over). */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fw_cancel_free(g_cancel);
+    g_cancel = NULL;
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -91,6 +190,8 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = NULL;
+        const char *attached = NULL;   /* --name=value */
+        char name[64];
         int64_t n;
         int took = fwc_conn_option(argc, argv, &i, conn_opts);
         if (took < 0)
@@ -99,8 +200,20 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
             i--;   /* fwc_conn_option advanced past the option */
             continue;
         }
+        if (a[0] == '-' && a[1] == '-' && strchr(a, '=') && strchr(a, '=') - a < (long)sizeof name) {
+            size_t nl = (size_t)(strchr(a, '=') - a);
+            memcpy(name, a, nl);
+            name[nl] = '\0';
+            attached = a + nl + 1;
+            a = name;
+        }
 #define NEEDS_VALUE()                                                                 \
     do {                                                                              \
+        if (attached) {                                                               \
+            val = attached;                                                           \
+            attached = NULL;                                                          \
+            break;                                                                    \
+        }                                                                             \
         if (i + 1 >= argc) {                                                          \
             usage_error("option %s needs a value", a);                                \
             return -1;                                                                \
@@ -144,6 +257,22 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
             o->relation = val;
         } else if (strcmp(a, "--table") == 0) {
             o->table = 1;
+        } else if (allow_output_opts && strcmp(a, "--timeout") == 0) {
+            char *end;
+            NEEDS_VALUE();
+            errno = 0;
+            o->timeout_s = strtod(val, &end);
+            if (errno || end == val || *end != '\0' || !(o->timeout_s > 0) ||
+                o->timeout_s > 1e7) {
+                usage_error("invalid value \"%s\" for %s: expected a number of seconds "
+                            "greater than 0", val, a);
+                return -1;
+            }
+        } else if (allow_output_opts && strcmp(a, "--statement-timeout") == 0) {
+            NEEDS_VALUE();
+            if (parse_count(val, a, INT32_MAX, &n) < 0)
+                return -1;
+            o->statement_timeout_ms = (int)n;
         } else if (allow_output_opts && strcmp(a, "--array") == 0) {
             o->array = 1;
         } else if (allow_output_opts && strcmp(a, "--progress") == 0) {
@@ -151,6 +280,12 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
         } else if (a[0] == '-' && a[1] != '\0') {
             usage_error("unknown option %s", a);
             return -1;
+        }
+        if (attached) {
+            usage_error("option %s takes no value", a);
+            return -1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            ;   /* handled above */
         } else if (o->entity == NULL) {
             o->entity = a;
         } else {
@@ -321,6 +456,61 @@ print_progress(uint64_t rows, uint64_t bytes, double elapsed, int final)
             (double)bytes / (1024.0 * 1024.0), rate, final ? "\n" : "   ");
 }
 
+/* A json (not jsonb) document is the text as stored: it may hold raw line
+ * breaks between tokens (inside strings PostgreSQL requires them escaped).
+ * NDJSON needs one document a line: whitespace control characters outside
+ * strings become spaces, any raw control character inside a string (a
+ * server that let one through) its \u escape. */
+typedef struct ndjson_buf {
+    char *p;
+    size_t cap;
+} ndjson_buf;
+
+static int
+one_line(ndjson_buf *b, const char **json, size_t *len)
+{
+    const unsigned char *in = (const unsigned char *)*json;
+    size_t n = *len, i, o = 0;
+    int in_string = 0, escaped = 0;
+
+    for (i = 0; i < n && in[i] >= 0x20; i++)
+        ;
+    if (i == n)
+        return 0;   /* the usual case: nothing to change */
+    if (n > (SIZE_MAX - 1) / 6)
+        return -1;
+    if (b->cap < n * 6 + 1) {
+        char *np = realloc(b->p, n * 6 + 1);
+        if (!np)
+            return -1;
+        b->p = np;
+        b->cap = n * 6 + 1;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char ch = in[i];
+        if (in_string) {
+            if (escaped)
+                escaped = 0;
+            else if (ch == '\\')
+                escaped = 1;
+            else if (ch == '"')
+                in_string = 0;
+            if (ch < 0x20) {
+                o += (size_t)snprintf(b->p + o, 7, "\\u%04x", ch);
+                continue;
+            }
+        } else if (ch == '"') {
+            in_string = 1;
+        } else if (ch < 0x20) {
+            ch = ' ';
+        }
+        b->p[o++] = (char)ch;
+    }
+    *json = b->p;
+    *len = o;
+    return 0;
+}
+
 int
 fwc_cmd_stream(int argc, char **argv, fwc_conn_opts *conn_opts)
 {
@@ -341,34 +531,45 @@ fwc_cmd_stream(int argc, char **argv, fwc_conn_opts *conn_opts)
     if (o.max_row_bytes)
         fw_conn_set_max_row_bytes(conn, o.max_row_bytes);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (o.statement_timeout_ms > 0)
+        fw_conn_set_statement_timeout(conn, o.statement_timeout_ms);
+    install_interrupts(conn, o.timeout_s);
     signal(SIGPIPE, SIG_IGN);
 
+    /* A regular file is written in big blocks (flushed at least every
+     * second while rows arrive); a pipe or a terminal gets what arrived
+     * whenever the stream is about to wait for the network. */
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    struct stat sb;
+    int to_file = fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode);
     int progress = o.progress || isatty(STDERR_FILENO);
 
     fw_status st = fw_stream_open(conn, q, &s);
     if (st != FW_OK) {
-        rc = report_error(conn, st);
-        goto done;
+        rc = g_phase ? EXIT_RUNTIME : report_error(conn, st);
+        goto interrupted;
     }
-    double start = now_seconds(), last = start;
+    int is_json = strcmp(fw_stream_data_type(s), "json") == 0;
+    double start = now_seconds(), last = start, last_flush = start;
     uint64_t n = 0;
     const char *json;
     size_t len;
     int write_failed = 0;
+    ndjson_buf line = {0};
     if (o.array)
         fputs("[", stdout);
-    while (!interrupted && (st = fw_stream_next(s, &json, &len)) == FW_OK) {
+    while (!g_phase && (st = fw_stream_next(s, &json, &len)) == FW_OK) {
         if (o.array && n > 0)
             fputc(',', stdout);
         if (o.array)
             fputc('\n', stdout);
+        if (json && is_json && one_line(&line, &json, &len) != 0) {
+            fprintf(stderr, "fraiseql-wire: out of memory\n");
+            rc = EXIT_RUNTIME;
+            free(line.p);
+            goto interrupted;
+        }
         if (json)
             fwrite(json, 1, len, stdout);
         else
@@ -376,6 +577,13 @@ fwc_cmd_stream(int argc, char **argv, fwc_conn_opts *conn_opts)
         if (!o.array)
             fputc('\n', stdout);
         n++;
+        if (!fw_stream_row_buffered(s)) {
+            double t = now_seconds();
+            if (!to_file || t - last_flush >= 1.0) {
+                fflush(stdout);
+                last_flush = t;
+            }
+        }
         if (ferror(stdout)) {
             write_failed = 1;
             break;
@@ -388,10 +596,10 @@ fwc_cmd_stream(int argc, char **argv, fwc_conn_opts *conn_opts)
             }
         }
     }
-    if (interrupted) {
-        fw_stream_cancel(s);
-        fprintf(stderr, "fraiseql-wire: cancelled\n");
-        rc = 130;
+    free(line.p);
+    if (g_phase) {
+        /* The query was cancelled (from the handler), or the socket shut. */
+        rc = EXIT_RUNTIME;
     } else if (write_failed) {
         /* The reader went away (e.g. `| head`): stop quietly. */
         rc = errno == EPIPE ? EXIT_OK : EXIT_RUNTIME;
@@ -410,6 +618,24 @@ fwc_cmd_stream(int argc, char **argv, fwc_conn_opts *conn_opts)
         fprintf(stderr, "fraiseql-wire: writing the output: %s\n", strerror(errno));
         rc = EXIT_RUNTIME;
     }
+interrupted:
+    /* Closing cancels what still runs; bounded (fw_stream_close), and cut
+     * short by a second interrupt. */
+    fw_stream_close(s);
+    s = NULL;
+    if (g_phase) {
+        if (g_timed_out)
+            fprintf(stderr, "fraiseql-wire: timeout: the stream did not end within %g s "
+                    "(--timeout); the query was cancelled\n", o.timeout_s);
+        else
+            fprintf(stderr, "fraiseql-wire: cancelled (%s)\n",
+                    g_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        if (g_phase == 2)
+            fprintf(stderr, "fraiseql-wire: the server did not end the query in time; the "
+                    "connection was closed without waiting\n");
+        rc = g_timed_out ? EXIT_RUNTIME : g_signal == SIGTERM ? 128 + SIGTERM : 128 + SIGINT;
+    }
+    remove_interrupts();
 done:
     fw_stream_close(s);
     fw_conn_free(conn);

@@ -35,8 +35,10 @@ usage(FILE *out)
             "  -?, --help               this help\n"
             "  -V, --version            the version\n\n"
             "commands:\n"
-            "  stream ENTITY [QUERY OPTIONS] [--array] [--progress]\n"
-            "                           write the documents of v_ENTITY as NDJSON\n"
+            "  stream ENTITY [QUERY OPTIONS] [--array] [--progress] [--timeout SECONDS]\n"
+            "         [--statement-timeout MS]\n"
+            "                           write the documents of v_ENTITY as NDJSON; Ctrl-C\n"
+            "                           cancels the query, a second Ctrl-C closes at once\n"
             "  explain ENTITY [QUERY OPTIONS]\n"
             "                           print the SQL, its parameters and the server's plan\n"
             "  check ENTITY [--table | --relation NAME]\n"
@@ -52,9 +54,12 @@ usage(FILE *out)
             "  --chunk-size N           rows per Execute (default 1024)\n"
             "  --table                  read tv_ENTITY instead of v_ENTITY\n"
             "  --relation NAME          read this relation instead\n"
-            "  --max-row-bytes N        refuse rows larger than N bytes\n\n"
+            "  --max-row-bytes N        refuse rows larger than N bytes\n"
+            "  --timeout SECONDS        (stream) cancel the query after this long\n"
+            "  --statement-timeout MS   (stream) statement_timeout for the stream\n\n"
             "Unset parameters come from the PG* environment variables, as in psql.\n"
-            "Exit status: 0 ok, 1 runtime error, 2 usage or connection string error.\n",
+            "Exit status: 0 ok, 1 runtime error (or --timeout), 2 usage or connection string\n"
+            "error, 130/143 interrupted by SIGINT/SIGTERM.\n",
             fw_version_string());
 }
 

@@ -171,6 +171,12 @@ FW_API fw_status fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams,
  * "other".  Borrowed, static. */
 FW_API const char *fw_stream_data_type(const fw_stream *stream);
 
+/* 1 when the next row is already received, whole, so that fw_stream_next
+ * returns it without waiting for the network; 0 otherwise (also on NULL).
+ * A writer that buffers its output flushes when this is 0: rows reach its
+ * reader as they arrive, and a pipe is not written once per row. */
+FW_API int fw_stream_row_buffered(const fw_stream *stream);
+
 /*
  * The next row: *json points into the receive buffer (not NUL-terminated,
  * *len bytes), valid until the next call on the stream or its connection.
@@ -206,9 +212,41 @@ FW_API fw_status fw_stream_next_object(fw_stream *stream, struct json_object **o
 FW_API fw_status fw_stream_cancel(fw_stream *stream);
 
 /* Ends the stream: if rows remain, cancels the query and drains what the
- * server already sent, so the connection can run the next query.  Frees
- * the stream; NULL is fine.  Returns the connection's state afterwards. */
+ * server already sent, so the connection can run the next query.  The
+ * drain is bounded (the connection's timeout, else 5 s): a server that
+ * ignores the cancel gets a Terminate and the connection is closed
+ * (FW_ERR_TIMEOUT).  Frees the stream; NULL is fine.  Returns the
+ * connection's state afterwards. */
 FW_API fw_status fw_stream_close(fw_stream *stream);
+
+/*
+ * Cancel handles (libpq's PQgetCancel/PQcancel), for signal handlers.
+ *
+ * fw_conn_get_cancel precomputes the CancelRequest of the connection's
+ * backend and the address the session was made on (TCP, TLS or Unix
+ * socket); NULL when the connection is not open or memory ran out.  Owned:
+ * fw_cancel_free (safe on NULL).  The handle stays valid after the
+ * connection is freed, but fw_cancel_abort must then not be called.
+ *
+ * fw_cancel_request sends the request on a new plain connection (never TLS,
+ * as libpq 15 whatever sslmode says: it carries only the backend's pid and
+ * secret key) and waits until the server closed it, at most timeout_ms
+ * (0: 10 s).  It is async-signal-safe (socket, connect, poll, send, recv,
+ * close; no allocation, no stdio, no locks; errno is preserved), so a
+ * SIGINT handler may call it.  On failure a message is written to errbuf
+ * (may be NULL).  FW_OK means delivered, not that a query was running.
+ *
+ * fw_cancel_abort shuts the connection's socket down (shutdown(2), not
+ * close), so that a call blocked on it returns FW_ERR_IO at once and the
+ * connection is broken: the way out when the server ignores a cancel.
+ * Async-signal-safe; only while the connection is open (not freed).
+ */
+typedef struct fw_cancel fw_cancel;
+FW_API fw_cancel *fw_conn_get_cancel(const fw_conn *conn);
+FW_API void fw_cancel_free(fw_cancel *cancel);
+FW_API fw_status fw_cancel_request(const fw_cancel *cancel, int timeout_ms, char *errbuf,
+                                   size_t errlen);
+FW_API fw_status fw_cancel_abort(const fw_cancel *cancel);
 
 /* Rows handed out so far, and bytes of row data received. */
 FW_API uint64_t fw_stream_rows(const fw_stream *stream);
@@ -321,6 +359,14 @@ FW_API void fw_conn_set_max_row_bytes(fw_conn *conn, size_t max_row_bytes);
  * the connection is closed (it cannot be brought back in step).  Connecting
  * is bounded by connect_timeout instead. */
 FW_API void fw_conn_set_timeout(fw_conn *conn, int timeout_ms);
+
+/* statement_timeout for each stream opened from now on, in milliseconds
+ * (0, the default: the server's setting).  Set with set_config(…, true) in
+ * the stream's own transaction, before its query, so it covers the whole
+ * stream (paused time included), ends with it, and is safe behind a
+ * transaction-pooling PgBouncer.  A stream that runs over ends with
+ * FW_ERR_SQL, SQLSTATE 57014. */
+FW_API void fw_conn_set_statement_timeout(fw_conn *conn, int timeout_ms);
 
 #ifdef __cplusplus
 }

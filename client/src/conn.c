@@ -182,6 +182,15 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
         size_t got;
         uint32_t cap = avail > 0 ? msg_cap_for(c, c->rbuf.data[c->rpos]) : msg_cap(c);
 
+        /* connect_timeout bounds the whole start-up: a server that keeps
+         * talking (notices, parameters) never lets a read wait, so the
+         * deadline is checked for every message, not only in poll(). */
+        if (c->startup_deadline >= 0 && fw_now_ms() >= c->startup_deadline) {
+            fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired");
+            fw_conn_break(c);
+            return FW_ERR_TIMEOUT;
+        }
+
         if (c->skip > 0 && avail > 0) {
             size_t n = avail < c->skip ? avail : c->skip;
 
@@ -466,8 +475,9 @@ send_startup(fw_conn *c, const fw_conninfo *ci)
     params[n++] = "ISO";
     params[n++] = "TimeZone";
     params[n++] = "UTC";
-    params[n++] = "extra_float_digits";
-    params[n++] = "3";
+    /* Only parameters a stock PgBouncer accepts (it refuses the session
+     * with 08P01 for any other): extra_float_digits is set per stream
+     * instead (stream.c, encode_stream_setup). */
     params[n] = NULL;
     if ((st = fw_enc_startup(&c->wbuf, params)) != FW_OK)
         return fail(c, st, "out of memory");
@@ -785,6 +795,7 @@ reset_session(fw_conn *c)
     clear_params(c);
     c->be_pid = c->be_key = 0;
     c->tx_status = 0;
+    c->efd_state = FW_EFD_UNKNOWN;   /* another server: ask again */
 }
 
 /* One connection attempt to one address, with or without TLS. */
@@ -1144,4 +1155,11 @@ fw_conn_set_timeout(fw_conn *conn, int timeout_ms)
 {
     if (conn)
         conn->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+FW_API void
+fw_conn_set_statement_timeout(fw_conn *conn, int timeout_ms)
+{
+    if (conn)
+        conn->statement_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
 }

@@ -49,6 +49,7 @@ static const ci_keyword ci_keywords[FW_CI__COUNT] = {
     [FW_CI_KEEPALIVES_IDLE] = {"keepalives_idle", NULL},
     [FW_CI_KEEPALIVES_INTERVAL] = {"keepalives_interval", NULL},
     [FW_CI_KEEPALIVES_COUNT] = {"keepalives_count", NULL},
+    [FW_CI_TCP_USER_TIMEOUT] = {"tcp_user_timeout", NULL},
     [FW_CI_SSLMODE] = {"sslmode", "PGSSLMODE"},
     [FW_CI_SSLROOTCERT] = {"sslrootcert", "PGSSLROOTCERT"},
     [FW_CI_SSLCERT] = {"sslcert", "PGSSLCERT"},
@@ -73,7 +74,7 @@ static const char *const ci_ignored[] = {
 /* libpq keywords whose meaning we do not implement: an error, not silence. */
 static const char *const ci_unsupported[] = {
     "service", "sslpassword", "sslcrldir", "requirepeer", "ssl_min_protocol_version",
-    "ssl_max_protocol_version", "tcp_user_timeout", NULL
+    "ssl_max_protocol_version", NULL
 };
 
 const char *
@@ -989,6 +990,7 @@ ci_derive(ci_raw *r, fw_conninfo *ci)
         {FW_CI_KEEPALIVES_IDLE, offsetof(fw_conninfo, keepalives_idle)},
         {FW_CI_KEEPALIVES_INTERVAL, offsetof(fw_conninfo, keepalives_interval)},
         {FW_CI_KEEPALIVES_COUNT, offsetof(fw_conninfo, keepalives_count)},
+        {FW_CI_TCP_USER_TIMEOUT, offsetof(fw_conninfo, tcp_user_timeout)},
     };
     for (size_t i = 0; i < sizeof ka / sizeof ka[0]; i++) {
         int *field = (int *)((char *)ci + ka[i].off);

@@ -30,6 +30,7 @@ typedef enum fw_ci_key {
     FW_CI_KEEPALIVES_IDLE,
     FW_CI_KEEPALIVES_INTERVAL,
     FW_CI_KEEPALIVES_COUNT,
+    FW_CI_TCP_USER_TIMEOUT,
     FW_CI_SSLMODE,
     FW_CI_SSLROOTCERT,
     FW_CI_SSLCERT,
@@ -74,6 +75,8 @@ struct fw_conninfo {
     fw_target_attrs target;
     int keepalives;              /* 0/1 */
     int keepalives_idle, keepalives_interval, keepalives_count; /* 0 = system default */
+    int tcp_user_timeout;        /* ms of unacknowledged data before the kernel drops the
+                                    connection (TCP_USER_TIMEOUT); 0 = system default */
     int sslsni;                  /* 1 = send the server name (SNI) in the TLS hello */
 };
 

@@ -131,7 +131,11 @@ typedef enum fw_conn_state {
     FW_CONN_BUSY          /* a stream or a simple query is running */
 } fw_conn_state;
 
-struct fw_stream;
+/* What the first stream learnt of the server's extra_float_digits. */
+#define FW_EFD_UNKNOWN 0   /* not asked yet (or the server did not say) */
+#define FW_EFD_EXACT 1     /* >= 1: floats print exactly already, nothing to set */
+#define FW_EFD_SET 2       /* <= 0: set 3 in every stream */
+
 
 struct fw_conn {
     fw_sock sock;
@@ -142,7 +146,10 @@ struct fw_conn {
     size_t skip;            /* bytes of an oversized message still to discard */
     size_t max_row_bytes;
     int timeout_ms;         /* per wait; 0 = none (fw_conn_set_timeout) */
-    int64_t startup_deadline; /* during connect: connect_timeout; else -1 */
+    int statement_timeout_ms; /* set per stream; 0 = the server's (fw_conn_set_statement_timeout) */
+    int efd_state;          /* the server's extra_float_digits: FW_EFD_* */
+    int64_t startup_deadline; /* during connect: connect_timeout; during the bounded
+                                 drain of a cancelled stream: its end; else -1 */
     fw_error err;
     fw_param *params;
     size_t nparams;

@@ -69,6 +69,12 @@ set_keepalives(int fd, const fw_conninfo *ci)
     int on = 1;
 
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+#ifdef TCP_USER_TIMEOUT
+    /* libpq sets it only with keepalives on; it bounds unacknowledged
+     * writes whether or not keepalives probe an idle connection. */
+    if (ci && ci->tcp_user_timeout > 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ci->tcp_user_timeout, sizeof(int));
+#endif
     if (ci && !ci->keepalives)
         return;
     (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);

@@ -14,6 +14,7 @@
  * statement of the wrong shape is never run.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,41 +73,88 @@ shrink_rbuf(fw_conn *c)
  * messages (idle, so ignored) must not leave the query running. */
 #define FW_RECANCEL_MS 1000
 
+/* deadline (absolute, -1 none) also bounds the wait for the request's
+ * connection, which a broken server may keep open. */
 static void
-send_cancel(fw_conn *c)
+send_cancel(fw_conn *c, int64_t deadline)
 {
     fw_error ce = {.cls = FW_OK};
+    int timeout = c->timeout_ms;
 
-    (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, c->timeout_ms, &ce);
+    if (deadline >= 0) {
+        int64_t left = deadline - fw_now_ms();
+
+        timeout = left < 1 ? 1 : left > 0x7fffffff ? 0x7fffffff : (int)left;
+    }
+    (void)fw_cancel_send(&c->sock.addr, c->sock.addrlen, c->be_pid, c->be_key, timeout, &ce);
     fw_error_clear(&ce);
+}
+
+/* How long a cancelled stream (fw_stream_close, or next after
+ * fw_stream_cancel) waits for the server to end the query, when the
+ * connection has no timeout of its own. */
+#define FW_CANCEL_DRAIN_MS 5000
+
+static int64_t
+cancel_drain_deadline(const fw_conn *c)
+{
+    return fw_now_ms() + (c->timeout_ms > 0 ? c->timeout_ms : FW_CANCEL_DRAIN_MS);
+}
+
+/* The server did not end a cancelled query in time (silent, or still
+ * sending): Terminate, best effort, and close without draining further. */
+static fw_status
+abandon(fw_conn *c)
+{
+    c->wbuf.len = 0;
+    if (c->sock.fd >= 0 && fw_enc_terminate(&c->wbuf) == FW_OK) {
+        fw_error e = {.cls = FW_OK};
+
+        (void)fw_net_write_all(&c->sock, c->wbuf.data, c->wbuf.len, fw_now_ms() + 100, &e);
+        fw_error_clear(&e);
+    }
+    fw_conn_break(c);
+    fw_error_set(&c->err, FW_ERR_TIMEOUT,
+                 "the server did not end the cancelled query in time; the connection was closed");
+    return FW_ERR_TIMEOUT;
 }
 
 /*
  * Reads and discards up to ReadyForQuery (a Sync must be on its way).
  * The first ErrorResponse seen is kept in *first (when first is not NULL
  * and nothing is there yet); COPY is refused on the way.  cancelling:
- * repeat the CancelRequest while the server stays silent.
+ * repeat the CancelRequest while the server stays silent.  deadline
+ * (absolute, -1 none): past it the connection is abandoned, whether the
+ * server stays silent or keeps sending.
  */
 static fw_status
-drain(fw_conn *c, fw_error *first, int extended, int cancelling)
+drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadline)
 {
     fw_status st;
     fw_msg m;
 
     for (;;) {
-        if (cancelling && c->be_pid != 0) {
-            int64_t start = fw_now_ms();
+        if (deadline >= 0) {
+            for (;;) {
+                int64_t left = deadline - fw_now_ms();
 
-            while (fw_conn_wait_message(c, FW_RECANCEL_MS) == FW_ERR_TIMEOUT) {
-                if (c->timeout_ms > 0 && fw_now_ms() - start >= c->timeout_ms) {
-                    fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
-                    fw_conn_break(c);
-                    return FW_ERR_TIMEOUT;
-                }
-                send_cancel(c);
+                if (left <= 0)
+                    return abandon(c);
+                if (fw_conn_wait_message(c, left < FW_RECANCEL_MS ? (int)left : FW_RECANCEL_MS) ==
+                    FW_OK)
+                    break;
+                if (cancelling && c->be_pid != 0 && deadline - fw_now_ms() > 0)
+                    send_cancel(c, deadline);
             }
+            /* The deadline also bounds the rest of a message begun. */
+            c->startup_deadline = deadline;
         }
         st = fw_conn_read_msg(c, &m);
+        if (deadline >= 0) {
+            c->startup_deadline = -1;
+            if (st == FW_ERR_TIMEOUT)
+                return abandon(c);
+        }
         if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
             continue;   /* an oversized message was skipped */
         if (st != FW_OK)
@@ -179,11 +227,12 @@ end_with(fw_stream *s, fw_error *e, int cancel)
 {
     fw_conn *c = s->conn;
     fw_status cls = e->cls;
+    int64_t deadline = cancel ? cancel_drain_deadline(c) : -1;
 
     if (cancel && c->state != FW_CONN_BAD)
-        send_cancel(c);
+        send_cancel(c, deadline);
     if (c->state != FW_CONN_BAD && send_sync(s) == FW_OK)
-        (void)drain(c, NULL, 1, cancel);
+        (void)drain(c, NULL, 1, cancel, deadline);
     if (c->state != FW_CONN_IDLE)
         fw_conn_break(c);
     fw_error_move(&c->err, e);
@@ -260,6 +309,66 @@ send_execute(fw_stream *s)
     return fw_conn_flush(c);
 }
 
+/*
+ * The per-stream session settings, set in the stream's own (implicit)
+ * transaction so that they hold for it alone and never leak to another
+ * client of a transaction-pooling PgBouncer, which refuses them in the
+ * startup packet: extra_float_digits=3 (documents built from float
+ * columns render exactly whatever the server's setting) and, when asked,
+ * statement_timeout.  Since PostgreSQL 12 every extra_float_digits >= 1
+ * prints the same shortest exact form, so the first stream also reads the
+ * server's value: when it is >= 1 later streams skip the setting (and the
+ * statement, unless a statement_timeout is wanted).  The replies
+ * (ParseComplete, BindComplete, one DataRow, CommandComplete) come before
+ * the query's and are skipped.  *sent: whether a statement was encoded.
+ */
+static fw_status
+encode_stream_setup(fw_conn *c, int *sent)
+{
+    char ms[16];
+    const char *params[1] = {ms};
+    int timeout = c->statement_timeout_ms > 0;
+    const char *sql;
+    fw_status st;
+
+    *sent = 0;
+    if (c->efd_state == FW_EFD_EXACT && !timeout)
+        return FW_OK;
+    snprintf(ms, sizeof ms, "%d", c->statement_timeout_ms);
+    if (c->efd_state == FW_EFD_EXACT)
+        sql = "SELECT pg_catalog.set_config('statement_timeout', $1, true)";
+    else if (c->efd_state == FW_EFD_UNKNOWN)
+        sql = timeout ? "SELECT e, pg_catalog.set_config('extra_float_digits', '3', true), "
+                        "pg_catalog.set_config('statement_timeout', $1, true) "
+                        "FROM pg_catalog.current_setting('extra_float_digits') AS e"
+                      : "SELECT e, pg_catalog.set_config('extra_float_digits', '3', true) "
+                        "FROM pg_catalog.current_setting('extra_float_digits') AS e";
+    else
+        sql = timeout ? "SELECT pg_catalog.set_config('extra_float_digits', '3', true), "
+                        "pg_catalog.set_config('statement_timeout', $1, true)"
+                      : "SELECT pg_catalog.set_config('extra_float_digits', '3', true)";
+    if ((st = fw_enc_parse(&c->wbuf, "", sql, 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(&c->wbuf, "", "", timeout ? 1 : 0, params)) != FW_OK ||
+        (st = fw_enc_execute(&c->wbuf, "", 0)) != FW_OK)
+        return st;
+    *sent = 1;
+    return FW_OK;
+}
+
+/* The setup's row, when it carries the server's extra_float_digits. */
+static fw_status
+note_float_digits(void *arg, int index, const uint8_t *value, int32_t len)
+{
+    fw_conn *c = arg;
+
+    if (index == 0 && c->efd_state == FW_EFD_UNKNOWN) {
+        int exact = value && len >= 1 && len <= 3 && value[0] >= '1' && value[0] <= '9';
+
+        c->efd_state = exact ? FW_EFD_EXACT : FW_EFD_SET;
+    }
+    return FW_OK;
+}
+
 static fw_status
 stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *params,
              size_t chunk_size, int any_column, const fw_predicate_entry *predicates,
@@ -269,6 +378,8 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     fw_status st;
     fw_error e = {.cls = FW_OK};
     fw_msg m;
+    int setup_sent = 0, setup_done = 0;   /* the setup statement's CommandComplete came */
+    int efd_unknown = conn ? conn->efd_state == FW_EFD_UNKNOWN : 0;
 
     if (out)
         *out = NULL;
@@ -293,7 +404,8 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
-    if ((st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
+    if ((st = encode_stream_setup(conn, &setup_sent)) != FW_OK ||
+        (st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
         (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
         (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
         (st = fw_enc_flush(&conn->wbuf)) != FW_OK) {
@@ -321,6 +433,13 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
             goto fail;
         if (m.type == '1' || m.type == '2')
             continue;
+        if (setup_sent && !setup_done && (m.type == 'D' || m.type == 'C')) {
+            /* the setup statement's one row and completion */
+            if (m.type == 'D' && efd_unknown)
+                (void)fw_parse_data_row(&m, note_float_digits, conn);
+            setup_done = m.type == 'C';
+            continue;
+        }
         if (m.type == 'T') {
             if ((st = check_schema(s, &m, &e)) != FW_OK) {
                 st = end_with(s, &e, 0);
@@ -424,7 +543,8 @@ finish_cancelled(fw_stream *s)
         /* Suspended is not idle with Executes still in flight: the next
          * chunk may be running, and a CancelRequest that reached the
          * backend between two messages was ignored: keep cancelling. */
-        st = drain(c, &first, 1, s->state == FW_ST_ROWS || s->inflight > 0);
+        st = drain(c, &first, 1, s->state == FW_ST_ROWS || s->inflight > 0,
+                   cancel_drain_deadline(c));
     if (st != FW_OK || c->state != FW_CONN_IDLE) {
         fw_error_clear(&first);
         s->state = FW_ST_FAILED;
@@ -563,7 +683,7 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
         case 'I': {
             fw_error first = {.cls = FW_OK};
 
-            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1, 0)) != FW_OK) {
+            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1, 0, -1)) != FW_OK) {
                 fw_error_clear(&first);
                 goto broken;
             }
@@ -647,12 +767,13 @@ fw_stream_close(fw_stream *s)
         /* A suspended portal with no Execute in flight runs nothing: Sync
          * alone ends it. */
         int running = s->state == FW_ST_ROWS || s->inflight > 0;
+        int64_t deadline = cancel_drain_deadline(c);
 
         if (running && !atomic_load(&s->cancel_requested))
-            send_cancel(c);
+            send_cancel(c, deadline);
         st = send_sync(s);
         if (st == FW_OK)
-            st = drain(c, &first, 1, running);
+            st = drain(c, &first, 1, running, deadline);
         fw_error_clear(&first);   /* the cancel's 57014 is expected */
         if (st != FW_OK || c->state != FW_CONN_IDLE)
             fw_conn_break(c);
@@ -701,6 +822,22 @@ fw_stream_duration_usec(const fw_stream *s)
     return (s->finished_us ? s->finished_us : fw_now_us()) - s->started_us;
 }
 
+FW_API int
+fw_stream_row_buffered(const fw_stream *s)
+{
+    const fw_conn *c;
+    size_t avail, consumed;
+    fw_msg m;
+
+    if (!s || !s->conn || s->state != FW_ST_ROWS)
+        return 0;
+    c = s->conn;
+    avail = c->rbuf.len - c->rpos;
+    if (c->skip > 0 || avail == 0 || c->rbuf.data[c->rpos] != 'D')
+        return 0;
+    return fw_msg_frame(c->rbuf.data + c->rpos, avail, UINT32_MAX, &m, &consumed) == FW_FRAME_OK;
+}
+
 FW_API const char *
 fw_stream_data_type(const fw_stream *s)
 {
@@ -729,7 +866,7 @@ fw_exec_simple(fw_conn *conn, const char *sql)
     conn->state = FW_CONN_BUSY;
     if ((st = fw_conn_flush(conn)) != FW_OK)
         return st;
-    st = drain(conn, &first, 0, 0);
+    st = drain(conn, &first, 0, 0, -1);
     if (st != FW_OK) {
         fw_error_clear(&first);
         fw_conn_break(conn);

@@ -120,6 +120,9 @@ serve(void *arg)
     uint8_t hdr[5], body[8192];
     out_buf *b = malloc(sizeof *b);
     int want_describe = 0, want_execute = 0;
+    int described = 0;   /* Describe seen since the last Sync: an Execute before it is the
+                            stream's setup statement, answered with nothing (the client
+                            does not require its replies) */
 
     if (fd < 0 || !b)
         goto out;
@@ -152,9 +155,10 @@ serve(void *arg)
         switch (hdr[0]) {
         case 'D':
             want_describe = 1;
+            described = 1;
             break;
         case 'E':
-            want_execute = 1;
+            want_execute = described;
             break;
         case 'H':
         case 'S':
@@ -189,6 +193,7 @@ serve(void *arg)
                 f->queries++;
             }
             if (hdr[0] == 'S') {
+                described = 0;
                 at = msg_begin(b, 'Z');
                 put_bytes(b, "I", 1);
                 msg_end(b, at);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fw_test.h"
@@ -33,6 +34,7 @@ typedef enum kind {
     NOTLS,      /* read SSLRequest, answer 'N' */
     CANCEL,     /* accept one more connection: a CancelRequest, read and ignored */
     DROP,       /* close the socket at once (no close_notify under TLS) */
+    FLOOD,      /* send data/len again and again until the client goes (or 20 s) */
     END
 } kind;
 
@@ -57,6 +59,7 @@ typedef struct fake {
     size_t last_p_len;
     int failed_step;   /* -1 when every step ran */
     int ncancels;
+    uint8_t cancel_req[16];   /* the last CancelRequest */
 } fake;
 
 static int
@@ -212,8 +215,10 @@ serve(void *arg)
                 got += (size_t)r;
             }
             ok = ok && got == sizeof req && be32(req + 4) == 80877102u;
-            if (ok)
+            if (ok) {
                 f->ncancels++;
+                memcpy(f->cancel_req, req, sizeof req);
+            }
             if (cfd >= 0)
                 close(cfd);
             break;
@@ -222,6 +227,13 @@ serve(void *arg)
             close(f->fd);
             f->fd = -1;
             break;
+        case FLOOD: {
+            time_t until = time(NULL) + 20;
+
+            while (time(NULL) < until && io_write(f, st->data, st->len))
+                ;
+            break;
+        }
         default:
             break;
         }
@@ -317,6 +329,7 @@ ci_for(const fake *f, const char *extra)
 #define ST_NOTLS {.k = NOTLS}
 #define ST_CANCEL {.k = CANCEL}
 #define ST_DROP {.k = DROP}
+#define ST_FLOOD(a) {.k = FLOOD, .data = a, .len = sizeof a}
 #define ST_END {.k = END}
 
 /* ------------------------------------------------------------- tests */
@@ -513,7 +526,10 @@ static void
 out_of_step_after_describe(const uint8_t *bad, size_t bad_len)
 {
     static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
-    static const uint8_t parsed[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4};
+    /* the per-stream setup statement's replies, then the query's */
+    static const uint8_t parsed[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, D_ROW,
+                                     'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0,
+                                     '1', 0, 0, 0, 4, '2', 0, 0, 0, 4};
     static const uint8_t ready[] = {Z_MSG};
     step steps[] = {ST_STARTUP,
                     ST_SEND(hello),
@@ -837,4 +853,293 @@ Test(review_fake, cancel_repeated_while_the_next_chunk_runs, .timeout = 30)
     fake_stop(&f, th);
     cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
     cr_assert_eq(f.ncancels, 2);
+}
+
+/* --------------------------------------------- interruptibility, bounds */
+
+static int64_t
+ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * connect_timeout covers the whole start-up, also against a server that
+ * never stops talking (ParameterStatus after ParameterStatus, so a read
+ * never has to wait and poll's deadline is never consulted).
+ */
+Test(review_fake, connect_timeout_bounds_a_server_that_keeps_talking, .timeout = 40)
+{
+    static const uint8_t ok[] = {R_OK_MSG, K_MSG};
+    /* ParameterStatus "pNNNNN" = "v", all names distinct: the client
+     * compares each with the (at most 256) names it keeps, so it reads
+     * slower than the server writes and a read never has to wait. */
+    static uint8_t params[8192 * 14];
+    step steps[] = {ST_STARTUP, ST_SEND(ok), ST_FLOOD(params), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_status st;
+    int64_t t0, took;
+
+    for (int i = 0; i < 8192; i++) {
+        uint8_t *p = params + i * 14;
+
+        memcpy(p, "S\0\0\0\x0d", 5);
+        p[5] = 'p';
+        for (int k = 0, v = i; k < 5; k++, v /= 10)
+            p[10 - k] = (uint8_t)('0' + v % 10);
+        p[11] = 0;
+        memcpy(p + 12, "v", 2);
+    }
+    fake_start(&f, steps, 0, &th);
+    t0 = ms_now();
+    {
+        char ci[256];
+
+        snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=alice dbname=db connect_timeout=2 "
+                 "sslmode=disable", f.port);
+        st = fw_connect(ci, &c);
+    }
+    took = ms_now() - t0;
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
+              fw_conn_error_message(c));
+    cr_assert_lt(took, 4000, "connect took %lld ms with connect_timeout=2", (long long)took);
+    cr_assert_geq(took, 1900);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
+
+/* The steps of a stream whose first row arrived; then what the server does. */
+#define HELLO_STREAM_ROW                                                                    \
+    ST_STARTUP, ST_SEND(hello), ST_EXPECT('H'), ST_SEND(described), ST_EXPECT('H'),         \
+        ST_SEND(row)
+
+static fw_conn *
+connect_and_read_one(fake *f, fw_stream **s, int timeout_ms)
+{
+    fw_conn *c = NULL;
+    const char *json;
+    size_t len;
+    fw_status st = fw_connect(ci_for(f, "sslmode=disable"), &c);
+
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_set_timeout(c, timeout_ms);
+    cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 1, s), FW_OK, "%s",
+                 fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_next(*s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
+    return c;
+}
+
+/*
+ * fw_stream_close against a server that takes the CancelRequest and then
+ * ignores it, silent: the drain ends at the connection's timeout, Sync and
+ * then Terminate were sent, and the connection is closed (FW_ERR_TIMEOUT).
+ */
+Test(review_fake, close_is_bounded_when_the_server_ignores_the_cancel, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t row[] = {D_ROW};
+    step steps[] = {HELLO_STREAM_ROW, ST_CANCEL, ST_EXPECT('S'), ST_EXPECT('X'), ST_END};
+    fake f;
+    pthread_t th;
+    fw_stream *s = NULL;
+    fw_conn *c;
+    fw_status st;
+    int64_t t0, took;
+
+    fake_start(&f, steps, 0, &th);
+    c = connect_and_read_one(&f, &s, 1500);
+    t0 = ms_now();
+    st = fw_stream_close(s);
+    took = ms_now() - t0;
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "did not end the cancelled query") != NULL, "%s",
+              fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 0);
+    cr_assert_lt(took, 3500, "close took %lld ms with a 1500 ms timeout", (long long)took);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d (types %s)", f.failed_step,
+                 f.types);
+    cr_assert_geq(f.ncancels, 1);
+}
+
+/* The same with no timeout set (the 5 s default) and a server that keeps
+ * sending rows instead of ending the query. */
+Test(review_fake, close_is_bounded_when_the_server_keeps_sending, .timeout = 40)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t row[] = {D_ROW};
+    static const uint8_t rows[] = {D_ROW, D_ROW, D_ROW, D_ROW, D_ROW, D_ROW, D_ROW, D_ROW};
+    step steps[] = {HELLO_STREAM_ROW, ST_FLOOD(rows), ST_END};
+    fake f;
+    pthread_t th;
+    fw_stream *s = NULL;
+    fw_conn *c;
+    fw_status st;
+    int64_t t0, took;
+
+    fake_start(&f, steps, 0, &th);
+    c = connect_and_read_one(&f, &s, 0);
+    t0 = ms_now();
+    st = fw_stream_close(s);
+    took = ms_now() - t0;
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 0);
+    cr_assert_geq(took, 4500);
+    cr_assert_lt(took, 8000, "close took %lld ms (default bound 5 s)", (long long)took);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
+
+/* The cancel handle: the request it sends, from any thread; NULL-safety. */
+Test(review_fake, cancel_handle_sends_the_backend_key, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    step steps[] = {ST_STARTUP, ST_SEND(hello), ST_CANCEL, ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_cancel *k;
+    char ebuf[128] = "unchanged";
+    fw_status st;
+
+    cr_assert_null(fw_conn_get_cancel(NULL));
+    cr_assert_eq(fw_cancel_request(NULL, 0, ebuf, sizeof ebuf), FW_ERR_USAGE);
+    cr_assert_str_eq(ebuf, "no cancel handle");
+    cr_assert_eq(fw_cancel_abort(NULL), FW_ERR_USAGE);
+    fw_cancel_free(NULL);
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    k = fw_conn_get_cancel(c);
+    cr_assert_not_null(k);
+    st = fw_cancel_request(k, 3000, ebuf, sizeof ebuf);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), ebuf);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
+    cr_assert_eq(f.ncancels, 1);
+    cr_assert_eq(be32(f.cancel_req), 16);
+    cr_assert_eq(be32(f.cancel_req + 8), 12345, "the backend pid");
+    cr_assert_eq(be32(f.cancel_req + 12), 7, "the secret key");
+    /* The handle outlives the connection; the server is gone now. */
+    st = fw_cancel_request(k, 2000, ebuf, sizeof ebuf);
+    cr_assert_eq(st, FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert(strstr(ebuf, "could not connect to send cancel request: errno ") == ebuf, "%s", ebuf);
+    fw_cancel_free(k);
+}
+
+static void *
+abort_soon(void *arg)
+{
+    usleep(300 * 1000);
+    (void)fw_cancel_abort(arg);
+    return NULL;
+}
+
+/* fw_cancel_abort from another thread (or a signal handler) ends a read
+ * blocked on a silent server at once: the way out when a cancel is ignored. */
+Test(review_fake, cancel_abort_ends_a_blocked_read, .timeout = 30)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t row[] = {D_ROW};
+    step steps[] = {HELLO_STREAM_ROW, ST_END};
+    fake f;
+    pthread_t th, aborter;
+    fw_stream *s = NULL;
+    fw_conn *c;
+    fw_cancel *k;
+    const char *json;
+    size_t len;
+    fw_status st;
+    int64_t t0, took;
+
+    fake_start(&f, steps, 0, &th);
+    c = connect_and_read_one(&f, &s, 0);
+    k = fw_conn_get_cancel(c);
+    cr_assert_not_null(k);
+    cr_assert_eq(pthread_create(&aborter, NULL, abort_soon, k), 0);
+    t0 = ms_now();
+    st = fw_stream_next(s, &json, &len);
+    took = ms_now() - t0;
+    pthread_join(aborter, NULL);
+    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_lt(took, 2000, "next returned after %lld ms", (long long)took);
+    t0 = ms_now();
+    cr_assert_neq(fw_stream_close(s), FW_OK);
+    cr_assert_lt(ms_now() - t0, 500, "close of an aborted stream does not drain");
+    fw_cancel_free(k);
+    fw_conn_free(c);
+    fake_stop(&f, th);
+}
+
+/*
+ * extra_float_digits per stream: the first stream sets it and reads the
+ * server's value; when that is already >= 1 (exact since PostgreSQL 12)
+ * later streams send no setup statement, else every stream sets it again.
+ */
+static void
+float_digits_setup(char server_value, const char *want_types)
+{
+    static const uint8_t hello[] = {R_OK_MSG, K_MSG, Z_MSG};
+    const uint8_t setup_then_described[] = {
+        '1', 0, 0, 0, 4, '2', 0, 0, 0, 4,
+        'D', 0, 0, 0, 16, 0, 2, 0, 0, 0, 1, (uint8_t)server_value, 0, 0, 0, 1, '3',
+        'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0,
+        '1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, T_DATA};
+    static const uint8_t rows_done[] = {D_ROW, 'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ',
+                                        '1', 0};
+    static const uint8_t ready[] = {Z_MSG};
+    const int again = server_value < '1';
+    step steps[] = {ST_STARTUP, ST_SEND(hello),
+                    ST_EXPECT('H'), ST_SEND(setup_then_described), ST_EXPECT('H'),
+                    ST_SEND(rows_done), ST_EXPECT('S'), ST_SEND(ready),
+                    ST_EXPECT('H'),
+                    again ? (step)ST_SEND(setup_then_described) : (step)ST_SEND(described),
+                    ST_EXPECT('H'), ST_SEND(rows_done), ST_EXPECT('S'), ST_SEND(ready), ST_END};
+    fake f;
+    pthread_t th;
+    fw_conn *c = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    fw_status st;
+
+    fake_start(&f, steps, 0, &th);
+    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_set_timeout(c, 5000);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 0, &s), FW_OK, "%s",
+                     fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE, "%s", fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_close(s), FW_OK);
+    }
+    fw_conn_free(c);
+    fake_stop(&f, th);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
+    cr_assert_str_eq(f.types, want_types);
+}
+
+Test(review_fake, float_digits_set_once_when_the_server_is_exact, .timeout = 30)
+{
+    /* Parse Bind Execute (setup), Parse Bind Describe Flush, Execute×2 Flush, Sync; then
+     * the second stream without the setup. */
+    float_digits_setup('1', "PBEPBDHEEHSPBDHEEHS");
+}
+
+Test(review_fake, float_digits_set_in_every_stream_when_the_server_rounds, .timeout = 30)
+{
+    float_digits_setup('0', "PBEPBDHEEHSPBEPBDHEEHS");
 }

@@ -51,7 +51,11 @@ CREATE EXTENSION fraiseql_wire;
 CREATE TABLE item (id int PRIMARY KEY, name text, grp int);
 INSERT INTO item SELECT g, 'n' || g || ' é''; --', g % 7 FROM generate_series(1, 20000) g;
 SELECT fraiseql_wire.create_view('item', 'item');
+-- float8 rendered by the server: exact only with extra_float_digits >= 1
+CREATE VIEW v_float AS SELECT json_build_object('x', 0.1::float8 + 0.2::float8) AS data;
 EOF
+# Sessions of this database round floats unless a client asks otherwise.
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER DATABASE $db SET extra_float_digits = 0" >/dev/null || exit 1
 
 if ! PGDATABASE=$db "$root/scripts/pgbouncer.sh" start "$state" >"$tmp/start.log" 2>&1; then
     n=1
@@ -237,6 +241,18 @@ assert len(json.load(open(sys.argv[1]))) == 20000' "$tmp/out" 2>>"$tmp/err"; ech
         esac
     done <"$tmp/client.out"
     ok "$mode pooling: the test program exits 0" "$rc"
+done
+
+# A stock PgBouncer refuses unknown startup parameters (08P01): the client
+# sends only what it accepts, and sets extra_float_digits (and
+# statement_timeout) per stream, in the stream's own transaction.
+for mode in session transaction; do
+    bounced "$mode" stream float --statement-timeout 123456 >"$tmp/out" 2>"$tmp/err"
+    ok "$mode pooling: floats render exactly (extra_float_digits=3 per stream)" "$( [ "$(cat "$tmp/out")" = '{"x" : 0.30000000000000004}' ]; echo $?)"
+    # The same server connection (pool of 4, used one at a time) shows no trace of it.
+    shown=$(psql -X -At -h 127.0.0.1 -p "$bport" -U postgres -d "fw_$mode" \
+        -c "SHOW extra_float_digits" -c "SHOW statement_timeout" 2>"$tmp/err" | tr '\n' ' ')
+    ok "$mode pooling: no setting leaks to the next transaction ($shown)" "$( [ "$shown" = "0 0 " ]; echo $?)"
 done
 
 # The pools are still healthy: a last stream in each mode, and PgBouncer

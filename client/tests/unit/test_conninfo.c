@@ -442,6 +442,22 @@ Test(conninfo_values, integers)
     parse_err("keepalives_count=x", "invalid integer value \"x\" for connection option \"keepalives_count\"");
 }
 
+Test(conninfo_values, tcp_user_timeout)
+{
+    fw_conninfo *ci = parse_ok("tcp_user_timeout=2500");
+
+    cr_assert_eq(ci->tcp_user_timeout, 2500);
+    cr_assert_str_eq(fw_conninfo_get(ci, "tcp_user_timeout"), "2500");
+    fw_conninfo_free(ci);
+    ci = parse_ok("postgresql://h/d?tcp_user_timeout=-1");
+    cr_assert_eq(ci->tcp_user_timeout, 0, "negative: the system default");
+    fw_conninfo_free(ci);
+    ci = parse_ok("");
+    cr_assert_eq(ci->tcp_user_timeout, 0);
+    fw_conninfo_free(ci);
+    parse_err("tcp_user_timeout=1s", "invalid integer value \"1s\" for connection option \"tcp_user_timeout\"");
+}
+
 Test(conninfo_values, sslsni)
 {
     fw_conninfo *ci = parse_ok("sslsni=0");
