@@ -6,7 +6,8 @@
 #   make check           everything, against a throw-away cluster (scripts/check.sh)
 #   make installcheck    regress + integration tests against the server in PG*
 #   make demo            the main job end to end on a throw-away cluster
-#   make bench           benchmarks (never part of check)
+#   make bench           benchmarks (never part of check); bench-quick, bench-micro,
+#                        bench-render (v_ document builders compared) run parts
 #   make clean
 #
 # PG_CONFIG=/path/to/pg_config picks the server; PREFIX (default /usr/local)
@@ -20,7 +21,7 @@ EXT_MAKE    = $(MAKE) --no-print-directory -f extension/Makefile PG_CONFIG=$(PG_
 CLIENT_MAKE = $(MAKE) --no-print-directory -C client
 
 .PHONY: all extension client install install-extension install-client uninstall \
-        check installcheck demo bench bench-micro bench-quick fuzz clean deps
+        check installcheck demo bench bench-micro bench-quick bench-render fuzz clean deps
 
 all: extension client
 
@@ -63,6 +64,9 @@ bench-micro:
 
 bench-quick:
 	@bench/run.sh quick
+
+bench-render:
+	@bench/run.sh render
 
 fuzz:
 	+$(CLIENT_MAKE) fuzz

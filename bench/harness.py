@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/harness.py — runs the benchmark clients and writes one results file.
 
-    bench/harness.py --mode all|quick --out FILE [--micro FILE]
+    bench/harness.py --mode all|quick|render --out FILE [--micro FILE]
 
 Called by bench/run.sh with the throw-away cluster's PG* variables set and the
 programs built in bench/build/.  Every measurement is one run of one client
@@ -175,7 +175,64 @@ class Harness:
                 self.runs.append(r)
 
 
+    def matrix(self, group, datasets, clients, reps):
+        """Several data sets x clients, all interleaved: each repetition runs every
+        (data set, client) pair, the order rotated from one repetition to the next."""
+        if self.reps_override:
+            reps = self.reps_override
+        todo = []
+        for c in clients:
+            ok, why = self.available(c)
+            if ok:
+                todo.append(c)
+            else:
+                for ds, _ in datasets:
+                    self.not_run.append({'group': group, 'dataset': ds, 'transport': 'unix',
+                                         'chunk': None, 'filter': None, 'method': None,
+                                         'repeat': 1, 'client': c, 'reason': why})
+        if not todo:
+            return
+        log(f'  {group:11} {" ".join(ds for ds, _ in datasets)} x{reps}: {" ".join(todo)}')
+        for ds, sql in datasets:
+            self.run_one(todo[0], sql, 'unix')  # warm-up: caches, hint bits
+        pairs = [(ds, sql, c) for ds, sql in datasets for c in todo]
+        for rep in range(reps):
+            k = (rep * len(todo) + rep) % len(pairs)
+            for ds, sql, c in pairs[k:] + pairs[:k]:
+                r = self.run_one(c, sql, 'unix')
+                r.update({'group': group, 'dataset': ds, 'transport': 'unix', 'chunk': None,
+                          'filter': None, 'method': None, 'repeat': 1, 'client': c, 'rep': rep})
+                if not r.get('ok'):
+                    log(f'    {c} {ds} failed: {r.get("error")}')
+                self.runs.append(r)
+
+
+RENDER_CLIENTS = ['server_floor', 'libpq_single', 'fraiseql_wire']
+
+
+def plan_render(h, max_rows):
+    """v_ views building the same documents with jsonb_build_object, json_build_object,
+    fraiseql_wire.json_document and json_document(...)::jsonb, on one backend (no parallel
+    query, no JIT)."""
+    label = [l for l, n in SIZES if n <= max_rows][-1]
+    views = [f'v_items_{label}', f'v_items_{label}_json', f'v_items_{label}_doc',
+             f'v_items_{label}_docb']
+    have = [v for v in views if psql_value(f"SELECT to_regclass('bench.{v}') IS NOT NULL") == 't']
+    for v in views:
+        if v not in have:
+            for c in RENDER_CLIENTS:
+                h.not_run.append({'group': 'render', 'dataset': v, 'transport': 'unix',
+                                  'chunk': None, 'filter': None, 'method': None, 'repeat': 1,
+                                  'client': c,
+                                  'reason': 'fraiseql_wire.json_document() is not installed'})
+    log('render (v_ views: jsonb_build_object, json_build_object, json_document)')
+    h.matrix('render', [(v, f'SELECT data FROM bench.{v}') for v in have], RENDER_CLIENTS, 3)
+
+
 def plan(h, max_rows, all_clients):
+    if h.mode == 'render':
+        plan_render(h, max_rows)
+        return
     sizes = [(l, n) for l, n in SIZES if n <= max_rows]
     big_label, big_n = sizes[-1]
     big = f'bench.tv_items_{big_label}_jsonb'
@@ -200,6 +257,8 @@ def plan(h, max_rows, all_clients):
             h.case('throughput', ds, f'SELECT data FROM bench.{ds}', all_clients, reps)
     for ds in ('tv_nested_10k_jsonb', 'tv_nested_10k_json', 'tv_large_jsonb', 'tv_large_json'):
         h.case('throughput', ds, f'SELECT data FROM bench.{ds}', all_clients, 5)
+
+    plan_render(h, max_rows)
 
     log('chunk sizes')
     # jsonb: the server's conversion dominates; json: the server only copies
@@ -325,7 +384,7 @@ def write_results(path, result):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--mode', choices=['all', 'quick'], required=True)
+    ap.add_argument('--mode', choices=['all', 'quick', 'render'], required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--micro', help='micro benchmark output (JSON lines) to include')
     args = ap.parse_args()

@@ -5,6 +5,7 @@
     bench/report.py micro MICRO.jsonl          the micro benchmarks as a table (stdout)
     bench/report.py compare NEW.json BASE.json ratios against libpq single-row mode,
                                                a WARNING for each that dropped > 10 %
+    bench/report.py render RESULTS.json        the document-rendering comparison (stdout)
 
 Everything in docs/benchmarks.md is computed from the results file; nothing
 is typed in by hand.  A client or a feature that was not measured is shown
@@ -564,6 +565,19 @@ def docs(path, docdir):
           'shows what a parser competes with.')
         w('')
 
+    rs = render_section(r)
+    if rs:
+        w('## Document rendering (v_ views)')
+        w('')
+        w('The same 1M documents (9 keys: integers, text, numeric, timestamp, a two-element '
+          'array, a nested object) built per row by a v_ view with `jsonb_build_object`, '
+          '`json_build_object` and the extension\'s renderer `fraiseql_wire.json_document` '
+          '(what `create_view(format => \'json\')` builds), streamed whole on one backend; all '
+          'nine (view, client) pairs interleaved.  The profile: '
+          '[performance.md, "Building documents"](performance.md#building-documents-the-c-renderer).')
+        w('')
+        L.extend(rs)
+
     nr = [s for s in r.summary if s.get('status') == 'not run']
     nr_micro = [x for x in r.micro if x.get('status') == 'not run']
     if nr or nr_micro:
@@ -590,6 +604,56 @@ def docs(path, docdir):
         f.write('\n'.join(L))
     print(f'report: {os.path.join(docdir, "benchmarks.md")}, plots: {", ".join(made) or "none"}',
           file=sys.stderr)
+
+
+RENDER_BUILDERS = (('', 'jsonb_build_object'), ('_json', 'json_build_object'),
+                   ('_doc', 'fraiseql_wire.json_document'),
+                   ('_docb', 'fraiseql_wire.json_document(…)::jsonb'))
+RENDER_CLIENTS = ('server_floor', 'libpq_single', 'fraiseql_wire')
+
+
+def render_section(r):
+    """The render group: v_ views building the same documents three ways."""
+    sets = r.datasets('render')
+    if not sets:
+        return []
+    base = next((d for d in sets if not d.endswith(('_json', '_doc', '_docb'))), sets[0])
+    stem = base
+    L = []
+    rows = []
+    for suffix, builder in RENDER_BUILDERS:
+        ds = stem + suffix
+        row = [f'`{ds}`', f'`{builder}`']
+        for c in RENDER_CLIENTS:
+            row.append(cell(r, 'render', ds, c, 'rows_per_s', f_rate))
+        rows.append(row)
+    L.append(table(['view', 'documents built by'] + [f'`{c}` rows/s' for c in RENDER_CLIENTS], rows))
+    L.append('')
+    rows = []
+    for num, den in (('_doc', ''), ('_doc', '_json'), ('_docb', '')):
+        name = dict(RENDER_BUILDERS)
+        row = [f'`{name[num]}` ÷ `{name[den]}`']
+        for c in RENDER_CLIENTS:
+            a, b = r.ok('render', stem + num, c), r.ok('render', stem + den, c)
+            row.append(f'{a["rows_per_s"] / b["rows_per_s"]:.2f}×' if a and b else '–')
+        rows.append(row)
+    L.append(table(['rows/s ratio'] + [f'`{c}`' for c in RENDER_CLIENTS], rows))
+    L.append('')
+    return L
+
+
+def render_cmd(path):
+    with open(path) as f:
+        r = Results(json.load(f))
+    m = r.meta
+    print(f'render: started {m.get("started_utc")}, commit {m.get("git_commit")}, load average '
+          f'{m.get("loadavg_start"):.2f} -> {m.get("loadavg_end"):.2f}, medians of '
+          f'{min((s["n"] for s in r.summary if s.get("n")), default=0)}+ interleaved runs')
+    for line in render_section(r):
+        print(line)
+    for s in r.summary:
+        if s.get('status') == 'not run':
+            print(f'  {s["dataset"]} {s["client"]}: not run: {s["reason"]}')
 
 
 def micro_table(micro):
@@ -669,6 +733,9 @@ def main(argv):
         return 0
     if len(argv) >= 3 and argv[1] == 'micro':
         micro_cmd(argv[2])
+        return 0
+    if len(argv) >= 3 and argv[1] == 'render':
+        render_cmd(argv[2])
         return 0
     if len(argv) >= 4 and argv[1] == 'compare':
         return compare(argv[2], argv[3])

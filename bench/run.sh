@@ -10,6 +10,10 @@
 #   bench/run.sh quick   a subset (10K and 100K rows, every client) compared with
 #                        bench/results/baseline.json: a warning for every ratio
 #                        against libpq single-row mode that dropped by > 10 %
+#   bench/run.sh render  the document-rendering comparison only: v_ views over the
+#                        same 1M rows built by jsonb_build_object, json_build_object
+#                        and fraiseql_wire.json_document, server floor + libpq +
+#                        fraiseql-wire, interleaved; bench/results/<UTC time>-render.json
 #   bench/run.sh report  regenerate docs/ from bench/results/latest.json
 #
 # Options (environment):
@@ -26,8 +30,8 @@ set -euo pipefail
 
 mode=${1:-all}
 case "$mode" in
-    all | micro | quick | report) ;;
-    *) echo "usage: $0 all|micro|quick|report" >&2; exit 2 ;;
+    all | micro | quick | render | report) ;;
+    *) echo "usage: $0 all|micro|quick|render|report" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -142,12 +146,14 @@ if [ "$mode" = all ]; then
     python3 bench/report.py docs "$results/latest.json"
     say "results: $out (and latest.json); report: docs/benchmarks.md, docs/plots/"
 else
-    if [ -f "$results/baseline.json" ]; then
+    if [ "$mode" = render ]; then
+        python3 bench/report.py render "$out"
+    elif [ -f "$results/baseline.json" ]; then
         python3 bench/report.py compare "$out" "$results/baseline.json" || true
     else
         say "no $results/baseline.json to compare with"
     fi
-    if [ "${BENCH_SAVE_BASELINE:-}" = 1 ] || [ ! -f "$results/baseline.json" ]; then
+    if [ "$mode" = quick ] && { [ "${BENCH_SAVE_BASELINE:-}" = 1 ] || [ ! -f "$results/baseline.json" ]; }; then
         cp "$out" "$results/baseline.json"
         say "saved this run as $results/baseline.json"
     fi

@@ -11,6 +11,9 @@
 -- Relations (N = 1k, 10k, 100k, 1m):
 --   bench.src_N              plain columns, the base table of the view
 --   bench.v_items_N          SELECT id, jsonb_build_object(...) AS data FROM src_N
+--   bench.v_items_N_json     the same documents by json_build_object
+--   bench.v_items_N_doc      the same documents by fraiseql_wire.json_document (if installed)
+--   bench.v_items_N_docb     the same, cast to jsonb (bit for bit jsonb_build_object's value)
 --   bench.tv_items_N_jsonb   the same documents, materialised as jsonb
 --   bench.tv_items_N_json    the same documents, materialised as json (text)
 --   bench.tv_nested_10k_{jsonb,json}  10K documents nested five levels, ~0.8 KB each
@@ -81,6 +84,34 @@ BEGIN
                    'owner', jsonb_build_object('name', owner_name, 'email', owner_email)
                ) AS data
         FROM bench.%I$v$, 'v_items_' || label, 'src_' || label);
+    -- The same documents built by json_build_object, and by the extension's
+    -- renderer (what create_view(format => 'json') builds): the "render"
+    -- benchmark compares the three on one backend.
+    EXECUTE format($v$
+        CREATE VIEW bench.%I AS
+        SELECT id,
+               json_build_object(
+                   'id', id, 'name', name, 'status', status, 'bucket', bucket, 'pct', pct,
+                   'score', score, 'created_at', created_at,
+                   'tags', json_build_array(tag_a, tag_b),
+                   'owner', json_build_object('name', owner_name, 'email', owner_email)
+               ) AS data
+        FROM bench.%I$v$, 'v_items_' || label || '_json', 'src_' || label);
+    IF to_regproc('fraiseql_wire.json_document') IS NOT NULL THEN
+        EXECUTE format($v$
+            CREATE VIEW bench.%I AS
+            SELECT id,
+                   fraiseql_wire.json_document(
+                       'id', id, 'name', name, 'status', status, 'bucket', bucket, 'pct', pct,
+                       'score', score, 'created_at', created_at,
+                       'tags', ARRAY[tag_a, tag_b],
+                       'owner', fraiseql_wire.json_document('name', owner_name, 'email', owner_email)
+                   ) AS data
+            FROM bench.%I$v$, 'v_items_' || label || '_doc', 'src_' || label);
+        -- the same, cast to jsonb: bit for bit the jsonb_build_object value
+        EXECUTE format('CREATE VIEW bench.%I AS SELECT id, data::jsonb AS data FROM bench.%I',
+                       'v_items_' || label || '_docb', 'v_items_' || label || '_doc');
+    END IF;
     EXECUTE format('CREATE TABLE bench.%I AS SELECT id, data FROM bench.%I',
                    'tv_items_' || label || '_jsonb', 'v_items_' || label);
     EXECUTE format('ALTER TABLE bench.%I ADD PRIMARY KEY (id)', 'tv_items_' || label || '_jsonb');

@@ -8,7 +8,9 @@
  * Conventions (every function follows them):
  *  - Handles are opaque.  Every *_free() and every accessor accepts NULL.
  *  - Functions that can fail return an fw_status: FW_OK (0), FW_DONE (1, the
- *    end of a stream, not an error), or an error class (FW_ERR_*, negative).
+ *    end of a stream, not an error), FW_AGAIN (2, only from the non-blocking
+ *    calls: wait for the socket, then call again), or an error class
+ *    (FW_ERR_*, negative).
  *    The handle keeps the details of the last error: fw_conn_error_*().
  *  - A constructor that fails still hands back a handle that carries the
  *    error (fw_connect, fw_conninfo_parse), unless memory itself ran out,
@@ -50,6 +52,8 @@ FW_API const char *fw_version_string(void);
 typedef enum fw_status {
     FW_OK = 0,
     FW_DONE = 1,             /* end of a stream: no more rows */
+    FW_AGAIN = 2,            /* non-blocking call: cannot progress without I/O; wait for
+                                what fw_conn_wants() says, then call again */
     FW_ERR_IO = -1,          /* socket, DNS, connection lost; retriable */
     FW_ERR_TLS = -2,         /* handshake, certificate, host name */
     FW_ERR_AUTH = -3,        /* rejected credentials, server failed to prove itself */
@@ -63,7 +67,8 @@ typedef enum fw_status {
     FW_ERR_USAGE = -11       /* API misuse: wrong state, NULL handle, busy connection */
 } fw_status;
 
-/* A short English name of a status ("io", "tls", "auth", …, "ok", "done").
+/* A short English name of a status ("io", "tls", "auth", …, "ok", "done",
+ * "again").
  * Borrowed, static. */
 FW_API const char *fw_strerror(fw_status status);
 
@@ -106,6 +111,85 @@ typedef struct fw_conn fw_conn;
  */
 FW_API fw_status fw_connect(const char *conninfo, fw_conn **out);
 FW_API fw_status fw_connect_info(const fw_conninfo *ci, fw_conn **out);
+/* ------------------------------------------------------- non-blocking use
+ *
+ * For event loops (poll, epoll, libuv, …), in libpq's PQconnectPoll style:
+ *
+ *   fw_connect_start(conninfo, &conn);          never waits on the network
+ *   while ((st = fw_connect_poll(conn)) == FW_AGAIN)
+ *       wait until fw_conn_socket(conn) is ready for fw_conn_wants(conn),
+ *       at most fw_conn_timeout_ms(conn) milliseconds;
+ *   fw_conn_set_nonblocking(conn, 1);
+ *   fw_stream_sql(conn, …, &s) / fw_stream_open(conn, q, &s);   only queue
+ *   while ((st = fw_stream_try_next(s, &json, &len)) != FW_DONE) {
+ *       FW_OK: a row; FW_AGAIN: wait as above, then call again; < 0: error
+ *   }
+ *
+ * The blocking calls (fw_connect, fw_stream_next) are these same state
+ * machines driven by a poll(2) loop with the connection's deadlines.
+ * Name resolution (getaddrinfo) still blocks inside fw_connect_start and
+ * fw_connect_poll, as in libpq; pass hostaddr= to avoid it.  The socket may
+ * change while connecting (each host and address is a new socket): read
+ * fw_conn_socket() again after every FW_AGAIN.
+ */
+
+/* Begins a connection without waiting on the network (see above).  *out is
+ * always set (NULL only on FW_ERR_MEMORY).  FW_OK means "started": drive it
+ * with fw_connect_poll.  On an error (bad conninfo) the handle carries it,
+ * and fw_connect_poll returns it again.  The fw_conninfo is copied: it may
+ * be freed at once.  Owned: fw_conn_free(). */
+FW_API fw_status fw_connect_start(const char *conninfo, fw_conn **out);
+FW_API fw_status fw_connect_start_info(const fw_conninfo *ci, fw_conn **out);
+
+/*
+ * Advances a connection begun with fw_connect_start as far as it can without
+ * waiting.  FW_OK: ready for queries (and on every later call); FW_AGAIN:
+ * wait for fw_conn_wants() on fw_conn_socket(), then call again; an error
+ * status: every host failed (the error record says why, as fw_connect's).
+ * Multiple hosts, target_session_attrs, the sslmode fallbacks (allow,
+ * prefer), TLS and every authentication method run here.
+ * connect_timeout is enforced by this function, per address tried as in
+ * fw_connect: once the attempt's deadline has passed, the next call fails
+ * that attempt with "timeout expired" and goes on with the next address or
+ * host.  So the caller must call it again by then: fw_conn_timeout_ms()
+ * says how long its wait may last.
+ */
+FW_API fw_status fw_connect_poll(fw_conn *conn);
+
+/* The socket, or -1 when there is none (not connected, broken, freed). */
+FW_API int fw_conn_socket(const fw_conn *conn);
+
+/* What to wait for after a call returned FW_AGAIN: FW_WANT_READ,
+ * FW_WANT_WRITE or both (TLS may want to write while reading and the other
+ * way round; a stream with output still queued wants both).  Never 0 after
+ * FW_AGAIN; 0 otherwise. */
+#define FW_WANT_READ 1u
+#define FW_WANT_WRITE 2u
+FW_API unsigned fw_conn_wants(const fw_conn *conn);
+
+/* While connecting: the milliseconds left before the current attempt's
+ * connect_timeout passes (0 when it has: call fw_connect_poll now), the
+ * longest the caller may wait before calling fw_connect_poll again; -1
+ * when there is no deadline.  Otherwise the connection's timeout
+ * (fw_conn_set_timeout), -1 when none: fw_stream_try_next itself never
+ * times out; an event loop that wants a bound on a silent server applies
+ * this one and gives up with fw_stream_cancel / fw_conn_free. */
+FW_API int fw_conn_timeout_ms(const fw_conn *conn);
+
+/*
+ * Non-blocking mode for streams (default off).  When on, fw_stream_sql,
+ * fw_stream_sql_text and fw_stream_open only queue the query's messages and
+ * return the stream at once (no round trip; a schema error or an SQL error
+ * of the statement comes from the first fw_stream_try_next instead), and
+ * fw_stream_try_next sends and receives without waiting.  fw_stream_next
+ * works on such a stream too (it waits).  fw_exec_simple and
+ * fw_stream_close still wait: fw_stream_close is bounded (it drains what the
+ * server already sent, after a CancelRequest when rows remain, each wait
+ * limited by fw_conn_set_timeout when set).
+ */
+FW_API void fw_conn_set_nonblocking(fw_conn *conn, int on);
+FW_API int fw_conn_is_nonblocking(const fw_conn *conn);
+
 /* Sends Terminate (when connected) and frees everything; NULL is fine. */
 FW_API void fw_conn_free(fw_conn *conn);
 
@@ -184,6 +268,20 @@ FW_API int fw_stream_row_buffered(const fw_stream *stream);
  * Returns FW_OK (a row), FW_DONE (no more), or an error.
  */
 FW_API fw_status fw_stream_next(fw_stream *stream, const char **json, size_t *len);
+
+/*
+ * The next row without waiting: FW_OK with a row (as fw_stream_next),
+ * FW_DONE at the end, FW_AGAIN when no whole row is buffered and the socket
+ * has nothing more now (wait for fw_conn_wants() on fw_conn_socket(), then
+ * call again), or an error.  Works on any stream; on a stream opened in
+ * non-blocking mode it also sends the queued query and checks the schema.
+ * Queued output is written as the socket allows, so a reader never
+ * deadlocks with a server that is sending.  A stream cancelled with
+ * fw_stream_cancel drains without waiting too; unlike fw_stream_next it
+ * does not repeat the CancelRequest while the server stays silent (call
+ * fw_stream_cancel again, or fw_stream_close).
+ */
+FW_API fw_status fw_stream_try_next(fw_stream *stream, const char **json, size_t *len);
 
 /*
  * The next row as a json-c object (json-c 0.15 or later; link json-c

@@ -5,6 +5,7 @@
  * the messages up to ReadyForQuery.  Also the connection's message reader
  * shared with stream.c, and the connection accessors.
  */
+#include <errno.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -102,6 +103,22 @@ set_param(fw_conn *c, const char *name, const char *value)
     c->nparams++;
 }
 
+/* Empties the output buffer (wiping a secret), giving big buffers back. */
+static void
+reset_wbuf(fw_conn *c)
+{
+    if (c->wbuf_secret && c->wbuf.data)
+        fw_secure_zero(c->wbuf.data, c->wbuf.len);
+    c->wbuf_secret = 0;
+    c->wbuf.len = 0;
+    c->wpos = 0;
+    if (c->wbuf.cap > 4 * FW_RBUF_INITIAL) {
+        /* a query with big parameters: give the memory back */
+        fw_buf_free(&c->wbuf);
+        fw_buf_init(&c->wbuf, 0);
+    }
+}
+
 void
 fw_conn_break(fw_conn *c)
 {
@@ -110,42 +127,70 @@ fw_conn_break(fw_conn *c)
     c->rbuf.len = 0;
     c->rpos = 0;
     c->skip = 0;
-    c->wbuf.len = 0;
+    reset_wbuf(c);
+}
+
+int
+fw_conn_output_pending(const fw_conn *c)
+{
+    return c->wpos < c->wbuf.len;
+}
+
+fw_status
+fw_conn_flush_nb(fw_conn *c, unsigned *wants)
+{
+    *wants = 0;
+    if (c->wpos >= c->wbuf.len) {
+        reset_wbuf(c);
+        return FW_OK;
+    }
+    if (c->sock.fd < 0) {
+        fw_error_set(&c->err, FW_ERR_IO, "connection is closed");
+        reset_wbuf(c);
+        return FW_ERR_IO;
+    }
+    while (c->wpos < c->wbuf.len) {
+        size_t put;
+        fw_status st = fw_net_write_nb(&c->sock, c->wbuf.data + c->wpos, c->wbuf.len - c->wpos,
+                                       &put, wants, &c->err);
+
+        if (st == FW_AGAIN)
+            return FW_AGAIN;
+        if (st != FW_OK) {
+            fw_conn_break(c);
+            return st;
+        }
+        c->wpos += put;
+    }
+    reset_wbuf(c);
+    return FW_OK;
+}
+
+fw_status
+fw_conn_wait_wants(fw_conn *c, int64_t deadline)
+{
+    if (c->sock.fd < 0)
+        return FW_OK;   /* the next call reports it */
+    return fw_net_wait_wants(c->sock.fd, c->wants, deadline, &c->err);
 }
 
 fw_status
 fw_conn_flush(fw_conn *c)
 {
-    fw_status st;
+    for (;;) {
+        unsigned wants;
+        fw_status st = fw_conn_flush_nb(c, &wants);
 
-    if (c->sock.fd < 0) {
-        fw_error_set(&c->err, FW_ERR_IO, "connection is closed");
-        return FW_ERR_IO;
+        if (st != FW_AGAIN)
+            return st;
+        c->wants = wants;
+        st = fw_conn_wait_wants(c, fw_conn_deadline(c));
+        c->wants = 0;
+        if (st != FW_OK) {
+            fw_conn_break(c);
+            return st;
+        }
     }
-    st = fw_net_write_all(&c->sock, c->wbuf.data, c->wbuf.len, fw_conn_deadline(c), &c->err);
-    c->wbuf.len = 0;
-    if (c->wbuf.cap > 4 * FW_RBUF_INITIAL) {
-        /* a query with big parameters: give the memory back */
-        fw_buf_free(&c->wbuf);
-        fw_buf_init(&c->wbuf, 0);
-    }
-    if (st != FW_OK)
-        fw_conn_break(c);
-    return st;
-}
-
-/* Sends a message carrying a secret and wipes it from the buffer. */
-static fw_status
-flush_secret(fw_conn *c)
-{
-    size_t n = c->wbuf.len;
-    fw_status st = fw_net_write_all(&c->sock, c->wbuf.data, n, fw_conn_deadline(c), &c->err);
-
-    fw_secure_zero(c->wbuf.data, n);
-    c->wbuf.len = 0;
-    if (st != FW_OK)
-        fw_conn_break(c);
-    return st;
 }
 
 void
@@ -171,8 +216,8 @@ deliver_notice(fw_conn *c, const fw_msg *m)
         c->notice_fn(c->notice_arg, f.severity, f.sqlstate, f.message);
 }
 
-fw_status
-fw_conn_read_msg(fw_conn *c, fw_msg *m)
+static fw_status
+read_msg(fw_conn *c, fw_msg *m, int nb, unsigned *wants)
 {
     for (;;) {
         size_t avail = c->rbuf.len - c->rpos;
@@ -300,14 +345,34 @@ fw_conn_read_msg(fw_conn *c, fw_msg *m)
             fw_error_set(&c->err, FW_ERR_IO, "connection is closed");
             return FW_ERR_IO;
         }
-        st = fw_net_read_some(&c->sock, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len,
-                              fw_conn_deadline(c), &got, &c->err);
+        if (nb) {
+            st = fw_net_read_nb(&c->sock, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len,
+                                &got, wants, &c->err);
+            if (st == FW_AGAIN)
+                return FW_AGAIN;
+        } else {
+            st = fw_net_read_some(&c->sock, c->rbuf.data + c->rbuf.len,
+                                  c->rbuf.cap - c->rbuf.len, fw_conn_deadline(c), &got, &c->err);
+        }
         if (st != FW_OK) {
             fw_conn_break(c);
             return st;
         }
         c->rbuf.len += got;
     }
+}
+
+fw_status
+fw_conn_read_msg(fw_conn *c, fw_msg *m)
+{
+    return read_msg(c, m, 0, NULL);
+}
+
+fw_status
+fw_conn_read_msg_nb(fw_conn *c, fw_msg *m, unsigned *wants)
+{
+    *wants = 0;
+    return read_msg(c, m, 1, wants);
 }
 
 fw_status
@@ -335,13 +400,53 @@ fw_conn_wait_message(fw_conn *c, int ms)
 
 /* ------------------------------------------------------------ startup */
 
+/*
+ * The connection state machine (fw_connect_poll; fw_connect drives it with
+ * poll(2)).  Hosts in order (twice for prefer-standby), each host's
+ * addresses in order, each address once or twice (sslmode's fallbacks);
+ * one attempt runs through these phases, each of which returns FW_AGAIN
+ * when the socket is not ready:
+ *
+ *   CX_ATTEMPT     socket(), connect() started       -> CX_CONNECTING / CX_CONNECTED
+ *   CX_CONNECTING  connect() completing (writable)   -> CX_CONNECTED
+ *   CX_CONNECTED   SSLRequest queued (use_tls)       -> CX_SSL_SEND, else startup -> CX_STARTUP
+ *   CX_SSL_SEND    SSLRequest written                -> CX_SSL_REPLY
+ *   CX_SSL_REPLY   one byte: 'S' -> CX_TLS, 'N' -> startup packet -> CX_STARTUP
+ *   CX_TLS         handshake (may want read or write) -> startup packet -> CX_STARTUP
+ *   CX_STARTUP     startup packet written            -> CX_AUTH
+ *   CX_AUTH        authentication requests answered  -> AuthenticationOk -> CX_READY
+ *   CX_READY       BackendKeyData, ParameterStatus   -> ReadyForQuery: done
+ */
+typedef enum cx_phase {
+    CX_NEXT_HOST, CX_NEXT_ADDR, CX_ATTEMPT, CX_CONNECTING, CX_CONNECTED, CX_SSL_SEND,
+    CX_SSL_REPLY, CX_TLS, CX_STARTUP, CX_AUTH, CX_READY
+} cx_phase;
+
 typedef struct attempt {
     const fw_conninfo *ci;
     const fw_ci_host *host;
     const char *target;   /* "at \"host\", port N" / "on socket \"path\"" for messages */
     int use_tls;
-    int tls_on;           /* set by try_address: TLS was established */
+    int tls_on;           /* TLS was established */
 } attempt;
+
+struct fw_connecting {
+    fw_conninfo *ci;          /* owned copy */
+    cx_phase phase;
+    int pass, passes;         /* prefer-standby: a second pass over the hosts */
+    size_t host;              /* the current host */
+    struct addrinfo *res, *ai; /* the current host's addresses; ai: the current one */
+    struct sockaddr_un sun;   /* the current host, when a socket directory */
+    int unix_left;            /* the socket address is still to be tried */
+    const struct sockaddr *sa;
+    socklen_t salen;
+    int second_try;           /* this address is being retried (sslmode allow/prefer) */
+    char target[600];
+    attempt a;
+    /* authentication */
+    fw_scram *scram;
+    int sasl_started, sasl_done, cbind_used, password_sent;
+};
 
 static const char *
 ci_val(const fw_conninfo *ci, fw_ci_key k)
@@ -378,71 +483,7 @@ fail(fw_conn *c, fw_status cls, const char *msg)
 }
 
 static fw_status
-negotiate_tls(fw_conn *c, const attempt *a, int *tls_on)
-{
-    uint8_t byte, extra;
-    size_t got;
-    fw_status st;
-    ssize_t n;
-    fw_tls_config cfg;
-    const char *sni;
-
-    *tls_on = 0;
-    if ((st = fw_enc_ssl_request(&c->wbuf)) != FW_OK)
-        return fail(c, st, "out of memory");
-    if ((st = fw_conn_flush(c)) != FW_OK)
-        return st;
-    /* Exactly one byte: anything after it was sent before the handshake
-     * and must not be taken as coming through TLS (CVE-2021-23222). */
-    st = fw_net_read_some(&c->sock, &byte, 1, fw_conn_deadline(c), &got, &c->err);
-    if (st != FW_OK)
-        return st;
-    if (byte == 'N') {
-        if (a->ci->sslmode >= FW_SSL_REQUIRE)
-            return fail(c, FW_ERR_TLS, "server does not support SSL, but SSL was required");
-        return FW_OK;
-    }
-    if (byte == 'E')
-        return fail(c, FW_ERR_PROTOCOL, "server sent an error response during SSL exchange");
-    if (byte != 'S')
-        return fail(c, FW_ERR_PROTOCOL, "received invalid response to SSL negotiation");
-    n = recv(c->sock.fd, &extra, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0)
-        return fail(c, FW_ERR_PROTOCOL,
-                    "received unencrypted data after SSL response");
-
-    memset(&cfg, 0, sizeof cfg);
-    cfg.mode = a->ci->sslmode;
-    cfg.rootcert = ci_val(a->ci, FW_CI_SSLROOTCERT);
-    cfg.cert = ci_val(a->ci, FW_CI_SSLCERT);
-    cfg.key = ci_val(a->ci, FW_CI_SSLKEY);
-    cfg.crl = ci_val(a->ci, FW_CI_SSLCRL);
-    cfg.host = a->host->host && *a->host->host ? a->host->host : a->host->hostaddr;
-    sni = ci_val(a->ci, FW_CI_SSLSNI);
-    cfg.sni = !sni || strcmp(sni, "0") != 0;
-    st = fw_tls_new(c->sock.fd, &cfg, &c->sock.tls, &c->err);
-    if (st != FW_OK)
-        return st;
-    for (;;) {
-        int rc = fw_tls_handshake(c->sock.tls, &c->err);
-
-        if (rc == 0)
-            break;
-        if (rc == FW_TLS_WANT_READ || rc == FW_TLS_WANT_WRITE) {
-            st = fw_net_wait(c->sock.fd, rc == FW_TLS_WANT_READ ? POLLIN : POLLOUT,
-                             fw_conn_deadline(c), &c->err);
-            if (st != FW_OK)
-                return st;
-            continue;
-        }
-        return c->err.cls != FW_OK ? c->err.cls : FW_ERR_TLS;
-    }
-    *tls_on = 1;
-    return FW_OK;
-}
-
-static fw_status
-send_startup(fw_conn *c, const fw_conninfo *ci)
+queue_startup(fw_conn *c, const fw_conninfo *ci)
 {
     const char *params[32];
     int n = 0;
@@ -481,7 +522,7 @@ send_startup(fw_conn *c, const fw_conninfo *ci)
     params[n] = NULL;
     if ((st = fw_enc_startup(&c->wbuf, params)) != FW_OK)
         return fail(c, st, "out of memory");
-    return fw_conn_flush(c);
+    return FW_OK;
 }
 
 /* The password: the conninfo's, else the password file's.  malloc'd. */
@@ -544,247 +585,194 @@ check_negotiate(fw_conn *c, const fw_msg *m)
     return FW_OK;
 }
 
-static fw_status
-authenticate(fw_conn *c, const attempt *a)
+/* Queues a message carrying a secret: wiped from the buffer once sent. */
+static void
+mark_secret(fw_conn *c)
 {
+    c->wbuf_secret = 1;
+}
+
+/*
+ * One message of the authentication exchange.  FW_OK: go on (a reply may
+ * be queued; x->phase is CX_READY after AuthenticationOk); else the error.
+ */
+static fw_status
+auth_message(fw_conn *c, struct fw_connecting *x, const fw_msg *m)
+{
+    const attempt *a = &x->a;
     fw_cbind_mode cb = a->ci->channel_binding;
-    fw_scram *scram = NULL;
-    int sasl_started = 0, sasl_done = 0, cbind_used = 0, password_sent = 0;
     char ebuf[256];
     fw_status st;
-    fw_msg m;
     fw_auth_msg am;
     char *pw = NULL;
 
-    for (;;) {
-        if ((st = fw_conn_read_msg(c, &m)) != FW_OK)
-            goto out;
-        if (m.type == 'E') {
-            fw_conn_error_from_msg(c, &m, error_class_for_startup(&m));
-            st = c->err.cls;
-            goto out;
-        }
-        if (m.type == 'v') {
-            if ((st = check_negotiate(c, &m)) != FW_OK)
-                goto out;
-            continue;
-        }
-        if (m.type != 'R') {
-            st = fail(c, FW_ERR_PROTOCOL, "expected an authentication request from the server");
-            goto out;
-        }
-        if (fw_parse_auth(&m, &am) != FW_OK) {
-            st = fail(c, FW_ERR_PROTOCOL, "malformed authentication request");
-            goto out;
-        }
-        switch (am.code) {
-        case 0:
-            if (cb == FW_CBIND_REQUIRE && !cbind_used) {
-                st = fail(c, FW_ERR_AUTH,
-                          "channel binding required, but server authenticated client without "
-                          "channel binding");
-                goto out;
-            }
-            if (sasl_started && !sasl_done) {
-                st = fail(c, FW_ERR_AUTH, "server ended the SCRAM exchange without its proof");
-                goto out;
-            }
-            st = FW_OK;
-            goto out;
-        case 3:
-        case 5: {
-            char md5[36];
-
-            /* A server that began SCRAM, or already had the password, has
-             * no business asking (again) for it: a downgrade attempt. */
-            if (sasl_started) {
-                st = fail(c, FW_ERR_PROTOCOL,
-                          "server asked for a password after SASL authentication began");
-                goto out;
-            }
-            if (password_sent) {
-                st = fail(c, FW_ERR_PROTOCOL, "server asked for the password twice");
-                goto out;
-            }
-            if (cb == FW_CBIND_REQUIRE) {
-                st = fail(c, FW_ERR_AUTH,
-                          "channel binding required but not supported by server's "
-                          "authentication request");
-                goto out;
-            }
-            free_password(pw);
-            if (!(pw = get_password(c, a))) {
-                st = fail(c, FW_ERR_AUTH, "password is required but none was given");
-                goto out;
-            }
-            if (am.code == 3) {
-                st = fw_enc_password(&c->wbuf, pw);
-            } else {
-                if (am.data_len != 4) {
-                    st = fail(c, FW_ERR_PROTOCOL, "malformed MD5 authentication request");
-                    goto out;
-                }
-                st = fw_md5_password(pw, ci_val(a->ci, FW_CI_USER), am.data, md5);
-                if (st == FW_OK)
-                    st = fw_enc_password(&c->wbuf, md5);
-                fw_secure_zero(md5, sizeof md5);
-            }
-            if (st != FW_OK) {
-                st = fail(c, st, "could not build the password message");
-                goto out;
-            }
-            if ((st = flush_secret(c)) != FW_OK)
-                goto out;
-            password_sent = 1;
-            break;
-        }
-        case 10: {
-            int has_plus = 0, has_plain = 0;
-            const char *mech;
-            fw_scram_cbind how;
-            uint8_t cbdata[64];
-            size_t cblen = 0;
-            const char *first;
-
-            if (sasl_started || password_sent) {
-                st = fail(c, FW_ERR_PROTOCOL, sasl_started
-                                                  ? "duplicate SASL authentication request"
-                                                  : "server asked for SASL authentication after "
-                                                    "the password was sent");
-                goto out;
-            }
-            for (int i = 0; i < am.nmechs; i++) {
-                if (strcmp(am.mechs[i], FW_SCRAM_PLUS_MECH) == 0)
-                    has_plus = 1;
-                else if (strcmp(am.mechs[i], FW_SCRAM_MECH) == 0)
-                    has_plain = 1;
-            }
-            if (c->sock.tls && cb != FW_CBIND_DISABLE && has_plus) {
-                mech = FW_SCRAM_PLUS_MECH;
-                how = FW_SCRAM_CBIND_TLS_SERVER_END_POINT;
-                st = fw_tls_server_end_point(c->sock.tls, cbdata, sizeof cbdata, &cblen, &c->err);
-                if (st != FW_OK)
-                    goto out;
-            } else if (cb == FW_CBIND_REQUIRE) {
-                st = fail(c, FW_ERR_AUTH,
-                          "channel binding is required, but server did not offer an "
-                          "authentication method that supports channel binding");
-                goto out;
-            } else if (has_plain) {
-                mech = FW_SCRAM_MECH;
-                how = c->sock.tls && cb != FW_CBIND_DISABLE ? FW_SCRAM_CBIND_NOT_USED
-                                                           : FW_SCRAM_CBIND_NONE;
-            } else {
-                st = fail(c, FW_ERR_AUTH,
-                          "none of the server's SASL authentication mechanisms are supported");
-                goto out;
-            }
-            free_password(pw);
-            if (!(pw = get_password(c, a))) {
-                st = fail(c, FW_ERR_AUTH, "password is required but none was given");
-                goto out;
-            }
-            ebuf[0] = '\0';
-            st = fw_scram_begin(pw, how, cblen ? cbdata : NULL, cblen, NULL, &scram, &first, ebuf,
-                                sizeof ebuf);
-            free_password(pw);
-            pw = NULL;
-            if (st != FW_OK) {
-                st = fail(c, st == FW_ERR_MEMORY ? st : FW_ERR_AUTH,
-                          ebuf[0] ? ebuf : "could not start SCRAM authentication");
-                goto out;
-            }
-            sasl_started = 1;
-            cbind_used = how == FW_SCRAM_CBIND_TLS_SERVER_END_POINT;
-            st = fw_enc_sasl_initial(&c->wbuf, mech, (const uint8_t *)first, strlen(first));
-            if (st != FW_OK) {
-                st = fail(c, st, "out of memory");
-                goto out;
-            }
-            if ((st = flush_secret(c)) != FW_OK)
-                goto out;
-            break;
-        }
-        case 11: {
-            const char *final;
-
-            if (!scram || sasl_done) {
-                st = fail(c, FW_ERR_PROTOCOL, "unexpected SASL continue message");
-                goto out;
-            }
-            ebuf[0] = '\0';
-            st = fw_scram_continue(scram, (const char *)am.data, am.data_len, &final, ebuf,
-                                   sizeof ebuf);
-            if (st != FW_OK) {
-                st = fail(c, st == FW_ERR_MEMORY ? st : FW_ERR_AUTH,
-                          ebuf[0] ? ebuf : "invalid SCRAM server-first message");
-                goto out;
-            }
-            st = fw_enc_sasl_response(&c->wbuf, (const uint8_t *)final, strlen(final));
-            if (st != FW_OK) {
-                st = fail(c, st, "out of memory");
-                goto out;
-            }
-            if ((st = flush_secret(c)) != FW_OK)
-                goto out;
-            break;
-        }
-        case 12:
-            if (!scram || sasl_done) {
-                st = fail(c, FW_ERR_PROTOCOL, "unexpected SASL final message");
-                goto out;
-            }
-            ebuf[0] = '\0';
-            st = fw_scram_finish(scram, (const char *)am.data, am.data_len, ebuf, sizeof ebuf);
-            if (st != FW_OK) {
-                st = fail(c, FW_ERR_AUTH, ebuf[0] ? ebuf : "server SCRAM signature is invalid");
-                goto out;
-            }
-            sasl_done = 1;
-            break;
-        default:
-            fw_error_set(&c->err, FW_ERR_AUTH, "authentication method %d is not supported",
-                         (int)am.code);
-            st = FW_ERR_AUTH;
-            goto out;
-        }
+    if (m->type == 'E') {
+        fw_conn_error_from_msg(c, m, error_class_for_startup(m));
+        return c->err.cls;
     }
-out:
-    free_password(pw);
-    fw_scram_free(scram);
-    return st;
+    if (m->type == 'v')
+        return check_negotiate(c, m);
+    if (m->type != 'R')
+        return fail(c, FW_ERR_PROTOCOL, "expected an authentication request from the server");
+    if (fw_parse_auth(m, &am) != FW_OK)
+        return fail(c, FW_ERR_PROTOCOL, "malformed authentication request");
+    switch (am.code) {
+    case 0:
+        if (cb == FW_CBIND_REQUIRE && !x->cbind_used)
+            return fail(c, FW_ERR_AUTH,
+                        "channel binding required, but server authenticated client without "
+                        "channel binding");
+        if (x->sasl_started && !x->sasl_done)
+            return fail(c, FW_ERR_AUTH, "server ended the SCRAM exchange without its proof");
+        x->phase = CX_READY;
+        return FW_OK;
+    case 3:
+    case 5: {
+        char md5[36];
+
+        /* A server that began SCRAM, or already had the password, has
+         * no business asking (again) for it: a downgrade attempt. */
+        if (x->sasl_started)
+            return fail(c, FW_ERR_PROTOCOL,
+                        "server asked for a password after SASL authentication began");
+        if (x->password_sent)
+            return fail(c, FW_ERR_PROTOCOL, "server asked for the password twice");
+        if (cb == FW_CBIND_REQUIRE)
+            return fail(c, FW_ERR_AUTH,
+                        "channel binding required but not supported by server's "
+                        "authentication request");
+        if (!(pw = get_password(c, a)))
+            return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        if (am.code == 3) {
+            st = fw_enc_password(&c->wbuf, pw);
+        } else if (am.data_len != 4) {
+            free_password(pw);
+            return fail(c, FW_ERR_PROTOCOL, "malformed MD5 authentication request");
+        } else {
+            st = fw_md5_password(pw, ci_val(a->ci, FW_CI_USER), am.data, md5);
+            if (st == FW_OK)
+                st = fw_enc_password(&c->wbuf, md5);
+            fw_secure_zero(md5, sizeof md5);
+        }
+        free_password(pw);
+        mark_secret(c);
+        if (st != FW_OK)
+            return fail(c, st, "could not build the password message");
+        x->password_sent = 1;
+        return FW_OK;
+    }
+    case 10: {
+        int has_plus = 0, has_plain = 0;
+        const char *mech;
+        fw_scram_cbind how;
+        uint8_t cbdata[64];
+        size_t cblen = 0;
+        const char *first;
+
+        if (x->sasl_started || x->password_sent)
+            return fail(c, FW_ERR_PROTOCOL, x->sasl_started
+                                                ? "duplicate SASL authentication request"
+                                                : "server asked for SASL authentication after "
+                                                  "the password was sent");
+        for (int i = 0; i < am.nmechs; i++) {
+            if (strcmp(am.mechs[i], FW_SCRAM_PLUS_MECH) == 0)
+                has_plus = 1;
+            else if (strcmp(am.mechs[i], FW_SCRAM_MECH) == 0)
+                has_plain = 1;
+        }
+        if (c->sock.tls && cb != FW_CBIND_DISABLE && has_plus) {
+            mech = FW_SCRAM_PLUS_MECH;
+            how = FW_SCRAM_CBIND_TLS_SERVER_END_POINT;
+            st = fw_tls_server_end_point(c->sock.tls, cbdata, sizeof cbdata, &cblen, &c->err);
+            if (st != FW_OK)
+                return st;
+        } else if (cb == FW_CBIND_REQUIRE) {
+            return fail(c, FW_ERR_AUTH,
+                        "channel binding is required, but server did not offer an "
+                        "authentication method that supports channel binding");
+        } else if (has_plain) {
+            mech = FW_SCRAM_MECH;
+            how = c->sock.tls && cb != FW_CBIND_DISABLE ? FW_SCRAM_CBIND_NOT_USED
+                                                       : FW_SCRAM_CBIND_NONE;
+        } else {
+            return fail(c, FW_ERR_AUTH,
+                        "none of the server's SASL authentication mechanisms are supported");
+        }
+        if (!(pw = get_password(c, a)))
+            return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        ebuf[0] = '\0';
+        st = fw_scram_begin(pw, how, cblen ? cbdata : NULL, cblen, NULL, &x->scram, &first, ebuf,
+                            sizeof ebuf);
+        free_password(pw);
+        if (st != FW_OK)
+            return fail(c, st == FW_ERR_MEMORY ? st : FW_ERR_AUTH,
+                        ebuf[0] ? ebuf : "could not start SCRAM authentication");
+        x->sasl_started = 1;
+        x->cbind_used = how == FW_SCRAM_CBIND_TLS_SERVER_END_POINT;
+        st = fw_enc_sasl_initial(&c->wbuf, mech, (const uint8_t *)first, strlen(first));
+        mark_secret(c);
+        if (st != FW_OK)
+            return fail(c, st, "out of memory");
+        return FW_OK;
+    }
+    case 11: {
+        const char *final;
+
+        if (!x->scram || x->sasl_done)
+            return fail(c, FW_ERR_PROTOCOL, "unexpected SASL continue message");
+        ebuf[0] = '\0';
+        st = fw_scram_continue(x->scram, (const char *)am.data, am.data_len, &final, ebuf,
+                               sizeof ebuf);
+        if (st != FW_OK)
+            return fail(c, st == FW_ERR_MEMORY ? st : FW_ERR_AUTH,
+                        ebuf[0] ? ebuf : "invalid SCRAM server-first message");
+        st = fw_enc_sasl_response(&c->wbuf, (const uint8_t *)final, strlen(final));
+        mark_secret(c);
+        if (st != FW_OK)
+            return fail(c, st, "out of memory");
+        return FW_OK;
+    }
+    case 12:
+        if (!x->scram || x->sasl_done)
+            return fail(c, FW_ERR_PROTOCOL, "unexpected SASL final message");
+        ebuf[0] = '\0';
+        st = fw_scram_finish(x->scram, (const char *)am.data, am.data_len, ebuf, sizeof ebuf);
+        if (st != FW_OK)
+            return fail(c, FW_ERR_AUTH, ebuf[0] ? ebuf : "server SCRAM signature is invalid");
+        x->sasl_done = 1;
+        return FW_OK;
+    default:
+        fw_error_set(&c->err, FW_ERR_AUTH, "authentication method %d is not supported",
+                     (int)am.code);
+        return FW_ERR_AUTH;
+    }
 }
 
+/* One message after AuthenticationOk: FW_OK (*ready once ReadyForQuery
+ * came), or the error. */
 static fw_status
-await_ready(fw_conn *c)
+ready_message(fw_conn *c, const fw_msg *m, int *ready)
 {
-    fw_status st;
-    fw_msg m;
-
-    for (;;) {
-        if ((st = fw_conn_read_msg(c, &m)) != FW_OK)
-            return st;
-        switch (m.type) {
-        case 'K':
-            if (fw_parse_backend_key(&m, &c->be_pid, &c->be_key) != FW_OK)
-                return fail(c, FW_ERR_PROTOCOL, "malformed BackendKeyData message");
-            break;
-        case 'v':
-            if ((st = check_negotiate(c, &m)) != FW_OK)
-                return st;
-            break;
-        case 'E':
-            fw_conn_error_from_msg(c, &m, error_class_for_startup(&m));
-            return c->err.cls;
-        case 'Z':
-            if (fw_parse_ready(&m, &c->tx_status) != FW_OK)
-                return fail(c, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
-            return FW_OK;
-        default:
-            fw_error_set(&c->err, FW_ERR_PROTOCOL,
-                         "unexpected message type 0x%02x during startup", (unsigned char)m.type);
-            return FW_ERR_PROTOCOL;
-        }
+    *ready = 0;
+    switch (m->type) {
+    case 'K':
+        if (fw_parse_backend_key(m, &c->be_pid, &c->be_key) != FW_OK)
+            return fail(c, FW_ERR_PROTOCOL, "malformed BackendKeyData message");
+        return FW_OK;
+    case 'v':
+        return check_negotiate(c, m);
+    case 'E':
+        fw_conn_error_from_msg(c, m, error_class_for_startup(m));
+        return c->err.cls;
+    case 'Z':
+        if (fw_parse_ready(m, &c->tx_status) != FW_OK)
+            return fail(c, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
+        *ready = 1;
+        return FW_OK;
+    default:
+        fw_error_set(&c->err, FW_ERR_PROTOCOL, "unexpected message type 0x%02x during startup",
+                     (unsigned char)m->type);
+        return FW_ERR_PROTOCOL;
     }
 }
 
@@ -798,68 +786,191 @@ reset_session(fw_conn *c)
     c->efd_state = FW_EFD_UNKNOWN;   /* another server: ask again */
 }
 
-/* One connection attempt to one address, with or without TLS. */
-static fw_status
-try_address(fw_conn *c, attempt *a, const struct sockaddr *sa, socklen_t salen)
+static void
+reset_auth(struct fw_connecting *x)
 {
-    int timeout = a->ci->connect_timeout;
-    int tls_on = 0;
+    fw_scram_free(x->scram);
+    x->scram = NULL;
+    x->sasl_started = x->sasl_done = x->cbind_used = x->password_sent = 0;
+}
+
+/* The SSL answer byte arrived: 'S' starts the handshake. */
+static fw_status
+ssl_reply(fw_conn *c, struct fw_connecting *x, uint8_t byte)
+{
+    const attempt *a = &x->a;
+    uint8_t extra;
+    ssize_t n;
+    fw_tls_config cfg;
+    const char *sni;
     fw_status st;
 
-    reset_session(c);
-    if (timeout > 0 && timeout < 2)
-        timeout = 2;   /* libpq's floor */
-    c->startup_deadline = timeout > 0 ? fw_now_ms() + (int64_t)timeout * 1000 : -1;
-    st = fw_net_connect(&c->sock, sa, salen, a->ci, c->startup_deadline, &c->err);
-    if (st == FW_OK && a->use_tls)
-        st = negotiate_tls(c, a, &tls_on);
-    a->tls_on = tls_on;
-    if (st == FW_OK)
-        st = send_startup(c, a->ci);
-    if (st == FW_OK)
-        st = authenticate(c, a);
-    if (st == FW_OK)
-        st = await_ready(c);
-    c->startup_deadline = -1;
-    if (st != FW_OK) {
-        prefix_error(c, a->target);
-        reset_session(c);
-        return st;
+    if (byte == 'N') {
+        if (a->ci->sslmode >= FW_SSL_REQUIRE)
+            return fail(c, FW_ERR_TLS, "server does not support SSL, but SSL was required");
+        if ((st = queue_startup(c, a->ci)) != FW_OK)
+            return st;
+        x->phase = CX_STARTUP;
+        return FW_OK;
     }
-    c->state = FW_CONN_IDLE;
-    fw_error_clear(&c->err);
+    if (byte == 'E')
+        return fail(c, FW_ERR_PROTOCOL, "server sent an error response during SSL exchange");
+    if (byte != 'S')
+        return fail(c, FW_ERR_PROTOCOL, "received invalid response to SSL negotiation");
+    /* Exactly one byte: anything after it was sent before the handshake
+     * and must not be taken as coming through TLS (CVE-2021-23222). */
+    n = recv(c->sock.fd, &extra, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0)
+        return fail(c, FW_ERR_PROTOCOL, "received unencrypted data after SSL response");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.mode = a->ci->sslmode;
+    cfg.rootcert = ci_val(a->ci, FW_CI_SSLROOTCERT);
+    cfg.cert = ci_val(a->ci, FW_CI_SSLCERT);
+    cfg.key = ci_val(a->ci, FW_CI_SSLKEY);
+    cfg.crl = ci_val(a->ci, FW_CI_SSLCRL);
+    cfg.host = a->host->host && *a->host->host ? a->host->host : a->host->hostaddr;
+    sni = ci_val(a->ci, FW_CI_SSLSNI);
+    cfg.sni = !sni || strcmp(sni, "0") != 0;
+    st = fw_tls_new(c->sock.fd, &cfg, &c->sock.tls, &c->err);
+    if (st != FW_OK)
+        return st;
+    x->phase = CX_TLS;
     return FW_OK;
 }
 
-/* sslmode's fallbacks around try_address (libpq's allow/prefer rules). */
+/*
+ * Runs the current attempt as far as it goes without waiting: FW_AGAIN
+ * (c->wants set), FW_OK (ReadyForQuery: the session is up), or the error
+ * that ended the attempt.
+ */
 static fw_status
-try_address_sslmode(fw_conn *c, attempt *a, const struct sockaddr *sa, socklen_t salen)
+attempt_step(fw_conn *c, struct fw_connecting *x)
 {
-    fw_sslmode mode = a->ci->sslmode;
     fw_status st;
+    unsigned wants = 0;
+    fw_msg m;
 
-    if (sa->sa_family == AF_UNIX || mode == FW_SSL_DISABLE) {
-        a->use_tls = 0;   /* never TLS over a Unix socket, as libpq */
-        return try_address(c, a, sa, salen);
+    for (;;) {
+        if (x->phase != CX_ATTEMPT && c->startup_deadline >= 0 &&
+            fw_now_ms() >= c->startup_deadline)
+            return fail(c, FW_ERR_TIMEOUT, "timeout expired");
+        switch (x->phase) {
+        case CX_ATTEMPT: {
+            int timeout = x->ci->connect_timeout;
+
+            reset_session(c);
+            reset_auth(x);
+            x->a.tls_on = 0;
+            if (timeout > 0 && timeout < 2)
+                timeout = 2;   /* libpq's floor */
+            c->startup_deadline = timeout > 0 ? fw_now_ms() + (int64_t)timeout * 1000 : -1;
+            st = fw_net_connect_start(&c->sock, x->sa, x->salen, x->ci, &c->err);
+            if (st == FW_AGAIN) {
+                x->phase = CX_CONNECTING;
+                c->wants = FW_WANT_WRITE;
+                return FW_AGAIN;
+            }
+            if (st != FW_OK)
+                return st;
+            x->phase = CX_CONNECTED;
+            break;
+        }
+        case CX_CONNECTING:
+            st = fw_net_connect_check(&c->sock, &c->err);
+            if (st == FW_AGAIN) {
+                c->wants = FW_WANT_WRITE;
+                return FW_AGAIN;
+            }
+            if (st != FW_OK)
+                return st;
+            x->phase = CX_CONNECTED;
+            break;
+        case CX_CONNECTED:
+            if (x->a.use_tls) {
+                if ((st = fw_enc_ssl_request(&c->wbuf)) != FW_OK)
+                    return fail(c, st, "out of memory");
+                x->phase = CX_SSL_SEND;
+            } else {
+                if ((st = queue_startup(c, x->ci)) != FW_OK)
+                    return st;
+                x->phase = CX_STARTUP;
+            }
+            break;
+        case CX_SSL_SEND:
+            if ((st = fw_conn_flush_nb(c, &wants)) != FW_OK) {
+                c->wants = wants;
+                return st;
+            }
+            x->phase = CX_SSL_REPLY;
+            break;
+        case CX_SSL_REPLY: {
+            uint8_t byte;
+            ssize_t n = recv(c->sock.fd, &byte, 1, 0);
+
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                c->wants = FW_WANT_READ;
+                return FW_AGAIN;
+            }
+            if (n < 0) {
+                fw_error_set(&c->err, FW_ERR_IO, "could not receive data from server: %s",
+                             strerror(errno));
+                return FW_ERR_IO;
+            }
+            if (n == 0)
+                return fail(c, FW_ERR_IO, "server closed the connection unexpectedly");
+            if ((st = ssl_reply(c, x, byte)) != FW_OK)
+                return st;
+            break;
+        }
+        case CX_TLS: {
+            int rc = fw_tls_handshake(c->sock.tls, &c->err);
+
+            if (rc == FW_TLS_WANT_READ || rc == FW_TLS_WANT_WRITE) {
+                c->wants = rc == FW_TLS_WANT_READ ? FW_WANT_READ : FW_WANT_WRITE;
+                return FW_AGAIN;
+            }
+            if (rc != 0)
+                return c->err.cls != FW_OK ? c->err.cls : FW_ERR_TLS;
+            x->a.tls_on = 1;
+            if ((st = queue_startup(c, x->ci)) != FW_OK)
+                return st;
+            x->phase = CX_STARTUP;
+            break;
+        }
+        case CX_STARTUP:
+        case CX_AUTH:
+        case CX_READY: {
+            int ready = 0;
+
+            /* The server answers only what it has read: write first. */
+            if ((st = fw_conn_flush_nb(c, &wants)) != FW_OK) {
+                c->wants = wants;
+                return st;
+            }
+            if (x->phase == CX_STARTUP)
+                x->phase = CX_AUTH;
+            st = fw_conn_read_msg_nb(c, &m, &wants);
+            if (st == FW_AGAIN) {
+                c->wants = wants;
+                return FW_AGAIN;
+            }
+            if (st != FW_OK)
+                return st;
+            if (x->phase == CX_AUTH) {
+                if ((st = auth_message(c, x, &m)) != FW_OK)
+                    return st;
+                break;
+            }
+            if ((st = ready_message(c, &m, &ready)) != FW_OK)
+                return st;
+            if (ready)
+                return FW_OK;
+            break;
+        }
+        default:
+            return fail(c, FW_ERR_USAGE, "connection state machine out of step");
+        }
     }
-    if (mode == FW_SSL_ALLOW) {
-        a->use_tls = 0;
-        st = try_address(c, a, sa, salen);
-        if (st != FW_ERR_AUTH)
-            return st;
-        a->use_tls = 1;
-        return try_address(c, a, sa, salen);
-    }
-    a->use_tls = 1;
-    st = try_address(c, a, sa, salen);
-    /* Without TLS only when TLS was the trouble: after a plain-text
-     * failure (the server answered 'N') a second try changes nothing but
-     * the message, and costs the server another failed login. */
-    if (mode == FW_SSL_PREFER && (st == FW_ERR_TLS || (st == FW_ERR_AUTH && a->tls_on))) {
-        a->use_tls = 0;
-        return try_address(c, a, sa, salen);
-    }
-    return st;
 }
 
 static const char *
@@ -912,31 +1023,52 @@ session_fits(fw_conn *c, fw_target_attrs want, int standby_pass)
     }
 }
 
-static fw_status
-try_host(fw_conn *c, const fw_conninfo *ci, const fw_ci_host *h, int standby_pass)
+static void
+connecting_free(fw_conn *c)
 {
-    char target[600];
-    char port[16];
-    attempt a = {.ci = ci, .host = h, .target = target};
-    fw_status st = FW_ERR_IO;
+    struct fw_connecting *x = c->cx;
 
+    if (!x)
+        return;
+    reset_auth(x);
+    if (x->res)
+        freeaddrinfo(x->res);
+    fw_conninfo_free(x->ci);
+    free(x);
+    c->cx = NULL;
+    c->startup_deadline = -1;
+}
+
+/* Sets up the current host's addresses: FW_OK (x->phase = CX_NEXT_ADDR) or
+ * an error for this host. */
+static fw_status
+host_begin(fw_conn *c, struct fw_connecting *x)
+{
+    const fw_ci_host *h = &x->ci->hosts[x->host];
+    char port[16];
+
+    if (x->res) {
+        freeaddrinfo(x->res);
+        x->res = NULL;
+    }
+    x->ai = NULL;
+    x->unix_left = 0;
+    x->a.host = h;
     snprintf(port, sizeof port, "%d", h->port);
     if (h->is_unix) {
-        struct sockaddr_un sun;
         int n;
 
-        memset(&sun, 0, sizeof sun);
-        sun.sun_family = AF_UNIX;
-        n = snprintf(sun.sun_path, sizeof sun.sun_path, "%s/.s.PGSQL.%d", h->host, h->port);
-        snprintf(target, sizeof target, "on socket \"%s/.s.PGSQL.%d\"", h->host, h->port);
-        if (n < 0 || (size_t)n >= sizeof sun.sun_path) {
+        memset(&x->sun, 0, sizeof x->sun);
+        x->sun.sun_family = AF_UNIX;
+        n = snprintf(x->sun.sun_path, sizeof x->sun.sun_path, "%s/.s.PGSQL.%d", h->host, h->port);
+        if (n < 0 || (size_t)n >= sizeof x->sun.sun_path) {
             fw_error_set(&c->err, FW_ERR_CONFIG, "Unix-domain socket path \"%s/.s.PGSQL.%d\" is "
                          "too long", h->host, h->port);
             return FW_ERR_CONFIG;
         }
-        st = try_address_sslmode(c, &a, (struct sockaddr *)&sun, sizeof sun);
+        x->unix_left = 1;
     } else {
-        struct addrinfo hints, *res = NULL;
+        struct addrinfo hints;
         const char *name = h->hostaddr && *h->hostaddr ? h->hostaddr : h->host;
         int rc;
 
@@ -947,38 +1079,142 @@ try_host(fw_conn *c, const fw_conninfo *ci, const fw_ci_host *h, int standby_pas
             hints.ai_flags = AI_NUMERICHOST;
         if (!name || !*name)
             name = "localhost";
-        rc = getaddrinfo(name, port, &hints, &res);
+        rc = getaddrinfo(name, port, &hints, &x->res);   /* may block (as libpq's) */
         if (rc != 0) {
+            x->res = NULL;
             fw_error_set(&c->err, FW_ERR_IO, "could not translate host name \"%s\" to address: %s",
                          name, gai_strerror(rc));
             return FW_ERR_IO;
         }
-        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-            char ip[64] = "?";
+        x->ai = x->res;
+    }
+    x->phase = CX_NEXT_ADDR;
+    return FW_OK;
+}
 
-            (void)getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
-            if (h->host && *h->host && strcmp(h->host, ip) != 0)
-                snprintf(target, sizeof target, "at \"%s\" (%s), port %d", h->host, ip, h->port);
-            else
-                snprintf(target, sizeof target, "at \"%s\", port %d", ip, h->port);
-            st = try_address_sslmode(c, &a, ai->ai_addr, ai->ai_addrlen);
-            if (st == FW_OK) {
-                if (session_fits(c, ci->target, standby_pass))
-                    break;
-                prefix_error(c, target);
-                st = c->err.cls;
-                reset_session(c);
+/* Moves to the next address of the current host: 1, or 0 when none is left. */
+static int
+next_address(struct fw_connecting *x)
+{
+    const fw_ci_host *h = x->a.host;
+    fw_sslmode mode = x->ci->sslmode;
+
+    if (h->is_unix) {
+        if (!x->unix_left)
+            return 0;
+        x->unix_left = 0;
+        x->sa = (const struct sockaddr *)&x->sun;
+        x->salen = sizeof x->sun;
+        snprintf(x->target, sizeof x->target, "on socket \"%s/.s.PGSQL.%d\"", h->host, h->port);
+    } else {
+        char ip[64] = "?";
+        struct addrinfo *ai = x->ai;
+
+        if (!ai)
+            return 0;
+        x->ai = ai->ai_next;
+        x->sa = ai->ai_addr;
+        x->salen = ai->ai_addrlen;
+        (void)getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
+        if (h->host && *h->host && strcmp(h->host, ip) != 0)
+            snprintf(x->target, sizeof x->target, "at \"%s\" (%s), port %d", h->host, ip,
+                     h->port);
+        else
+            snprintf(x->target, sizeof x->target, "at \"%s\", port %d", ip, h->port);
+    }
+    /* Never TLS over a Unix socket, as libpq; allow tries plain text first. */
+    x->a.use_tls = !(x->sa->sa_family == AF_UNIX || mode == FW_SSL_DISABLE || mode == FW_SSL_ALLOW);
+    x->second_try = 0;
+    return 1;
+}
+
+/* sslmode's fallbacks (libpq's allow/prefer rules): 1 to retry the same
+ * address with the other choice. */
+static int
+retry_other_tls(const struct fw_connecting *x, fw_status st)
+{
+    fw_sslmode mode = x->ci->sslmode;
+
+    if (x->second_try || x->sa->sa_family == AF_UNIX)
+        return 0;
+    if (mode == FW_SSL_ALLOW)
+        return st == FW_ERR_AUTH;
+    /* Without TLS only when TLS was the trouble: after a plain-text
+     * failure (the server answered 'N') a second try changes nothing but
+     * the message, and costs the server another failed login. */
+    return mode == FW_SSL_PREFER && (st == FW_ERR_TLS || (st == FW_ERR_AUTH && x->a.tls_on));
+}
+
+FW_API fw_status
+fw_connect_poll(fw_conn *c)
+{
+    struct fw_connecting *x;
+    fw_status st;
+
+    if (!c)
+        return FW_ERR_USAGE;
+    c->wants = 0;
+    x = c->cx;
+    if (!x) {
+        if (fw_conn_ok(c) || c->state == FW_CONN_BUSY)
+            return FW_OK;
+        if (c->err.cls != FW_OK)
+            return c->err.cls;
+        return fail(c, FW_ERR_USAGE, "the connection was not started with fw_connect_start");
+    }
+    for (;;) {
+        switch (x->phase) {
+        case CX_NEXT_HOST:
+            if (x->host >= x->ci->nhosts) {
+                if (++x->pass >= x->passes) {
+                    connecting_free(c);
+                    if (c->err.cls == FW_OK)
+                        fw_error_set(&c->err, FW_ERR_IO, "could not connect to any host");
+                    return c->err.cls;
+                }
+                x->host = 0;
             }
+            if (host_begin(c, x) != FW_OK)
+                x->host++;
+            continue;
+        case CX_NEXT_ADDR:
+            if (!next_address(x)) {
+                x->host++;
+                x->phase = CX_NEXT_HOST;
+                continue;
+            }
+            x->phase = CX_ATTEMPT;
+            continue;
+        default:
+            break;
         }
-        freeaddrinfo(res);
-        return st;
-    }
-    if (st == FW_OK && !session_fits(c, ci->target, standby_pass)) {
-        prefix_error(c, target);
-        st = c->err.cls;
+        st = attempt_step(c, x);
+        if (st == FW_AGAIN)
+            return FW_AGAIN;
+        if (st == FW_OK) {
+            if (session_fits(c, x->ci->target, x->pass == 0)) {
+                c->state = FW_CONN_IDLE;
+                fw_error_clear(&c->err);
+                connecting_free(c);
+                return FW_OK;
+            }
+            st = c->err.cls;
+            prefix_error(c, x->target);
+            reset_session(c);
+            x->phase = CX_NEXT_ADDR;
+            continue;
+        }
+        c->startup_deadline = -1;
+        prefix_error(c, x->target);
         reset_session(c);
+        if (retry_other_tls(x, st)) {
+            x->a.use_tls = !x->a.use_tls;
+            x->second_try = 1;
+            x->phase = CX_ATTEMPT;
+        } else {
+            x->phase = CX_NEXT_ADDR;
+        }
     }
-    return st;
 }
 
 /* --------------------------------------------------------------- public */
@@ -1006,11 +1242,10 @@ conn_new(void)
 }
 
 FW_API fw_status
-fw_connect_info(const fw_conninfo *ci, fw_conn **out)
+fw_connect_start_info(const fw_conninfo *ci, fw_conn **out)
 {
     fw_conn *c;
-    fw_status st = FW_ERR_CONFIG;
-    int passes;
+    struct fw_connecting *x;
 
     if (!out)
         return FW_ERR_USAGE;
@@ -1034,21 +1269,22 @@ fw_connect_info(const fw_conninfo *ci, fw_conn **out)
                      "channel_binding=require cannot be used with sslmode=disable");
         return FW_ERR_CONFIG;
     }
-    passes = ci->target == FW_TARGET_PREFER_STANDBY ? 2 : 1;
-    for (int pass = 0; pass < passes; pass++) {
-        for (size_t i = 0; i < ci->nhosts; i++) {
-            st = try_host(c, ci, &ci->hosts[i], pass == 0);
-            if (st == FW_OK)
-                return FW_OK;
-        }
+    x = calloc(1, sizeof *x);
+    if (!x || !(x->ci = fw_conninfo_dup(ci))) {
+        free(x);
+        fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+        return FW_ERR_MEMORY;
     }
-    if (c->err.cls == FW_OK)
-        fw_error_set(&c->err, FW_ERR_IO, "could not connect to any host");
-    return c->err.cls;
+    x->phase = CX_NEXT_HOST;
+    x->passes = ci->target == FW_TARGET_PREFER_STANDBY ? 2 : 1;
+    x->a.ci = x->ci;
+    x->a.target = x->target;
+    c->cx = x;
+    return FW_OK;
 }
 
 FW_API fw_status
-fw_connect(const char *conninfo, fw_conn **out)
+fw_connect_start(const char *conninfo, fw_conn **out)
 {
     fw_conninfo *ci = NULL;
     fw_status st;
@@ -1072,9 +1308,47 @@ fw_connect(const char *conninfo, fw_conn **out)
         fw_conninfo_free(ci);
         return st;
     }
-    st = fw_connect_info(ci, out);
+    st = fw_connect_start_info(ci, out);
     fw_conninfo_free(ci);
     return st;
+}
+
+/* The blocking connect: the same state machine, waited on with poll(2);
+ * a wait that reaches connect_timeout lets fw_connect_poll fail the attempt. */
+static fw_status
+connect_wait(fw_conn *c, fw_status st)
+{
+    while (st == FW_AGAIN) {
+        fw_status w = fw_conn_wait_wants(c, c->startup_deadline);
+
+        if (w != FW_OK && w != FW_ERR_TIMEOUT) {
+            connecting_free(c);
+            reset_session(c);
+            return w;
+        }
+        st = fw_connect_poll(c);
+    }
+    return st;
+}
+
+FW_API fw_status
+fw_connect_info(const fw_conninfo *ci, fw_conn **out)
+{
+    fw_status st = fw_connect_start_info(ci, out);
+
+    if (st != FW_OK)
+        return st;
+    return connect_wait(*out, fw_connect_poll(*out));
+}
+
+FW_API fw_status
+fw_connect(const char *conninfo, fw_conn **out)
+{
+    fw_status st = fw_connect_start(conninfo, out);
+
+    if (st != FW_OK)
+        return st;
+    return connect_wait(*out, fw_connect_poll(*out));
 }
 
 FW_API void
@@ -1084,13 +1358,18 @@ fw_conn_free(fw_conn *conn)
         return;
     if (conn->stream)
         conn->stream->conn = NULL;   /* the stream outlives nothing; its calls fail cleanly */
-    if (conn->sock.fd >= 0 && conn->state != FW_CONN_BAD) {
-        conn->wbuf.len = 0;
+    connecting_free(conn);
+    /* Terminate unless a message is half sent (the server would read it
+     * as the rest of that one). */
+    if (conn->sock.fd >= 0 && conn->state != FW_CONN_BAD && conn->wpos == 0 &&
+        conn->sock.tls_wlen == 0) {
+        reset_wbuf(conn);
         conn->timeout_ms = conn->timeout_ms > 0 && conn->timeout_ms < 1000 ? conn->timeout_ms : 1000;
         if (fw_enc_terminate(&conn->wbuf) == FW_OK)
             (void)fw_net_write_all(&conn->sock, conn->wbuf.data, conn->wbuf.len,
                                    fw_conn_deadline(conn), &conn->err);
     }
+    reset_wbuf(conn);
     fw_net_close(&conn->sock);
     fw_buf_free(&conn->wbuf);
     fw_buf_free(&conn->rbuf);
@@ -1155,6 +1434,47 @@ fw_conn_set_timeout(fw_conn *conn, int timeout_ms)
 {
     if (conn)
         conn->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+FW_API int
+fw_conn_socket(const fw_conn *conn)
+{
+    return conn ? conn->sock.fd : -1;
+}
+
+FW_API unsigned
+fw_conn_wants(const fw_conn *conn)
+{
+    return conn ? conn->wants : 0;
+}
+
+FW_API int
+fw_conn_timeout_ms(const fw_conn *conn)
+{
+    if (!conn)
+        return -1;
+    if (conn->cx) {
+        int64_t left;
+
+        if (conn->startup_deadline < 0)
+            return -1;
+        left = conn->startup_deadline - fw_now_ms();
+        return left <= 0 ? 0 : left > 0x7fffffff ? 0x7fffffff : (int)left;
+    }
+    return conn->timeout_ms > 0 ? conn->timeout_ms : -1;
+}
+
+FW_API void
+fw_conn_set_nonblocking(fw_conn *conn, int on)
+{
+    if (conn)
+        conn->nonblocking = on != 0;
+}
+
+FW_API int
+fw_conn_is_nonblocking(const fw_conn *conn)
+{
+    return conn ? conn->nonblocking : 0;
 }
 
 FW_API void

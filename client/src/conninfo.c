@@ -1110,6 +1110,43 @@ fw_conninfo_free(fw_conninfo *ci)
     free(ci);
 }
 
+fw_conninfo *
+fw_conninfo_dup(const fw_conninfo *ci)
+{
+    fw_conninfo *d = calloc(1, sizeof *d);
+
+    if (d == NULL)
+        return NULL;
+    *d = *ci;   /* the scalars; every pointer is replaced below */
+    memset(d->values, 0, sizeof d->values);
+    d->error = NULL;
+    d->hosts = NULL;
+    d->nhosts = 0;
+    for (int k = 0; k < FW_CI__COUNT; k++)
+        if (ci->values[k] != NULL && (d->values[k] = strdup(ci->values[k])) == NULL)
+            goto oom;
+    if (ci->error != NULL && (d->error = strdup(ci->error)) == NULL)
+        goto oom;
+    if (ci->nhosts > 0) {
+        d->hosts = calloc(ci->nhosts, sizeof *d->hosts);
+        if (d->hosts == NULL)
+            goto oom;
+        for (size_t i = 0; i < ci->nhosts; i++) {
+            d->nhosts = i + 1;
+            d->hosts[i] = ci->hosts[i];
+            d->hosts[i].host = NULL;
+            d->hosts[i].hostaddr = NULL;
+            if ((ci->hosts[i].host && !(d->hosts[i].host = strdup(ci->hosts[i].host))) ||
+                (ci->hosts[i].hostaddr && !(d->hosts[i].hostaddr = strdup(ci->hosts[i].hostaddr))))
+                goto oom;
+        }
+    }
+    return d;
+oom:
+    fw_conninfo_free(d);
+    return NULL;
+}
+
 FW_API const char *
 fw_conninfo_error(const fw_conninfo *ci)
 {

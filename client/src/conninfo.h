@@ -107,6 +107,9 @@ fw_status fw_conninfo_parse_params(const char *const *keywords, const char *cons
  */
 char *fw_ci_home_dir(void);
 
+/* A deep copy of ci (NULL when memory runs out).  Owned: fw_conninfo_free. */
+fw_conninfo *fw_conninfo_dup(const fw_conninfo *ci);
+
 /* The keyword's name ("host", …). */
 const char *fw_ci_key_name(fw_ci_key key);
 

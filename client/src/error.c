@@ -17,6 +17,7 @@ fw_strerror(fw_status status)
     switch (status) {
     case FW_OK: return "ok";
     case FW_DONE: return "done";
+    case FW_AGAIN: return "again";
     case FW_ERR_IO: return "io";
     case FW_ERR_TLS: return "tls";
     case FW_ERR_AUTH: return "auth";

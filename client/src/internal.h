@@ -99,6 +99,7 @@ int64_t fw_now_ms(void);
 typedef struct fw_sock {
     int fd;
     fw_tls *tls;
+    size_t tls_wlen;   /* length of a TLS write to retry (OpenSSL wants it unchanged) */
     struct sockaddr_storage addr;  /* where we connected (for CancelRequest) */
     socklen_t addrlen;
 } fw_sock;
@@ -107,8 +108,25 @@ typedef struct fw_sock {
  * with keepalives and TCP_NODELAY on TCP. */
 fw_status fw_net_connect(fw_sock *s, const struct sockaddr *addr, socklen_t len,
                          const fw_conninfo *ci, int64_t deadline, fw_error *err);
+/* Starts connecting a non-blocking socket (s->fd set, keepalives and
+ * TCP_NODELAY on TCP): FW_OK connected, FW_AGAIN in progress (wait for
+ * writability, then fw_net_connect_check), or an error (no socket left). */
+fw_status fw_net_connect_start(fw_sock *s, const struct sockaddr *addr, socklen_t len,
+                               const fw_conninfo *ci, fw_error *err);
+/* After fw_net_connect_start's FW_AGAIN: FW_OK connected, FW_AGAIN still in
+ * progress, or the connect error (the socket stays for the caller to close). */
+fw_status fw_net_connect_check(fw_sock *s, fw_error *err);
 /* Waits until fd is readable (events POLLIN) or writable (POLLOUT). */
 fw_status fw_net_wait(int fd, short events, int64_t deadline, fw_error *err);
+/* The same for FW_WANT_* flags (0 waits for readability). */
+fw_status fw_net_wait_wants(int fd, unsigned wants, int64_t deadline, fw_error *err);
+/* One non-blocking write or read (TLS when s->tls): FW_OK with *put / *got
+ * bytes (> 0 for a read; the peer closing is FW_ERR_IO), FW_AGAIN with
+ * *wants (FW_WANT_READ / FW_WANT_WRITE), or an error. */
+fw_status fw_net_write_nb(fw_sock *s, const uint8_t *p, size_t n, size_t *put, unsigned *wants,
+                          fw_error *err);
+fw_status fw_net_read_nb(fw_sock *s, uint8_t *p, size_t n, size_t *got, unsigned *wants,
+                         fw_error *err);
 /* Writes everything (TLS when s->tls) before the deadline. */
 fw_status fw_net_write_all(fw_sock *s, const uint8_t *p, size_t n, int64_t deadline,
                            fw_error *err);
@@ -131,6 +149,9 @@ typedef enum fw_conn_state {
     FW_CONN_BUSY          /* a stream or a simple query is running */
 } fw_conn_state;
 
+struct fw_stream;
+struct fw_connecting;   /* conn.c: the connection state machine while connecting */
+
 /* What the first stream learnt of the server's extra_float_digits. */
 #define FW_EFD_UNKNOWN 0   /* not asked yet (or the server did not say) */
 #define FW_EFD_EXACT 1     /* >= 1: floats print exactly already, nothing to set */
@@ -140,7 +161,12 @@ typedef enum fw_conn_state {
 struct fw_conn {
     fw_sock sock;
     fw_conn_state state;
-    fw_buf wbuf;            /* outgoing messages */
+    fw_buf wbuf;            /* outgoing messages; bytes before wpos are sent */
+    size_t wpos;
+    int wbuf_secret;        /* wbuf holds a password or SCRAM proof: wiped once sent */
+    unsigned wants;         /* FW_WANT_* after a non-blocking call returned FW_AGAIN */
+    int nonblocking;        /* fw_conn_set_nonblocking */
+    struct fw_connecting *cx;  /* while fw_connect_poll has work to do */
     fw_buf rbuf;            /* received bytes; messages start at rpos */
     size_t rpos;
     size_t skip;            /* bytes of an oversized message still to discard */
@@ -164,6 +190,17 @@ struct fw_conn {
 int64_t fw_conn_deadline(const fw_conn *c);
 /* Sends wbuf and empties it.  On failure the connection is broken. */
 fw_status fw_conn_flush(fw_conn *c);
+/* Sends what the socket takes now: FW_OK when wbuf is empty, FW_AGAIN with
+ * *wants when output remains, or an error (the connection is broken). */
+fw_status fw_conn_flush_nb(fw_conn *c, unsigned *wants);
+/* 1 when queued output is not sent yet. */
+int fw_conn_output_pending(const fw_conn *c);
+/* As fw_conn_read_msg without waiting: FW_AGAIN with *wants when no whole
+ * message is buffered and the socket has nothing more now. */
+fw_status fw_conn_read_msg_nb(fw_conn *c, fw_msg *m, unsigned *wants);
+/* Waits (poll) for c->wants on the socket until deadline (-1: none);
+ * FW_OK, FW_ERR_TIMEOUT (nothing recorded), or FW_ERR_IO (err set). */
+fw_status fw_conn_wait_wants(fw_conn *c, int64_t deadline);
 /*
  * Reads the next message into *m (valid until the next call).
  * Handles NoticeResponse, ParameterStatus and NotificationResponse itself.
@@ -192,11 +229,19 @@ fw_status fw_cancel_send(const struct sockaddr_storage *addr, socklen_t addrlen,
 fw_status fw_enc_copy_fail_local(fw_buf *b, const char *reason);
 
 typedef enum fw_stream_state {
+    FW_ST_DESCRIBE,   /* Parse/Bind/Describe queued or sent; RowDescription awaited */
     FW_ST_ROWS,       /* Execute sent; rows arriving */
     FW_ST_SUSPENDED,  /* PortalSuspended seen; next Execute not sent yet */
+    FW_ST_DRAIN,      /* Sync queued; reading up to ReadyForQuery (drain_kind says why) */
     FW_ST_DONE,       /* ReadyForQuery seen after CommandComplete */
     FW_ST_FAILED      /* ended with an error (kept in stream->result) */
 } fw_stream_state;
+
+typedef enum fw_drain_kind {
+    FW_DRAIN_END,     /* CommandComplete: FW_DONE unless an error comes (COMMIT failed) */
+    FW_DRAIN_ERROR,   /* an error ended the stream (kept in stream->pending) */
+    FW_DRAIN_CANCEL   /* the caller cancelled: FW_ERR_CANCELLED */
+} fw_drain_kind;
 
 struct fw_stream {
     fw_conn *conn;
@@ -205,6 +250,15 @@ struct fw_stream {
     int32_t chunk;
     int inflight;           /* Executes sent whose chunk has not ended yet */
     int sync_sent;          /* Sync is on its way: ReadyForQuery will come */
+    fw_drain_kind drain_kind;
+    int cancelling;         /* draining a query that may still run: repeat the CancelRequest */
+    int64_t drain_deadline; /* a cancelled drain's end for the blocking drivers; -1 none */
+    int setup_sent;         /* the per-stream setup statement precedes the query */
+    int setup_done;         /* … and its CommandComplete came */
+    int efd_unknown;        /* … and it reports the server's extra_float_digits */
+    fw_error pending;       /* FW_DRAIN_ERROR: reported once drained */
+    fw_error first;         /* the first error seen while draining */
+    int extension_hint;     /* fw_stream_open: an SQL error may need the extension hint */
     atomic_int cancel_requested;
     uint64_t rows;          /* handed to the caller */
     uint64_t bytes;         /* of row data received, dropped rows included */

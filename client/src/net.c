@@ -95,16 +95,28 @@ set_keepalives(int fd, const fw_conninfo *ci)
 }
 
 fw_status
-fw_net_connect(fw_sock *s, const struct sockaddr *addr, socklen_t len, const fw_conninfo *ci,
-               int64_t deadline, fw_error *err)
+fw_net_wait_wants(int fd, unsigned wants, int64_t deadline, fw_error *err)
+{
+    short events = 0;
+
+    if (wants & FW_WANT_READ)
+        events |= POLLIN;
+    if (wants & FW_WANT_WRITE)
+        events |= POLLOUT;
+    if (events == 0)
+        events = POLLIN;
+    return fw_net_wait(fd, events, deadline, err);
+}
+
+fw_status
+fw_net_connect_start(fw_sock *s, const struct sockaddr *addr, socklen_t len,
+                     const fw_conninfo *ci, fw_error *err)
 {
     int fd;
-    int soerr = 0;
-    socklen_t slen = sizeof soerr;
-    fw_status st;
 
     s->fd = -1;
     s->tls = NULL;
+    s->tls_wlen = 0;
     if (len > sizeof s->addr) {
         fw_error_set(err, FW_ERR_CONFIG, "socket address too long");
         return FW_ERR_CONFIG;
@@ -116,46 +128,87 @@ fw_net_connect(fw_sock *s, const struct sockaddr *addr, socklen_t len, const fw_
     }
     if (addr->sa_family != AF_UNIX)
         set_keepalives(fd, ci);
+    memcpy(&s->addr, addr, len);
+    s->addrlen = len;
     if (connect(fd, addr, len) != 0) {
         if (errno != EINPROGRESS && errno != EINTR && errno != EAGAIN) {
             fw_error_set(err, FW_ERR_IO, "%s", strerror(errno));
             close(fd);
             return FW_ERR_IO;
         }
-        st = fw_net_wait(fd, POLLOUT, deadline, err);
-        if (st != FW_OK) {
-            close(fd);
-            return st;
-        }
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) != 0)
-            soerr = errno;
-        if (soerr != 0) {
-            fw_error_set(err, FW_ERR_IO, "%s", strerror(soerr));
-            close(fd);
-            return FW_ERR_IO;
-        }
+        s->fd = fd;
+        return FW_AGAIN;
     }
     s->fd = fd;
-    memcpy(&s->addr, addr, len);
-    s->addrlen = len;
     return FW_OK;
 }
 
 fw_status
-fw_net_write_all(fw_sock *s, const uint8_t *p, size_t n, int64_t deadline, fw_error *err)
+fw_net_connect_check(fw_sock *s, fw_error *err)
 {
-    while (n > 0) {
+    struct pollfd pfd = {.fd = s->fd, .events = POLLOUT, .revents = 0};
+    int soerr = 0;
+    socklen_t slen = sizeof soerr;
+    int rc;
+
+    do
+        rc = poll(&pfd, 1, 0);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0)
+        return FW_AGAIN;
+    if (rc < 0) {
+        fw_error_set(err, FW_ERR_IO, "poll() failed: %s", strerror(errno));
+        return FW_ERR_IO;
+    }
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) != 0)
+        soerr = errno;
+    if (soerr != 0) {
+        fw_error_set(err, FW_ERR_IO, "%s", strerror(soerr));
+        return FW_ERR_IO;
+    }
+    return FW_OK;
+}
+
+fw_status
+fw_net_connect(fw_sock *s, const struct sockaddr *addr, socklen_t len, const fw_conninfo *ci,
+               int64_t deadline, fw_error *err)
+{
+    fw_status st = fw_net_connect_start(s, addr, len, ci, err);
+
+    while (st == FW_AGAIN) {
+        st = fw_net_wait(s->fd, POLLOUT, deadline, err);
+        if (st == FW_OK)
+            st = fw_net_connect_check(s, err);
+    }
+    if (st != FW_OK && s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    return st;
+}
+
+fw_status
+fw_net_write_nb(fw_sock *s, const uint8_t *p, size_t n, size_t *put, unsigned *wants,
+                fw_error *err)
+{
+    *put = 0;
+    *wants = 0;
+    if (n == 0)
+        return FW_OK;
+    for (;;) {
         long w;
 
         if (s->tls) {
+            /* OpenSSL wants a retried write with the same length. */
+            if (s->tls_wlen > 0 && s->tls_wlen <= n)
+                n = s->tls_wlen;
             w = fw_tls_write(s->tls, p, n, err);
             if (w == FW_TLS_WANT_READ || w == FW_TLS_WANT_WRITE) {
-                fw_status st = fw_net_wait(s->fd, w == FW_TLS_WANT_READ ? POLLIN : POLLOUT,
-                                           deadline, err);
-                if (st != FW_OK)
-                    return st;
-                continue;
+                s->tls_wlen = n;
+                *wants = w == FW_TLS_WANT_READ ? FW_WANT_READ : FW_WANT_WRITE;
+                return FW_AGAIN;
             }
+            s->tls_wlen = 0;
             if (w < 0)
                 return err->cls != FW_OK ? err->cls : FW_ERR_IO;
         } else {
@@ -164,38 +217,32 @@ fw_net_write_all(fw_sock *s, const uint8_t *p, size_t n, int64_t deadline, fw_er
                 if (errno == EINTR)
                     continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    fw_status st = fw_net_wait(s->fd, POLLOUT, deadline, err);
-                    if (st != FW_OK)
-                        return st;
-                    continue;
+                    *wants = FW_WANT_WRITE;
+                    return FW_AGAIN;
                 }
                 fw_error_set(err, FW_ERR_IO, "could not send data to server: %s",
                              strerror(errno));
                 return FW_ERR_IO;
             }
         }
-        p += w;
-        n -= (size_t)w;
+        *put = (size_t)w;
+        return FW_OK;
     }
-    return FW_OK;
 }
 
 fw_status
-fw_net_read_some(fw_sock *s, uint8_t *p, size_t n, int64_t deadline, size_t *got,
-                 fw_error *err)
+fw_net_read_nb(fw_sock *s, uint8_t *p, size_t n, size_t *got, unsigned *wants, fw_error *err)
 {
     *got = 0;
+    *wants = 0;
     for (;;) {
         long r;
 
         if (s->tls) {
             r = fw_tls_read(s->tls, p, n, err);
             if (r == FW_TLS_WANT_READ || r == FW_TLS_WANT_WRITE) {
-                fw_status st = fw_net_wait(s->fd, r == FW_TLS_WANT_READ ? POLLIN : POLLOUT,
-                                           deadline, err);
-                if (st != FW_OK)
-                    return st;
-                continue;
+                *wants = r == FW_TLS_WANT_READ ? FW_WANT_READ : FW_WANT_WRITE;
+                return FW_AGAIN;
             }
             if (r < 0)
                 return err->cls != FW_OK ? err->cls : FW_ERR_IO;
@@ -205,10 +252,8 @@ fw_net_read_some(fw_sock *s, uint8_t *p, size_t n, int64_t deadline, size_t *got
                 if (errno == EINTR)
                     continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    fw_status st = fw_net_wait(s->fd, POLLIN, deadline, err);
-                    if (st != FW_OK)
-                        return st;
-                    continue;
+                    *wants = FW_WANT_READ;
+                    return FW_AGAIN;
                 }
                 fw_error_set(err, FW_ERR_IO, "could not receive data from server: %s",
                              strerror(errno));
@@ -224,9 +269,46 @@ fw_net_read_some(fw_sock *s, uint8_t *p, size_t n, int64_t deadline, size_t *got
     }
 }
 
+fw_status
+fw_net_write_all(fw_sock *s, const uint8_t *p, size_t n, int64_t deadline, fw_error *err)
+{
+    while (n > 0) {
+        size_t put;
+        unsigned wants;
+        fw_status st = fw_net_write_nb(s, p, n, &put, &wants, err);
+
+        if (st == FW_AGAIN) {
+            if ((st = fw_net_wait_wants(s->fd, wants, deadline, err)) != FW_OK)
+                return st;
+            continue;
+        }
+        if (st != FW_OK)
+            return st;
+        p += put;
+        n -= put;
+    }
+    return FW_OK;
+}
+
+fw_status
+fw_net_read_some(fw_sock *s, uint8_t *p, size_t n, int64_t deadline, size_t *got,
+                 fw_error *err)
+{
+    for (;;) {
+        unsigned wants;
+        fw_status st = fw_net_read_nb(s, p, n, got, &wants, err);
+
+        if (st != FW_AGAIN)
+            return st;
+        if ((st = fw_net_wait_wants(s->fd, wants, deadline, err)) != FW_OK)
+            return st;
+    }
+}
+
 void
 fw_net_close(fw_sock *s)
 {
+    s->tls_wlen = 0;
     if (s->tls) {
         fw_tls_free(s->tls);
         s->tls = NULL;

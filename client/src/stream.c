@@ -1,7 +1,9 @@
 /*
  * stream.c — queries: fw_stream_sql (extended protocol, one chunk per
- * Execute), fw_stream_next (zero-copy rows), cancel and close (cancel, then
- * drain to ReadyForQuery so the connection is reused), and fw_exec_simple.
+ * Execute), fw_stream_try_next / fw_stream_next (zero-copy rows; one state
+ * machine that never waits, and a poll(2) loop around it), cancel and close
+ * (cancel, then drain to ReadyForQuery so the connection is reused), and
+ * fw_exec_simple.
  *
  * The message sequence of a stream:
  *   Parse("") Bind("", "") Describe(portal) Flush   -> RowDescription checked
@@ -44,6 +46,11 @@ usable(fw_conn *c)
     if (c->state == FW_CONN_BUSY || c->stream) {
         fw_error_set(&c->err, FW_ERR_USAGE,
                      "another stream is open on this connection (close it first)");
+        return FW_ERR_USAGE;
+    }
+    if (c->cx) {
+        fw_error_set(&c->err, FW_ERR_USAGE,
+                     "the connection is not established yet (call fw_connect_poll until FW_OK)");
         return FW_ERR_USAGE;
     }
     if (!fw_conn_ok(c)) {
@@ -106,8 +113,12 @@ cancel_drain_deadline(const fw_conn *c)
 static fw_status
 abandon(fw_conn *c)
 {
+    /* Not after half a message: the server would read Terminate as its rest. */
+    int half_sent = c->wpos > 0 || c->sock.tls_wlen > 0;
+
     c->wbuf.len = 0;
-    if (c->sock.fd >= 0 && fw_enc_terminate(&c->wbuf) == FW_OK) {
+    c->wpos = 0;
+    if (c->sock.fd >= 0 && !half_sent && fw_enc_terminate(&c->wbuf) == FW_OK) {
         fw_error e = {.cls = FW_OK};
 
         (void)fw_net_write_all(&c->sock, c->wbuf.data, c->wbuf.len, fw_now_ms() + 100, &e);
@@ -201,8 +212,9 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadlin
     }
 }
 
+/* Queues Sync once: ReadyForQuery will end the drain. */
 static fw_status
-send_sync(fw_stream *s)
+queue_sync(fw_stream *s)
 {
     fw_conn *c = s->conn;
 
@@ -214,31 +226,177 @@ send_sync(fw_stream *s)
         fw_conn_break(c);
         return FW_ERR_MEMORY;
     }
-    return fw_conn_flush(c);
+    return FW_OK;
+}
+
+/* Queues Sync and sends everything queued, waiting. */
+static fw_status
+send_sync(fw_stream *s)
+{
+    fw_status st = queue_sync(s);
+
+    return st != FW_OK ? st : fw_conn_flush(s->conn);
+}
+
+/* The stream ends with the error in s->pending, recorded on the
+ * connection (which is broken unless it is idle again). */
+static fw_status
+finish_error(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+
+    if (c->state != FW_CONN_IDLE)
+        fw_conn_break(c);
+    if (s->pending.cls == FW_OK)
+        fw_error_set(&s->pending, FW_ERR_IO, "connection is closed");
+    fw_error_move(&c->err, &s->pending);
+    fw_error_clear(&s->first);
+    s->state = FW_ST_FAILED;
+    s->result = c->err.cls;
+    return s->result;
+}
+
+/* The connection failed under the stream (its error is on it). */
+static fw_status
+broken(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+
+    fw_conn_break(c);
+    if (s->state == FW_ST_DRAIN && s->drain_kind == FW_DRAIN_ERROR)
+        return finish_error(s);   /* the cause comes first */
+    fw_error_clear(&s->first);
+    fw_error_clear(&s->pending);
+    s->state = FW_ST_FAILED;
+    s->result = c->err.cls != FW_OK ? c->err.cls : FW_ERR_IO;
+    return s->result;
 }
 
 /*
- * Ends the stream with error e (moved in): cancels the query when asked,
- * syncs and drains so the connection is reusable, and leaves e on the
- * connection.  A broken connection keeps e too (the cause comes first).
+ * Ends the stream with error e (moved in): Sync, then the state machine
+ * drains to ReadyForQuery so the connection is reusable, and e is reported
+ * (a broken connection keeps e too: the cause comes first).  cancel: the
+ * query may still be running (an oversized row); a blocking stream sends a
+ * CancelRequest first, repeats it while the server stays silent, and gives
+ * the connection up when the server has not ended the query in time.
  */
-static fw_status
-end_with(fw_stream *s, fw_error *e, int cancel)
+static void
+fail_stream(fw_stream *s, fw_error *e, int cancel)
 {
     fw_conn *c = s->conn;
-    fw_status cls = e->cls;
-    int64_t deadline = cancel ? cancel_drain_deadline(c) : -1;
 
+    fw_error_move(&s->pending, e);
+    cancel = cancel && !c->nonblocking;
+    s->drain_deadline = cancel ? cancel_drain_deadline(c) : -1;
     if (cancel && c->state != FW_CONN_BAD)
-        send_cancel(c, deadline);
-    if (c->state != FW_CONN_BAD && send_sync(s) == FW_OK)
-        (void)drain(c, NULL, 1, cancel, deadline);
-    if (c->state != FW_CONN_IDLE)
-        fw_conn_break(c);
-    fw_error_move(&c->err, e);
-    s->state = FW_ST_FAILED;
-    s->result = cls;
-    return cls;
+        send_cancel(c, s->drain_deadline);
+    if (c->state == FW_CONN_BAD || queue_sync(s) != FW_OK) {
+        (void)finish_error(s);
+        return;
+    }
+    s->state = FW_ST_DRAIN;
+    s->drain_kind = FW_DRAIN_ERROR;
+    s->cancelling = cancel;
+}
+
+/* The caller cancelled: Sync, drain, report FW_ERR_CANCELLED. */
+static void
+begin_cancel(fw_stream *s)
+{
+    /* Suspended is not idle with Executes still in flight: the next chunk
+     * may be running, and a CancelRequest that reached the backend between
+     * two messages was ignored: keep cancelling. */
+    s->cancelling = s->state == FW_ST_ROWS || s->inflight > 0;
+    s->drain_deadline = cancel_drain_deadline(s->conn);
+    if (queue_sync(s) != FW_OK) {
+        (void)broken(s);
+        return;
+    }
+    s->state = FW_ST_DRAIN;
+    s->drain_kind = FW_DRAIN_CANCEL;
+}
+
+/* ReadyForQuery ended the drain: the stream's outcome. */
+static fw_status
+drained(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+
+    switch (s->drain_kind) {
+    case FW_DRAIN_ERROR:
+        return finish_error(s);
+    case FW_DRAIN_END:
+        if (s->first.cls != FW_OK) {   /* e.g. COMMIT of the implicit transaction failed */
+            fw_error_move(&c->err, &s->first);
+            s->state = FW_ST_FAILED;
+            s->result = c->err.cls;
+            return s->result;
+        }
+        s->state = FW_ST_DONE;
+        s->result = FW_DONE;
+        s->finished_us = fw_now_us();
+        return FW_DONE;
+    case FW_DRAIN_CANCEL:
+    default:
+        if (s->first.cls == FW_ERR_SQL && s->first.sqlstate &&
+            strcmp(s->first.sqlstate, "57014") == 0) {
+            s->first.cls = FW_ERR_CANCELLED;
+            fw_error_move(&c->err, &s->first);
+        } else if (s->first.cls != FW_OK && s->first.cls != FW_ERR_SQL) {
+            fw_error_move(&c->err, &s->first);
+        } else {
+            fw_error_clear(&s->first);
+            fw_error_set(&c->err, FW_ERR_CANCELLED, "the stream was cancelled");
+        }
+        s->state = FW_ST_FAILED;
+        s->result = c->err.cls;
+        return s->result;
+    }
+}
+
+/* One message while draining: *done once ReadyForQuery came. */
+static fw_status
+drain_message(fw_stream *s, const fw_msg *m, int *done)
+{
+    fw_conn *c = s->conn;
+    int keep_first = s->drain_kind != FW_DRAIN_ERROR && s->first.cls == FW_OK;
+
+    *done = 0;
+    switch (m->type) {
+    case 'Z':
+        if (fw_parse_ready(m, &c->tx_status) != FW_OK) {
+            fw_error_set(&c->err, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
+            return FW_ERR_PROTOCOL;
+        }
+        c->state = FW_CONN_IDLE;
+        shrink_rbuf(c);
+        *done = 1;
+        return FW_OK;
+    case 'E':
+        if (keep_first) {
+            fw_conn_error_from_msg(c, m, FW_ERR_SQL);
+            fw_error_move(&s->first, &c->err);
+        }
+        return FW_OK;
+    case 'G':
+        /* COPY FROM STDIN: refuse; the server then wants a Sync again (it
+         * ignores Sync during copy-in). */
+        if (keep_first)
+            fw_error_set(&s->first, FW_ERR_PROTOCOL, "COPY is not supported");
+        if (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
+            fw_enc_sync(&c->wbuf) != FW_OK) {
+            fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
+            return FW_ERR_MEMORY;
+        }
+        return FW_OK;
+    case 'H':
+    case 'W':
+        if (keep_first)
+            fw_error_set(&s->first, FW_ERR_PROTOCOL, "COPY is not supported");
+        return FW_OK;
+    default:
+        return FW_OK;   /* rows, completions, CopyData: discarded */
+    }
 }
 
 static int
@@ -286,9 +444,9 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     return FW_OK;
 }
 
-/* Tops the Executes in flight up to FW_PIPELINE_DEPTH, then flushes. */
+/* Tops the Executes in flight up to FW_PIPELINE_DEPTH, then Flush (queued). */
 static fw_status
-send_execute(fw_stream *s)
+queue_execute(fw_stream *s)
 {
     fw_conn *c = s->conn;
 
@@ -306,7 +464,7 @@ send_execute(fw_stream *s)
         return FW_ERR_MEMORY;
     }
     s->state = FW_ST_ROWS;
-    return fw_conn_flush(c);
+    return FW_OK;
 }
 
 /*
@@ -369,17 +527,296 @@ note_float_digits(void *arg, int index, const uint8_t *value, int32_t len)
     return FW_OK;
 }
 
+/* A filter needs the extension in the database: say so, and how. */
+static void
+add_extension_hint(fw_conn *c)
+{
+    if (c->err.cls == FW_ERR_SQL && c->err.sqlstate && c->err.message &&
+        (strcmp(c->err.sqlstate, "3F000") == 0 || strcmp(c->err.sqlstate, "42883") == 0) &&
+        strstr(c->err.message, "fraiseql_wire") != NULL) {
+        free(c->err.hint);
+        c->err.hint = strdup("The fraiseql_wire extension is not installed in this database: "
+                             "run CREATE EXTENSION fraiseql_wire (see docs/extension.md).");
+    }
+}
+
+/* One message before the first Execute. */
+static void
+describe_message(fw_stream *s, const fw_msg *m)
+{
+    fw_conn *c = s->conn;
+    fw_error e = {.cls = FW_OK};
+
+    if (s->setup_sent && !s->setup_done && (m->type == 'D' || m->type == 'C')) {
+        /* the setup statement's one row and completion */
+        if (m->type == 'D' && s->efd_unknown)
+            (void)fw_parse_data_row(m, note_float_digits, c);
+        s->setup_done = m->type == 'C';
+        return;
+    }
+    switch (m->type) {
+    case '1':
+    case '2':
+        return;
+    case 'T':
+        if (check_schema(s, m, &e) != FW_OK) {
+            fail_stream(s, &e, 0);
+            return;
+        }
+        if (queue_execute(s) != FW_OK)
+            (void)broken(s);
+        return;
+    case 'n':
+        fw_error_set(&e, FW_ERR_SCHEMA, "the statement returns no rows, expected one column \"data\"");
+        fail_stream(s, &e, 0);
+        return;
+    case 'E':
+        fw_conn_error_from_msg(c, m, FW_ERR_SQL);
+        if (s->extension_hint)
+            add_extension_hint(c);
+        fw_error_move(&e, &c->err);
+        fail_stream(s, &e, 0);
+        return;
+    default:
+        /* Out of step (a row before its description, ReadyForQuery with no
+         * Sync sent): nothing the server says next can be trusted. */
+        fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x after Describe",
+                     (unsigned char)m->type);
+        fw_conn_break(c);
+        fail_stream(s, &e, 0);
+        return;
+    }
+}
+
+/* One message while rows arrive: FW_OK with a row in *json and *len, or
+ * FW_AGAIN to go on (never returned to the caller as such). */
+static fw_status
+rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
+{
+    fw_conn *c = s->conn;
+    fw_error e = {.cls = FW_OK};
+
+    switch (m->type) {
+    case 'D': {
+        const uint8_t *v;
+        uint32_t vlen;
+
+        if (fw_parse_data_row1(m, &v, &vlen) != FW_OK) {
+            fw_error_set(&e, FW_ERR_PROTOCOL, "malformed DataRow message");
+            fw_conn_break(c);
+            fail_stream(s, &e, 0);
+            return FW_AGAIN;
+        }
+        if (vlen > c->max_row_bytes) {
+            fw_error_set(&e, FW_ERR_MEMORY, "row of %u bytes exceeds max_row_bytes (%zu)", vlen,
+                         c->max_row_bytes);
+            fail_stream(s, &e, 1);
+            return FW_AGAIN;
+        }
+        s->bytes += vlen;
+        if (s->npredicates > 0) {
+            int keep = 1;
+
+            for (int i = 0; keep && i < s->npredicates; i++)
+                keep = s->predicates[i].fn(s->predicates[i].arg, (const char *)v, v ? vlen : 0);
+            if (!keep) {
+                s->dropped++;
+                return FW_AGAIN;
+            }
+        }
+        if (s->first_row_us == 0)
+            s->first_row_us = fw_now_us();
+        s->rows++;
+        *json = (const char *)v;
+        *len = v ? vlen : 0;
+        return FW_OK;
+    }
+    case 's':
+        s->inflight--;
+        if (atomic_load(&s->cancel_requested)) {
+            s->state = FW_ST_SUSPENDED;   /* the next step begins the cancel */
+            return FW_AGAIN;
+        }
+        if (queue_execute(s) != FW_OK)
+            (void)broken(s);
+        return FW_AGAIN;
+    case 'C':
+    case 'I':
+        if (queue_sync(s) != FW_OK) {
+            (void)broken(s);
+            return FW_AGAIN;
+        }
+        s->state = FW_ST_DRAIN;
+        s->drain_kind = FW_DRAIN_END;
+        s->cancelling = 0;
+        return FW_AGAIN;
+    case 'E':
+        fw_conn_error_from_msg(c, m, FW_ERR_SQL);
+        fw_error_move(&e, &c->err);
+        if (atomic_load(&s->cancel_requested) && e.sqlstate && strcmp(e.sqlstate, "57014") == 0)
+            e.cls = FW_ERR_CANCELLED;
+        fail_stream(s, &e, 0);
+        return FW_AGAIN;
+    case 'G':
+    case 'H':
+    case 'W':
+        fw_error_set(&e, FW_ERR_PROTOCOL, "COPY is not supported");
+        if (m->type == 'G' &&
+            fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK)
+            fw_conn_break(c);
+        fail_stream(s, &e, 0);
+        return FW_AGAIN;
+    default:
+        fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x in a stream",
+                     (unsigned char)m->type);
+        fw_conn_break(c);
+        fail_stream(s, &e, 0);
+        return FW_AGAIN;
+    }
+}
+
+/* stream_step's flags */
+#define STEP_UNTIL_DESCRIBED 0x1   /* return FW_OK once the RowDescription passed (blocking open) */
+#define STEP_BLOCKING 0x2          /* a blocking driver: a cancelled drain has a deadline */
+
+/*
+ * The stream's state machine: runs until it has a row (FW_OK), the end
+ * (FW_DONE), an error, or cannot go on without waiting (FW_AGAIN with
+ * c->wants).  Queued output is written as the socket takes it, before and
+ * between reads, so neither side can block the other.
+ */
+static fw_status
+stream_step(fw_stream *s, const char **json, size_t *len, unsigned flags)
+{
+    fw_conn *c = s->conn;
+    int until_described = (flags & STEP_UNTIL_DESCRIBED) != 0;
+
+    c->wants = 0;
+    for (;;) {
+        fw_status st;
+        fw_msg m;
+        unsigned rw = 0, ww = 0;
+        int done;
+
+        if (s->state == FW_ST_DONE)
+            return FW_DONE;
+        if (s->state == FW_ST_FAILED)
+            return s->result;
+        if (until_described && (s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED))
+            return FW_OK;
+        if (s->state != FW_ST_DRAIN && atomic_load(&s->cancel_requested)) {
+            begin_cancel(s);
+            continue;
+        }
+        if (s->state == FW_ST_SUSPENDED && queue_execute(s) != FW_OK)
+            return broken(s);
+        /* The bound of a cancelled drain holds whether the server stays
+         * silent (stream_wait) or keeps sending (here). */
+        if ((flags & STEP_BLOCKING) && s->state == FW_ST_DRAIN && s->drain_deadline >= 0 &&
+            fw_now_ms() >= s->drain_deadline) {
+            (void)abandon(c);
+            return broken(s);
+        }
+        st = fw_conn_flush_nb(c, &ww);
+        if (st != FW_OK && st != FW_AGAIN)
+            return broken(s);
+        st = fw_conn_read_msg_nb(c, &m, &rw);
+        if (st == FW_AGAIN) {
+            c->wants = rw | (fw_conn_output_pending(c) ? ww : 0);
+            if (c->wants == 0)
+                c->wants = FW_WANT_READ;
+            return FW_AGAIN;
+        }
+        if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD) {
+            /* An oversized message was skipped; the connection is in step. */
+            fw_error e = {.cls = FW_OK};
+
+            if (s->state == FW_ST_DRAIN)
+                continue;
+            fw_error_move(&e, &c->err);
+            fail_stream(s, &e, s->state == FW_ST_ROWS);
+            continue;
+        }
+        if (st != FW_OK)
+            return broken(s);
+        switch (s->state) {
+        case FW_ST_DESCRIBE:
+            describe_message(s, &m);
+            break;
+        case FW_ST_ROWS:
+            if (rows_message(s, &m, json, len) == FW_OK)
+                return FW_OK;
+            break;
+        case FW_ST_DRAIN:
+            if (drain_message(s, &m, &done) != FW_OK)
+                return broken(s);
+            if (done)
+                return drained(s);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/*
+ * The blocking drivers' wait after FW_AGAIN: in slices, so that a cancel
+ * requested from another thread is noticed even when the CancelRequest
+ * reached the backend while it was idle between two messages (and was
+ * ignored), and a cancelled query that stays silent is cancelled again.
+ * FW_OK: call stream_step again; else the stream has failed (timeout: the
+ * connection's timeout passed without I/O).
+ */
+static fw_status
+stream_wait(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+    int64_t deadline = c->timeout_ms > 0 ? fw_now_ms() + c->timeout_ms : -1;
+
+    for (;;) {
+        int64_t slice_end = fw_now_ms() + FW_RECANCEL_MS;
+        int draining = s->state == FW_ST_DRAIN && s->drain_deadline >= 0;
+        fw_status st;
+
+        if (draining && s->drain_deadline - fw_now_ms() <= 0) {
+            (void)abandon(c);   /* the cancelled query did not end in time */
+            return broken(s);
+        }
+        if (deadline >= 0) {
+            if (deadline - fw_now_ms() <= 0) {
+                fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+                return broken(s);
+            }
+            if (deadline < slice_end)
+                slice_end = deadline;
+        }
+        if (draining && s->drain_deadline < slice_end)
+            slice_end = s->drain_deadline;
+        st = fw_conn_wait_wants(c, slice_end);
+        if (st == FW_OK)
+            return FW_OK;
+        if (st != FW_ERR_TIMEOUT)
+            return broken(s);
+        fw_error_clear(&c->err);   /* the slice's "timeout expired" */
+        if (s->state != FW_ST_DRAIN && atomic_load(&s->cancel_requested))
+            return FW_OK;
+        if (s->state == FW_ST_DRAIN && s->cancelling && c->be_pid != 0 &&
+            (deadline < 0 || deadline - fw_now_ms() > 0) &&
+            (!draining || s->drain_deadline - fw_now_ms() > 0))
+            send_cancel(c, draining ? s->drain_deadline : deadline);
+    }
+}
+
 static fw_status
 stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *params,
              size_t chunk_size, int any_column, const fw_predicate_entry *predicates,
-             int npredicates, fw_stream **out)
+             int npredicates, int extension_hint, fw_stream **out)
 {
     fw_stream *s;
     fw_status st;
-    fw_error e = {.cls = FW_OK};
-    fw_msg m;
-    int setup_sent = 0, setup_done = 0;   /* the setup statement's CommandComplete came */
-    int efd_unknown = conn ? conn->efd_state == FW_EFD_UNKNOWN : 0;
+    size_t mark;
+    const char *json;
+    size_t len;
 
     if (out)
         *out = NULL;
@@ -396,7 +833,9 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     }
     s->conn = conn;
     s->any_column = any_column;
+    s->extension_hint = extension_hint;
     s->started_us = fw_now_us();
+    s->state = FW_ST_DESCRIBE;
     if (npredicates > 0) {
         memcpy(s->predicates, predicates, (size_t)npredicates * sizeof *predicates);
         s->npredicates = npredicates;
@@ -404,12 +843,15 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     s->chunk = chunk_size == 0 ? FW_DEFAULT_CHUNK
                                : chunk_size > INT32_MAX ? INT32_MAX : (int32_t)chunk_size;
     atomic_init(&s->cancel_requested, 0);
-    if ((st = encode_stream_setup(conn, &setup_sent)) != FW_OK ||
+    s->drain_deadline = -1;
+    s->efd_unknown = conn->efd_state == FW_EFD_UNKNOWN;
+    mark = conn->wbuf.len;
+    if ((st = encode_stream_setup(conn, &s->setup_sent)) != FW_OK ||
         (st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
         (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
         (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
         (st = fw_enc_flush(&conn->wbuf)) != FW_OK) {
-        conn->wbuf.len = 0;
+        conn->wbuf.len = mark;
         free(s);
         if (st == FW_ERR_MEMORY)
             fw_error_set(&conn->err, st, "out of memory building the query (or a message over "
@@ -420,59 +862,25 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     }
     conn->state = FW_CONN_BUSY;
     conn->stream = s;
-    if ((st = fw_conn_flush(conn)) != FW_OK)
-        goto fail;
-    for (;;) {
-        st = fw_conn_read_msg(conn, &m);
-        if (st == FW_ERR_MEMORY && conn->state != FW_CONN_BAD) {
-            fw_error_move(&e, &conn->err);
-            st = end_with(s, &e, 0);
-            goto fail;
-        }
-        if (st != FW_OK)
-            goto fail;
-        if (m.type == '1' || m.type == '2')
-            continue;
-        if (setup_sent && !setup_done && (m.type == 'D' || m.type == 'C')) {
-            /* the setup statement's one row and completion */
-            if (m.type == 'D' && efd_unknown)
-                (void)fw_parse_data_row(&m, note_float_digits, conn);
-            setup_done = m.type == 'C';
-            continue;
-        }
-        if (m.type == 'T') {
-            if ((st = check_schema(s, &m, &e)) != FW_OK) {
-                st = end_with(s, &e, 0);
-                goto fail;
-            }
-            break;
-        }
-        if (m.type == 'n') {
-            fw_error_set(&e, FW_ERR_SCHEMA,
-                         "the statement returns no rows, expected one column \"data\"");
-            st = end_with(s, &e, 0);
-            goto fail;
-        }
-        if (m.type == 'E') {
-            fw_conn_error_from_msg(conn, &m, FW_ERR_SQL);
-            fw_error_move(&e, &conn->err);
-            st = end_with(s, &e, 0);
-            goto fail;
-        }
-        /* Out of step (a row before its description, ReadyForQuery with no
-         * Sync sent): nothing the server says next can be trusted. */
-        fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x after Describe",
-                     (unsigned char)m.type);
-        fw_conn_break(conn);
-        st = end_with(s, &e, 0);
-        goto fail;
+    if (conn->nonblocking) {
+        /* fw_stream_try_next sends it and checks the description. */
+        *out = s;
+        return FW_OK;
     }
-    if ((st = send_execute(s)) != FW_OK)
-        goto fail;
-    *out = s;
-    return FW_OK;
-fail:
-    fw_error_clear(&e);
+    /* Blocking: the same state machine, waited on until the schema is
+     * checked (the statement of a wrong shape is never executed). */
+    while ((st = stream_step(s, &json, &len, STEP_UNTIL_DESCRIBED | STEP_BLOCKING)) == FW_AGAIN)
+        if ((st = stream_wait(s)) != FW_OK)
+            break;
+    if (st == FW_OK && (s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED) &&
+        (st = fw_conn_flush(conn)) == FW_OK) {
+        *out = s;
+        return FW_OK;
+    }
+    if (st == FW_OK)
+        st = s->result != FW_OK ? s->result : FW_ERR_IO;
+    fw_error_clear(&s->pending);
+    fw_error_clear(&s->first);
     if (conn->state == FW_CONN_BUSY)
         fw_conn_break(conn);   /* out of step: cannot be reused */
     conn->stream = NULL;
@@ -484,14 +892,14 @@ FW_API fw_status
 fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
               size_t chunk_size, fw_stream **out)
 {
-    return stream_start(conn, sql, nparams, params, chunk_size, 0, NULL, 0, out);
+    return stream_start(conn, sql, nparams, params, chunk_size, 0, NULL, 0, 0, out);
 }
 
 FW_API fw_status
 fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams, const char *const *params,
                    size_t chunk_size, fw_stream **out)
 {
-    return stream_start(conn, sql, nparams, params, chunk_size, 1, NULL, 0, out);
+    return stream_start(conn, sql, nparams, params, chunk_size, 1, NULL, 0, 0, out);
 }
 
 FW_API fw_status
@@ -518,95 +926,14 @@ fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
                      fw_query_error(q) ? fw_query_error(q) : "out of memory rendering the query");
         return st;
     }
-    st = stream_start(conn, sql, nparams, params, chunk, 0, predicates, npredicates, out);
-    /* A filter needs the extension in the database: say so, and how. */
-    if (st == FW_ERR_SQL && conn->err.sqlstate && conn->err.message &&
-        (strcmp(conn->err.sqlstate, "3F000") == 0 || strcmp(conn->err.sqlstate, "42883") == 0) &&
-        strstr(conn->err.message, "fraiseql_wire") != NULL) {
-        free(conn->err.hint);
-        conn->err.hint = strdup("The fraiseql_wire extension is not installed in this database: "
-                                "run CREATE EXTENSION fraiseql_wire (see docs/extension.md).");
-    }
-    return st;
+    return stream_start(conn, sql, nparams, params, chunk, 0, predicates, npredicates, 1, out);
 }
 
-/* The caller cancelled: finish the protocol and report it. */
+/* Argument checks shared by fw_stream_next and fw_stream_try_next: FW_OK
+ * to go on, else what to return. */
 static fw_status
-finish_cancelled(fw_stream *s)
+next_args(fw_stream *s, const char **json, size_t *len)
 {
-    fw_conn *c = s->conn;
-    fw_error first = {.cls = FW_OK};
-    fw_status st;
-
-    st = send_sync(s);
-    if (st == FW_OK)
-        /* Suspended is not idle with Executes still in flight: the next
-         * chunk may be running, and a CancelRequest that reached the
-         * backend between two messages was ignored: keep cancelling. */
-        st = drain(c, &first, 1, s->state == FW_ST_ROWS || s->inflight > 0,
-                   cancel_drain_deadline(c));
-    if (st != FW_OK || c->state != FW_CONN_IDLE) {
-        fw_error_clear(&first);
-        s->state = FW_ST_FAILED;
-        s->result = c->err.cls != FW_OK ? c->err.cls : FW_ERR_IO;
-        fw_conn_break(c);
-        return s->result;
-    }
-    if (first.cls == FW_ERR_SQL && first.sqlstate && strcmp(first.sqlstate, "57014") == 0) {
-        first.cls = FW_ERR_CANCELLED;
-        fw_error_move(&c->err, &first);
-    } else if (first.cls != FW_OK && first.cls != FW_ERR_SQL) {
-        fw_error_move(&c->err, &first);
-    } else {
-        fw_error_clear(&first);
-        fw_error_set(&c->err, FW_ERR_CANCELLED, "the stream was cancelled");
-    }
-    s->state = FW_ST_FAILED;
-    s->result = c->err.cls;
-    return s->result;
-}
-
-/*
- * Waits for the next message in slices, so that a cancel requested from
- * another thread is noticed even when the CancelRequest reached the
- * backend while it was idle between two messages (and was ignored).
- * FW_OK: a message can be read; FW_ERR_CANCELLED; FW_ERR_TIMEOUT (the
- * connection's timeout passed; the error is set).
- */
-static fw_status
-wait_or_cancelled(fw_stream *s)
-{
-    fw_conn *c = s->conn;
-    int64_t deadline = c->timeout_ms > 0 ? fw_now_ms() + c->timeout_ms : -1;
-
-    for (;;) {
-        int slice = FW_RECANCEL_MS;
-
-        if (deadline >= 0) {
-            int64_t left = deadline - fw_now_ms();
-
-            if (left <= 0) {
-                fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
-                return FW_ERR_TIMEOUT;
-            }
-            if (left < slice)
-                slice = (int)left;
-        }
-        if (fw_conn_wait_message(c, slice) == FW_OK)
-            return FW_OK;
-        if (atomic_load(&s->cancel_requested))
-            return FW_ERR_CANCELLED;
-    }
-}
-
-FW_API fw_status
-fw_stream_next(fw_stream *s, const char **json, size_t *len)
-{
-    fw_conn *c;
-    fw_status st;
-    fw_msg m;
-    fw_error e = {.cls = FW_OK};
-
     if (json)
         *json = NULL;
     if (len)
@@ -617,115 +944,32 @@ fw_stream_next(fw_stream *s, const char **json, size_t *len)
         return FW_DONE;
     if (s->state == FW_ST_FAILED)
         return s->result;
-    c = s->conn;
-    if (!c)
+    if (!s->conn)
         return FW_ERR_USAGE;
-    if (atomic_load(&s->cancel_requested))
-        return finish_cancelled(s);
-    if (s->state == FW_ST_SUSPENDED && (st = send_execute(s)) != FW_OK)
-        goto broken;
-    for (;;) {
-        if ((st = wait_or_cancelled(s)) != FW_OK) {
-            if (st == FW_ERR_CANCELLED)
-                return finish_cancelled(s);
-            goto broken;
-        }
-        st = fw_conn_read_msg(c, &m);
-        if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD) {
-            fw_error_move(&e, &c->err);
-            return end_with(s, &e, 1);
-        }
-        if (st != FW_OK)
-            goto broken;
-        switch (m.type) {
-        case 'D': {
-            const uint8_t *v;
-            uint32_t vlen;
+    return FW_OK;
+}
 
-            if (fw_parse_data_row1(&m, &v, &vlen) != FW_OK) {
-                fw_error_set(&e, FW_ERR_PROTOCOL, "malformed DataRow message");
-                fw_conn_break(c);
-                return end_with(s, &e, 0);
-            }
-            if (vlen > c->max_row_bytes) {
-                fw_error_set(&e, FW_ERR_MEMORY, "row of %u bytes exceeds max_row_bytes (%zu)",
-                             vlen, c->max_row_bytes);
-                return end_with(s, &e, 1);
-            }
-            s->bytes += vlen;
-            if (s->npredicates > 0) {
-                int keep = 1;
-                for (int i = 0; keep && i < s->npredicates; i++)
-                    keep = s->predicates[i].fn(s->predicates[i].arg, (const char *)v,
-                                               v ? vlen : 0);
-                if (!keep) {
-                    s->dropped++;
-                    continue;
-                }
-            }
-            if (s->first_row_us == 0)
-                s->first_row_us = fw_now_us();
-            s->rows++;
-            *json = (const char *)v;
-            *len = v ? vlen : 0;
-            return FW_OK;
-        }
-        case 's':
-            s->inflight--;
-            if (atomic_load(&s->cancel_requested)) {
-                s->state = FW_ST_SUSPENDED;
-                return finish_cancelled(s);
-            }
-            if ((st = send_execute(s)) != FW_OK)
-                goto broken;
-            continue;
-        case 'C':
-        case 'I': {
-            fw_error first = {.cls = FW_OK};
+FW_API fw_status
+fw_stream_try_next(fw_stream *s, const char **json, size_t *len)
+{
+    fw_status st = next_args(s, json, len);
 
-            if ((st = send_sync(s)) != FW_OK || (st = drain(c, &first, 1, 0, -1)) != FW_OK) {
-                fw_error_clear(&first);
-                goto broken;
-            }
-            if (first.cls != FW_OK) {   /* e.g. COMMIT of the implicit transaction failed */
-                fw_error_move(&c->err, &first);
-                s->state = FW_ST_FAILED;
-                s->result = c->err.cls;
-                return s->result;
-            }
-            s->state = FW_ST_DONE;
-            s->result = FW_DONE;
-            s->finished_us = fw_now_us();
-            return FW_DONE;
-        }
-        case 'E':
-            fw_conn_error_from_msg(c, &m, FW_ERR_SQL);
-            fw_error_move(&e, &c->err);
-            if (atomic_load(&s->cancel_requested) && e.sqlstate &&
-                strcmp(e.sqlstate, "57014") == 0)
-                e.cls = FW_ERR_CANCELLED;
-            return end_with(s, &e, 0);
-        case 'G':
-        case 'H':
-        case 'W':
-            fw_error_set(&e, FW_ERR_PROTOCOL, "COPY is not supported");
-            if (m.type == 'G' &&
-                (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
-                 fw_conn_flush(c) != FW_OK))
-                fw_conn_break(c);
-            return end_with(s, &e, 0);
-        default:
-            fw_error_set(&e, FW_ERR_PROTOCOL, "unexpected message type 0x%02x in a stream",
-                         (unsigned char)m.type);
-            fw_conn_break(c);
-            return end_with(s, &e, 0);
-        }
-    }
-broken:
-    fw_conn_break(c);
-    s->state = FW_ST_FAILED;
-    s->result = c->err.cls != FW_OK ? c->err.cls : FW_ERR_IO;
-    return s->result;
+    if (st != FW_OK)
+        return st;
+    return stream_step(s, json, len, 0);
+}
+
+FW_API fw_status
+fw_stream_next(fw_stream *s, const char **json, size_t *len)
+{
+    fw_status st = next_args(s, json, len);
+
+    if (st != FW_OK)
+        return st;
+    while ((st = stream_step(s, json, len, STEP_BLOCKING)) == FW_AGAIN)
+        if ((st = stream_wait(s)) != FW_OK)
+            return st;
+    return st;
 }
 
 FW_API fw_status
@@ -757,21 +1001,26 @@ fw_stream_close(fw_stream *s)
     if (!s)
         return FW_OK;
     c = s->conn;
+    fw_error_clear(&s->pending);
+    fw_error_clear(&s->first);
     if (!c) {
         free(s);
         return FW_ERR_IO;
     }
-    if (s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED) {
+    if (s->state == FW_ST_DESCRIBE || s->state == FW_ST_ROWS || s->state == FW_ST_SUSPENDED ||
+        s->state == FW_ST_DRAIN) {
         fw_error first = {.cls = FW_OK};
 
-        /* A suspended portal with no Execute in flight runs nothing: Sync
-         * alone ends it. */
-        int running = s->state == FW_ST_ROWS || s->inflight > 0;
+        /* A suspended portal with no Execute in flight runs nothing, nor
+         * does a statement not executed yet: Sync alone ends it.  A drain
+         * under way goes on as it was. */
+        int running = s->state == FW_ST_DRAIN ? s->cancelling
+                      : s->state == FW_ST_ROWS || s->inflight > 0;
         int64_t deadline = cancel_drain_deadline(c);
 
-        if (running && !atomic_load(&s->cancel_requested))
+        if (running && s->state != FW_ST_DRAIN && !atomic_load(&s->cancel_requested))
             send_cancel(c, deadline);
-        st = send_sync(s);
+        st = c->state == FW_CONN_BAD ? FW_ERR_IO : send_sync(s);
         if (st == FW_OK)
             st = drain(c, &first, 1, running, deadline);
         fw_error_clear(&first);   /* the cancel's 57014 is expected */

@@ -37,11 +37,14 @@
 #include "compat.h"
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_collation_d.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_operator_d.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
@@ -414,9 +417,53 @@ sp_const_key(Node *n, char **key)
 }
 
 /*
+ * Which of the extension's document functions (document.c) funcid is, told
+ * by its C symbol (the extension's schema is not fixed in C).  Planning only.
+ */
+typedef enum SpDocFunc
+{
+	SP_DOCFN_NONE,
+	SP_DOCFN_DOCUMENT,			/* json_document(key, value, ...) */
+	SP_DOCFN_CONCAT				/* json_document_concat(object, ...) */
+} SpDocFunc;
+
+static SpDocFunc
+sp_doc_func(Oid funcid)
+{
+	HeapTuple	tup;
+	SpDocFunc	r = SP_DOCFN_NONE;
+
+	if (funcid < FirstNormalObjectId)
+		return SP_DOCFN_NONE;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return SP_DOCFN_NONE;
+	if (((Form_pg_proc) GETSTRUCT(tup))->prolang == ClanguageId)
+	{
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+		Datum		bin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin, &isnull);
+
+		if (!isnull && strstr(TextDatumGetCString(bin), "fraiseql_wire") != NULL)
+		{
+			char	   *sym = TextDatumGetCString(src);
+
+			if (strcmp(sym, "fraiseql_wire_json_document") == 0)
+				r = SP_DOCFN_DOCUMENT;
+			else if (strcmp(sym, "fraiseql_wire_json_document_concat") == 0)
+				r = SP_DOCFN_CONCAT;
+		}
+	}
+	ReleaseSysCache(tup);
+	return r;
+}
+
+/*
  * The keys and value expressions of an object built by jsonb_build_object(),
- * json_build_object() or || of such objects, in jsonb's sense: a later key
- * replaces an earlier one.  False when the keys cannot all be known.
+ * json_build_object(), fraiseql_wire.json_document() (the same JSON value as
+ * json_build_object()), || or json_document_concat() of such objects, or a
+ * json one cast to jsonb, in jsonb's sense: a later key replaces an earlier
+ * one.  False when the keys cannot all be known.
  */
 static bool
 sp_doc_fields(Node *expr, List **fields)
@@ -430,7 +477,22 @@ sp_doc_fields(Node *expr, List **fields)
 		List	   *own = NIL;
 
 		if (f->funcid != F_JSONB_BUILD_OBJECT_ANY && !is_json)
-			return false;
+		{
+			SpDocFunc	df = sp_doc_func(f->funcid);
+
+			if (df == SP_DOCFN_CONCAT && !f->funcvariadic)
+			{
+				ListCell   *lc;
+
+				foreach(lc, f->args)
+					if (!sp_doc_fields(lfirst(lc), fields))
+						return false;
+				return true;
+			}
+			if (df != SP_DOCFN_DOCUMENT)
+				return false;
+			is_json = true;
+		}
 		if (f->funcvariadic || list_length(f->args) % 2 != 0)
 			return false;
 		for (int i = 0; i < list_length(f->args); i += 2)
@@ -464,6 +526,15 @@ sp_doc_fields(Node *expr, List **fields)
 			*fields = lappend(*fields, nf);
 		}
 		return true;
+	}
+	if (IsA(expr, CoerceViaIO))
+	{
+		CoerceViaIO *cv = (CoerceViaIO *) expr;
+
+		/* json_document(...)::jsonb: jsonb's reading of the json object */
+		if (cv->resulttype != JSONBOID || exprType((Node *) cv->arg) != JSONOID)
+			return false;
+		return sp_doc_fields((Node *) cv->arg, fields);
 	}
 	if (IsA(expr, OpExpr))
 	{

@@ -4,7 +4,8 @@
 -- rows (and the value of every call, TRUE/FALSE/NULL) of matches() are the
 -- same
 --   through a v_ view with the rewrite, and with it off;
---   through a json_build_object view;
+--   through a json_build_object view, a fraiseql_wire.json_document one and
+--   its cast to jsonb;
 --   on a tv_ table (jsonb, and json with an expression index);
 --   from the SQL of where_sql().
 -- Only counts are printed: a mismatch fails the test.
@@ -66,6 +67,16 @@ CREATE VIEW v_eq_json AS
   SELECT id, json_build_object('id', id, 'i', i, 'n', n, 's', s, 'v', v, 'b', b, 'd', d, 'ts', ts,
                                'tsn', tsn, 'u', u, 'tags', tags, 'meta', meta,
                                'nest', json_build_object('i', i, 's', s)) AS data
+  FROM src;
+CREATE VIEW v_eq_doc AS
+  SELECT id, fraiseql_wire.json_document('id', id, 'i', i, 'n', n, 's', s, 'v', v, 'b', b, 'd', d, 'ts', ts,
+                                         'tsn', tsn, 'u', u, 'tags', tags, 'meta', meta,
+                                         'nest', fraiseql_wire.json_document('i', i, 's', s)) AS data
+  FROM src;
+CREATE VIEW v_eq_docb AS   -- what create_view(format => 'jsonb') builds
+  SELECT id, fraiseql_wire.json_document('id', id, 'i', i, 'n', n, 's', s, 'v', v, 'b', b, 'd', d, 'ts', ts,
+                                         'tsn', tsn, 'u', u, 'tags', tags, 'meta', meta,
+                                         'nest', fraiseql_wire.json_document('i', i, 's', s))::jsonb AS data
   FROM src;
 CREATE TABLE tv_eq (id int PRIMARY KEY, data jsonb);
 INSERT INTO tv_eq SELECT id, data FROM v_eq;
@@ -251,7 +262,7 @@ END $$;
 CREATE TABLE results (
   fid int PRIMARY KEY,
   view_rows text, view_values text, view_rows_off text, view_values_off text,
-  json_view_rows text, tv_rows text, tv_rows_off text, tv_values text, tv_values_off text,
+  json_view_rows text, doc_view_rows text, doc_plan text, docb_view_rows text, tv_rows text, tv_rows_off text, tv_values text, tv_values_off text,
   tv_json_rows text, where_sql_rows text, plan text);
 
 DO $$
@@ -272,7 +283,11 @@ BEGIN
       pushdown_eq.ids('SELECT string_agg(id::text, '','' ORDER BY id) FROM pushdown_eq.tv_eq WHERE fraiseql_wire.matches(data, ' || lit || ')'),
       pushdown_eq.ids('SELECT string_agg(coalesce(fraiseql_wire.matches(data, ' || lit || ')::text, ''null''), '','' ORDER BY id) FROM pushdown_eq.tv_eq'),
       pushdown_eq.ids('SELECT string_agg(id::text, '','' ORDER BY id) FROM pushdown_eq.tv_eq_json WHERE fraiseql_wire.matches(data, ' || lit || ')'));
-    UPDATE pushdown_eq.results SET plan = (SELECT string_agg(p, E'\n') FROM pushdown_eq.explain_lines(vq) p)
+    UPDATE pushdown_eq.results SET plan = (SELECT string_agg(p, E'\n') FROM pushdown_eq.explain_lines(vq) p),
+      doc_view_rows = pushdown_eq.ids(replace(vq, 'pushdown_eq.v_eq ', 'pushdown_eq.v_eq_doc ')),
+      docb_view_rows = pushdown_eq.ids(replace(vq, 'pushdown_eq.v_eq ', 'pushdown_eq.v_eq_docb ')),
+      doc_plan = (SELECT string_agg(p, E'\n')
+                    FROM pushdown_eq.explain_lines(replace(vq, 'pushdown_eq.v_eq ', 'pushdown_eq.v_eq_doc ')) p)
      WHERE fid = r.fid;
     RESET enable_seqscan;
     SET LOCAL fraiseql_wire.enable_rewrite = off;
@@ -292,6 +307,8 @@ SELECT count(*) AS filters_checked,
        count(*) FILTER (WHERE view_rows IS DISTINCT FROM view_rows_off) AS view_rows_mismatch,
        count(*) FILTER (WHERE view_values IS DISTINCT FROM view_values_off) AS view_values_mismatch,
        count(*) FILTER (WHERE json_view_rows IS DISTINCT FROM view_rows_off) AS json_view_mismatch,
+       count(*) FILTER (WHERE doc_view_rows IS DISTINCT FROM view_rows_off) AS doc_view_mismatch,
+       count(*) FILTER (WHERE docb_view_rows IS DISTINCT FROM view_rows_off) AS docb_view_mismatch,
        count(*) FILTER (WHERE tv_rows IS DISTINCT FROM tv_rows_off) AS tv_rows_mismatch,
        count(*) FILTER (WHERE tv_values IS DISTINCT FROM tv_values_off) AS tv_values_mismatch,
        count(*) FILTER (WHERE tv_json_rows IS DISTINCT FROM tv_rows_off) AS tv_json_mismatch,
@@ -303,6 +320,10 @@ SELECT count(*) FILTER (WHERE plan NOT LIKE '%jsonb_build_object(''id''%') > 400
        count(*) FILTER (WHERE plan NOT LIKE '%matches(%') > 150 AS many_fully_rewritten,
        count(*) FILTER (WHERE view_rows <> '') > 100 AS many_select_rows,
        count(*) FILTER (WHERE view_rows <> '' AND view_rows <> view_rows_off) AS nonempty_mismatch
+  FROM results;
+-- The json_document view is rewritten as often as the jsonb one.
+SELECT count(*) FILTER (WHERE doc_plan NOT LIKE '%json_document(''id''%') > 400 AS doc_most_rewritten,
+       count(*) FILTER (WHERE doc_plan NOT LIKE '%matches(%') > 150 AS doc_many_fully_rewritten
   FROM results;
 
 DROP SCHEMA pushdown_eq CASCADE;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The installed library as a user sees it (TAP): `make install-client
 # PREFIX=<tmp>`, the SONAME and the exported symbols of the shared library,
-# then docs/examples/stream_users.c built with pkg-config against the
-# installation and run against the test cluster with LD_LIBRARY_PATH.
+# then docs/examples/stream_users.c and docs/examples/event_loop.c built with
+# pkg-config against the installation and run against the test cluster with
+# LD_LIBRARY_PATH.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +94,11 @@ cc -Wall -Wextra -Werror -o "$tmp/stream_users" "$root/docs/examples/stream_user
 ok "docs/examples/stream_users.c builds with pkg-config --cflags --libs fraiseql_wire" $?
 ok "the example links the shared library" "$(LD_LIBRARY_PATH=$prefix/lib ldd "$tmp/stream_users" |
     grep -q "libfraiseql_wire.so.$major => $prefix/lib/"; echo $?)"
+# shellcheck disable=SC2046
+cc -Wall -Wextra -Werror -o "$tmp/event_loop" "$root/docs/examples/event_loop.c" \
+    $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs fraiseql_wire) \
+    >"$tmp/out" 2>"$tmp/err"
+ok "docs/examples/event_loop.c builds with pkg-config --cflags --libs fraiseql_wire" $?
 
 if [ "$have_cluster" -ne 1 ]; then
     n=$((n + 1))
@@ -134,6 +140,39 @@ ok "PGDATABASE from the environment; a team name with quotes and -- is a value" 
     [ "$rc" -eq 0 ] && [ "$(cat "$tmp/out")" = '{"id": 5, "bio": "short", "name": "dan", "team": "r&d \"quoted\" '"'"'x'"'"'; --"}' ]; echo $?)"
 "$ex" -d "dbname=$db" -t nobody >"$tmp/out" 2>"$tmp/err"
 ok "no match: no output, exit 0" "$( [ $? -eq 0 ] && [ ! -s "$tmp/out" ]; echo $?)"
+
+# The event loop: one connection per filter, all read at once through poll(2)
+# with the non-blocking API; over TCP with TLS and SCRAM, and over the socket.
+ids() {    # ids INDEX: the ids that connection INDEX printed, in order
+    grep "^$1	" "$tmp/out" | cut -f2- |
+        python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in sys.stdin))'
+}
+el=$tmp/event_loop
+"$el" -d "dbname=$db" '{"team": {"eq": "core"}}' '{"team": {"eq": "ops"}}' '{"id": {"gt": 100}}' \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "event_loop: three streams at once, each in id order, none for the empty filter" "$(
+    [ "$rc" -eq 0 ] && [ "$(ids 0)" = "1,2,4,6" ] && [ "$(ids 1)" = "3" ] && [ -z "$(ids 2)" ] &&
+    [ ! -s "$tmp/err" ]; echo $?)"
+tcp="host=${FW_TEST_TCP_HOST:-127.0.0.1} port=$PGPORT dbname=$db user=fw_tls password=fw_tls_pw sslmode=require"
+psql -X -q -d "$db" -c 'GRANT SELECT ON "user", v_user TO fw_tls; GRANT USAGE ON SCHEMA fraiseql_wire TO fw_tls' >/dev/null 2>&1
+if [ -n "${FW_TEST_TLS_DIR:-}" ]; then
+    "$el" -d "$tcp" '{"team": {"eq": "core"}}' '{"name": {"eq": "ann"}}' >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    ok "event_loop over TLS with SCRAM: two streams" "$(
+        [ "$rc" -eq 0 ] && [ "$(ids 0)" = "1,2,4,6" ] && [ "$(ids 1)" = "2,6" ]; echo $?)"
+else
+    n=$((n + 1))
+    echo "ok $n - event_loop over TLS with SCRAM # SKIP no FW_TEST_TLS_DIR"
+fi
+"$el" -d "dbname=$db" '{"team": {"eq": "ops"}}' '{"id": {"eqq": 1}}' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok "event_loop: a bad filter fails its stream with SQLSTATE 22023, the others finish" "$(
+    [ "$rc" -eq 1 ] && [ "$(ids 0)" = "3" ] && grep -q '^event_loop: \[1\] stream: .*(SQLSTATE 22023)' "$tmp/err"; echo $?)"
+"$el" -d "sslmode=bogus" '{}' >"$tmp/out" 2>"$tmp/err"
+ok "event_loop: bad connection string: exit 2" "$( [ $? -eq 2 ] && grep -q 'sslmode' "$tmp/err"; echo $?)"
+"$el" >"$tmp/out" 2>"$tmp/err"
+ok "event_loop: no filter: exit 2 with usage" "$( [ $? -eq 2 ] && grep -q '^usage: event_loop' "$tmp/err"; echo $?)"
 "$ex" -d "dbname=postgres" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 ok "no v_user: exit 1 with SQLSTATE 42P01 on stderr" "$( [ "$rc" -eq 1 ] && grep -q 'SQLSTATE 42P01' "$tmp/err"; echo $?)"

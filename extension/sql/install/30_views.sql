@@ -159,9 +159,12 @@ $fn$;
 -- The SQL expression that builds the document from the given columns,
 -- referenced as alias.column (or bare column when alias is NULL).  Keys are
 -- text literals, so the planner can map each key back to its column.
--- jsonb_build_object takes at most 100 arguments: wider jsonb documents are
--- the || of several calls of at most 50 keys; json has no ||, so json
--- documents are limited to 50 keys.
+-- jsonb: jsonb_build_object, so that a jsonb v_ view is plain SQL that
+-- outlives DROP EXTENSION.  json: fraiseql_wire.json_document, the C
+-- renderer (the same JSON value as json_build_object, written compactly and
+-- several times faster; the view depends on the extension).  A call takes
+-- at most 100 arguments: wider documents join calls of at most 50 keys with
+-- || (jsonb) or fraiseql_wire.json_document_concat (json).
 CREATE FUNCTION fraiseql_wire._document_expression(
     columns text[], camel_case boolean, format text, alias text DEFAULT NULL)
   RETURNS text
@@ -175,7 +178,7 @@ DECLARE
   dup    text;
   i      integer;
   n      integer := cardinality(columns);
-  fn     text := CASE format WHEN 'json' THEN 'pg_catalog.json_build_object'
+  fn     text := CASE format WHEN 'json' THEN 'fraiseql_wire.json_document'
                              ELSE 'pg_catalog.jsonb_build_object' END;
 BEGIN
   SELECT array_agg(CASE WHEN camel_case THEN fraiseql_wire._camel_key(c) ELSE c END ORDER BY o)
@@ -187,12 +190,6 @@ BEGIN
       USING ERRCODE = 'duplicate_column',
             DETAIL = 'With camel_case, two columns map to the same key.',
             HINT = 'Pass a column list that leaves one of them out, or use camel_case => false.';
-  END IF;
-  IF format = 'json' AND n > 50 THEN
-    RAISE EXCEPTION 'too many columns for format json: %', n
-      USING ERRCODE = 'too_many_columns',
-            DETAIL = 'json_build_object takes at most 100 arguments (50 keys) and json has no concatenation operator.',
-            HINT = 'Use format ''jsonb'' (which joins several jsonb_build_object calls) or pass at most 50 columns.';
   END IF;
   args := '{}';
   FOR i IN 1 .. n LOOP
@@ -206,6 +203,9 @@ BEGIN
   END LOOP;
   IF cardinality(parts) = 1 THEN
     RETURN parts[1];
+  END IF;
+  IF format = 'json' THEN
+    RETURN 'fraiseql_wire.json_document_concat(' || array_to_string(parts, ', ') || ')';
   END IF;
   RETURN '(' || array_to_string(parts, ' OPERATOR(pg_catalog.||) ') || ')';
 END
