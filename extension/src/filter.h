@@ -123,12 +123,26 @@ extern bool fw_json_values_equal(const JsonbValue *a, const JsonbValue *b);
 
 /*
  * Parses and validates a filter document.  A bad filter (unknown operator,
- * wrong operand type, a mix of operator and field keys, depth or size over
- * fraiseql_wire.max_filter_depth / max_filter_nodes, …) raises
+ * wrong operand type, a mix of operator and field keys, …) raises
  * ERRCODE_INVALID_PARAMETER_VALUE (22023) naming the JSON path of the
- * offending part.  Allocates in CurrentMemoryContext.
+ * offending part; a filter deeper or larger than
+ * fraiseql_wire.max_filter_depth / max_filter_nodes raises
+ * ERRCODE_PROGRAM_LIMIT_EXCEEDED (54000), checked before the oversized part
+ * is read.  Allocates in CurrentMemoryContext.
  */
 extern FwNode *fw_filter_parse(Jsonb *filter);
+
+/*
+ * The same filter with the comparisons of an "or" that test one field
+ * (same path, same "type") with eq or in folded into one "in", and those
+ * of an "and" that test one field with neq or nin into one "nin"; nested
+ * "or"s in an "or" (and "and"s in an "and") are flattened first.  The
+ * three-valued result is the same on every document (in is the OR of its
+ * equalities, nin the AND of its inequalities).  Linear in the size of the
+ * tree; unchanged sub-trees are shared with the input.  Allocates in
+ * CurrentMemoryContext.
+ */
+extern FwNode *fw_filter_fold(FwNode *node);
 
 /*
  * Three-valued evaluation of a parsed filter on one document:

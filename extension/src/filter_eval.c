@@ -605,13 +605,15 @@ eval_cmp(const FwNode *node, JsonbContainer *root)
 
 				if (usable && node->cast != FW_CAST_NONE)
 					cast_ok = fw_cast_value(node->cast, &v, &vcast);
+				if (!usable)
+					return node->nelems == 0 ? acc : FW_UNKNOWN;
 				for (int i = 0; i < node->nelems; i++)
 				{
-					FwTruth		t = usable ?
-						compare_one(node, op, &v, &node->elems[i], cast_ok, vcast,
-									node->cast != FW_CAST_NONE ? node->cast_values[i] : (Datum) 0) :
-						FW_UNKNOWN;
+					FwTruth		t;
 
+					CHECK_FOR_INTERRUPTS();
+					t = compare_one(node, op, &v, &node->elems[i], cast_ok, vcast,
+									node->cast != FW_CAST_NONE ? node->cast_values[i] : (Datum) 0);
 					if (t == (is_in ? FW_TRUE : FW_FALSE))
 						return t;
 					if (t == FW_UNKNOWN)
@@ -693,10 +695,13 @@ eval_cmp(const FwNode *node, JsonbContainer *root)
 															  opnd->val.string.len, &tmp) != NULL);
 				for (int i = 0; i < node->nelems; i++)
 				{
-					bool		has = getKeyJsonValueFromContainer(v.val.binary.data,
-																   node->elems[i].val.string.val,
-																   node->elems[i].val.string.len,
-																   &tmp) != NULL;
+					bool		has;
+
+					CHECK_FOR_INTERRUPTS();
+					has = getKeyJsonValueFromContainer(v.val.binary.data,
+													   node->elems[i].val.string.val,
+													   node->elems[i].val.string.len,
+													   &tmp) != NULL;
 
 					if (op == FW_OP_HAS_ANY_KEYS && has)
 						return FW_TRUE;
@@ -798,8 +803,10 @@ eval_node(const FwNode *node, JsonbContainer *root)
 			acc = FW_TRUE;
 			foreach(lc, node->args)
 			{
-				FwTruth		t = eval_node(lfirst(lc), root);
+				FwTruth		t;
 
+				CHECK_FOR_INTERRUPTS();
+				t = eval_node(lfirst(lc), root);
 				if (t == FW_FALSE)
 					return FW_FALSE;
 				if (t == FW_UNKNOWN)
@@ -810,8 +817,10 @@ eval_node(const FwNode *node, JsonbContainer *root)
 			acc = FW_FALSE;
 			foreach(lc, node->args)
 			{
-				FwTruth		t = eval_node(lfirst(lc), root);
+				FwTruth		t;
 
+				CHECK_FOR_INTERRUPTS();
+				t = eval_node(lfirst(lc), root);
 				if (t == FW_TRUE)
 					return FW_TRUE;
 				if (t == FW_UNKNOWN)

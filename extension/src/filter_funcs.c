@@ -55,7 +55,8 @@ cached_filter(FunctionCallInfo fcinfo, Jsonb *filter, FwMatchCache **cache_out)
 		Jsonb	   *copy = palloc(VARSIZE(filter));
 
 		memcpy(copy, filter, VARSIZE(filter));
-		cache->tree = fw_filter_parse(copy);
+		/* folded: an "or" of eq on one field is one lookup per row */
+		cache->tree = fw_filter_fold(fw_filter_parse(copy));
 		cache->filter = copy;
 	}
 	MemoryContextSwitchTo(old);

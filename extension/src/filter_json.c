@@ -38,7 +38,10 @@ push_list(JsonbParseState **ps, const char *key, List *args)
 	push_key(ps, key);
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
 	foreach(lc, args)
+	{
+		CHECK_FOR_INTERRUPTS();
 		push_node(ps, lfirst(lc));
+	}
 	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 	return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }

@@ -135,13 +135,19 @@ key_is(const JsonbValue *k, const char *name)
 	return k->val.string.len == len && memcmp(k->val.string.val, name, len) == 0;
 }
 
-/* "$" + ".key" (identifier-like keys) or ."quoted key" (others), capped. */
+/*
+ * "$" + ".key" (identifier-like keys) or ."quoted key" (others), capped.
+ * Every node keeps its path for messages, so the string is allocated at its
+ * exact size (a StringInfo would take 1 kB a node).
+ */
 static char *
 jp_key(const char *parent, const char *key, int len)
 {
-	StringInfoData buf;
+	size_t		plen = strlen(parent);
 	bool		plain = len > 0;
 	int			shown = len;
+	char	   *out;
+	char	   *p;
 
 	for (int i = 0; i < len && plain; i++)
 	{
@@ -153,31 +159,52 @@ jp_key(const char *parent, const char *key, int len)
 	if (shown > 64)
 		shown = pg_mbcliplen(key, len, 64);
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, parent);
-	appendStringInfoChar(&buf, '.');
+	/* parent . " key(escaped: at most twice as long) " ... NUL */
+	out = palloc(plen + 1 + 2 + 2 * (size_t) shown + 3 + 1);
+	memcpy(out, parent, plen);
+	p = out + plen;
+	*p++ = '.';
 	if (plain)
-		appendBinaryStringInfo(&buf, key, shown);
+	{
+		memcpy(p, key, shown);
+		p += shown;
+	}
 	else
 	{
-		appendStringInfoChar(&buf, '"');
+		*p++ = '"';
 		for (int i = 0; i < shown; i++)
 		{
 			if (key[i] == '"' || key[i] == '\\')
-				appendStringInfoChar(&buf, '\\');
-			appendStringInfoChar(&buf, key[i]);
+				*p++ = '\\';
+			*p++ = key[i];
 		}
-		appendStringInfoChar(&buf, '"');
+		*p++ = '"';
 	}
 	if (shown < len)
-		appendStringInfoString(&buf, "...");
-	return buf.data;
+	{
+		memcpy(p, "...", 3);
+		p += 3;
+	}
+	*p = '\0';
+	return out;
 }
 
 static char *
 jp_index(const char *parent, int i)
 {
-	return psprintf("%s[%d]", parent, i);
+	size_t		n = strlen(parent) + 14;	/* "[", 11 digits and sign, "]", NUL */
+	char	   *out = palloc(n);
+
+	snprintf(out, n, "%s[%d]", parent, i);
+	return out;
+}
+
+/* The path of element i of a list operand (i < 0: the operand itself), only
+ * built for a message: a list of 100,000 values needs no 100,000 paths. */
+static const char *
+elem_path(const char *jpath, int i)
+{
+	return i < 0 ? jpath : jp_index(jpath, i);
 }
 
 const char *
@@ -224,13 +251,41 @@ is_array(const JsonbValue *v)
 		!JsonContainerIsScalar(v->val.binary.data);
 }
 
+/*
+ * Over a limit: 54000 (program_limit_exceeded, as PostgreSQL's own size
+ * limits on jsonb), not 22023: the filter is valid, only too large for the
+ * server's setting.
+ */
+static void
+too_many_nodes(FwParseState *st, const char *jpath)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("filter exceeds fraiseql_wire.max_filter_nodes at %s", short_path(jpath)),
+			 errdetail("The filter has more than %d operators, logic nodes and list elements.",
+					   st->max_nodes),
+			 errhint("Simplify the filter (a list of values is one \"in\"), or ask a superuser to "
+					 "raise fraiseql_wire.max_filter_nodes.")));
+}
+
 static void
 count_node(FwParseState *st, const char *jpath)
 {
 	if (++st->nodes > st->max_nodes)
-		FW_BAD(jpath, "Simplify the filter or raise fraiseql_wire.max_filter_nodes.",
-			   "The filter has more than fraiseql_wire.max_filter_nodes (%d) nodes and list elements.",
-			   st->max_nodes);
+		too_many_nodes(st, jpath);
+}
+
+/*
+ * Every element of an and/or array and of a list operand adds at least one
+ * node: a container with more elements than the nodes left is refused
+ * before its elements are read or anything is allocated for them, so that
+ * a huge filter costs no more than its size check.
+ */
+static void
+reserve_nodes(FwParseState *st, int n, const char *jpath)
+{
+	if (n > st->max_nodes - st->nodes)
+		too_many_nodes(st, jpath);
 }
 
 static FwNode *
@@ -260,6 +315,7 @@ object_pairs(JsonbContainer *obj, int *npairs)
 
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (tok == WJB_KEY)
 			pairs[n].key = v;
 		else if (tok == WJB_VALUE)
@@ -281,6 +337,7 @@ array_elems(JsonbContainer *arr, int *nelems)
 
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (tok == WJB_ELEM)
 			elems[n++] = v;
 	}
@@ -292,7 +349,12 @@ array_elems(JsonbContainer *arr, int *nelems)
 static void
 own_operand(FwNode *node, const JsonbValue *v)
 {
-	node->operand_jsonb = JsonbValueToJsonb((JsonbValue *) v);
+	Jsonb	   *j = JsonbValueToJsonb((JsonbValue *) v);
+
+	/* JsonbValueToJsonb leaves at least 1 kB; a filter keeps one per node */
+	node->operand_jsonb = palloc(VARSIZE(j));
+	memcpy(node->operand_jsonb, j, VARSIZE(j));
+	pfree(j);
 	if (v->type == jbvBinary)
 	{
 		node->operand.type = jbvBinary;
@@ -315,15 +377,15 @@ json_text(const JsonbValue *v)
 }
 
 static void
-check_cast_operand(FwNode *node, const JsonbValue *v, Datum *out, const char *jpath)
+check_cast_operand(FwNode *node, const JsonbValue *v, Datum *out, const char *jpath, int elem)
 {
 	if (v->type != jbvString && v->type != jbvNumeric && v->type != jbvBool)
-		FW_BAD(jpath, NULL,
+		FW_BAD(elem_path(jpath, elem), NULL,
 			   "With \"type\": \"%s\" the operand of \"%s\" must be a string, number or boolean, not %s.",
 			   fw_cast_name(node->cast), fw_op_name(node->op),
 			   json_type_phrase(v));
 	if (!fw_cast_value(node->cast, v, out))
-		FW_BAD(jpath, "See docs/filters.md for the accepted forms of each type.",
+		FW_BAD(elem_path(jpath, elem), "See docs/filters.md for the accepted forms of each type.",
 			   "The operand %s is not a valid %s.", json_text(v), fw_cast_name(node->cast));
 	/* a numeric may point into the filter document: the tree owns its data */
 	if (node->cast == FW_CAST_NUMERIC)
@@ -395,7 +457,7 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 			if (node->cast != FW_CAST_NONE)
 			{
 				node->cast_values = palloc(sizeof(Datum));
-				check_cast_operand(node, v, &node->cast_values[0], jpath);
+				check_cast_operand(node, v, &node->cast_values[0], jpath, -1);
 			}
 			else if (op != FW_OP_EQ && op != FW_OP_NEQ &&
 					 v->type != jbvString && v->type != jbvNumeric)
@@ -410,19 +472,20 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 			if (!is_array(v))
 				FW_BAD(jpath, NULL, "The operand of \"%s\" must be an array of non-null values, not %s.",
 					   opname, json_type_phrase(v));
+			reserve_nodes(st, JsonContainerSize(v->val.binary.data), jpath);
 			node->elems = array_elems(v->val.binary.data, &node->nelems);
 			if (node->cast != FW_CAST_NONE)
 				node->cast_values = palloc(sizeof(Datum) * Max(1, node->nelems));
 			for (int i = 0; i < node->nelems; i++)
 			{
-				char	   *ejp = jp_index(jpath, i);
-
-				count_node(st, ejp);
+				CHECK_FOR_INTERRUPTS();
+				if (++st->nodes > st->max_nodes)
+					too_many_nodes(st, jp_index(jpath, i));
 				if (node->elems[i].type == jbvNull)
-					FW_BAD(ejp, "Combine with {\"isnull\": true} using \"or\" to also match null.",
+					FW_BAD(jp_index(jpath, i), "Combine with {\"isnull\": true} using \"or\" to also match null.",
 						   "The elements of \"%s\" must not be null.", opname);
 				if (node->cast != FW_CAST_NONE)
-					check_cast_operand(node, &node->elems[i], &node->cast_values[i], ejp);
+					check_cast_operand(node, &node->elems[i], &node->cast_values[i], jpath, i);
 			}
 			break;
 
@@ -473,14 +536,15 @@ parse_operand(FwParseState *st, FwNode *node, const JsonbValue *v, const char *j
 			if (!is_array(v))
 				FW_BAD(jpath, NULL, "The operand of \"%s\" must be an array of strings, not %s.",
 					   opname, json_type_phrase(v));
+			reserve_nodes(st, JsonContainerSize(v->val.binary.data), jpath);
 			node->elems = array_elems(v->val.binary.data, &node->nelems);
 			for (int i = 0; i < node->nelems; i++)
 			{
-				char	   *ejp = jp_index(jpath, i);
-
-				count_node(st, ejp);
+				CHECK_FOR_INTERRUPTS();
+				if (++st->nodes > st->max_nodes)
+					too_many_nodes(st, jp_index(jpath, i));
 				if (node->elems[i].type != jbvString)
-					FW_BAD(ejp, NULL, "The elements of \"%s\" must be strings, not %s.",
+					FW_BAD(jp_index(jpath, i), NULL, "The elements of \"%s\" must be strings, not %s.",
 						   opname, json_type_phrase(&node->elems[i]));
 			}
 			break;
@@ -567,6 +631,7 @@ parse_operator_object(FwParseState *st, FwPair *pairs, int npairs,
 		char	   *ojp;
 		FwNode	   *node;
 
+		CHECK_FOR_INTERRUPTS();
 		if (key_is(k, "type"))
 			continue;
 		ojp = jp_key(jpath, k->val.string.val, k->val.string.len);
@@ -593,14 +658,22 @@ parse_operator_object(FwParseState *st, FwPair *pairs, int npairs,
 		own_operand(node, &pairs[i].value);
 		/* elems must point into the owned operand, not into the filter */
 		if (node->elems != NULL)
+		{
+			pfree(node->elems);
 			node->elems = array_elems(node->operand.val.binary.data, &node->nelems);
+		}
 		nodes = lappend(nodes, node);
 	}
 
 	if (list_length(nodes) == 0)
 		FW_BAD(cast_jpath, OPERATOR_HINT, "\"type\" needs an operator beside it.");
 	if (list_length(nodes) == 1)
-		return linitial(nodes);
+	{
+		FwNode	   *n = linitial(nodes);
+
+		list_free(nodes);
+		return n;
+	}
 	{
 		FwNode	   *and = new_node(FW_NODE_AND);
 
@@ -627,22 +700,34 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 	if (depth > st->max_depth)
-		FW_BAD(jpath, "Simplify the filter or raise fraiseql_wire.max_filter_depth.",
-			   "The filter is nested deeper than fraiseql_wire.max_filter_depth (%d).",
-			   st->max_depth);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("filter exceeds fraiseql_wire.max_filter_depth at %s", short_path(jpath)),
+				 errdetail("The filter is nested deeper than %d objects.", st->max_depth),
+				 errhint("Simplify the filter or raise fraiseql_wire.max_filter_depth.")));
 
+	/* each key but "type" is at least one node */
+	reserve_nodes(st, (int) JsonContainerSize(obj) - 1, jpath);
 	pairs = object_pairs(obj, &npairs);
 	for (int i = 0; i < npairs; i++)
 		if (fw_op_lookup(pairs[i].key.val.string.val, pairs[i].key.val.string.len) != FW_OP__COUNT)
 			has_op = true;
 	if (has_op)
-		return parse_operator_object(st, pairs, npairs, path, npath, jpath);
+	{
+		FwNode	   *n = parse_operator_object(st, pairs, npairs, path, npath, jpath);
+
+		pfree(pairs);
+		return n;
+	}
 
 	for (int i = 0; i < npairs; i++)
 	{
 		JsonbValue *k = &pairs[i].key;
 		JsonbValue *v = &pairs[i].value;
-		char	   *kjp = jp_key(jpath, k->val.string.val, k->val.string.len);
+		char	   *kjp;
+
+		CHECK_FOR_INTERRUPTS();
+		kjp = jp_key(jpath, k->val.string.val, k->val.string.len);
 
 		if (key_is(k, "and") || key_is(k, "or"))
 		{
@@ -655,10 +740,13 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 			if (!is_array(v))
 				FW_BAD(kjp, NULL, "The value of \"%s\" must be an array of filter objects, not %s.",
 					   is_and ? "and" : "or", json_type_phrase(v));
+			reserve_nodes(st, JsonContainerSize(v->val.binary.data), kjp);
 			elems = array_elems(v->val.binary.data, &nelems);
 			for (int e = 0; e < nelems; e++)
 			{
 				char	   *ejp = jp_index(kjp, e);
+
+				CHECK_FOR_INTERRUPTS();
 
 				if (!is_object(&elems[e]))
 					FW_BAD(ejp, NULL, "The elements of \"%s\" must be filter objects, not %s.",
@@ -667,6 +755,7 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 									  parse_object(st, elems[e].val.binary.data, path, npath,
 												   ejp, depth + 1));
 			}
+			pfree(elems);
 			logic->json_path = kjp;
 			nodes = lappend(nodes, logic);
 		}
@@ -703,11 +792,20 @@ parse_object(FwParseState *st, JsonbContainer *obj, char **path, int npath,
 			sub[npath] = pnstrdup(k->val.string.val, k->val.string.len);
 			nodes = lappend(nodes, parse_object(st, v->val.binary.data, sub, npath + 1,
 												kjp, depth + 1));
+			/* the nodes below copied what they keep: a filter's memory is its nodes */
+			pfree(sub[npath]);
+			pfree(sub);
 		}
 	}
+	pfree(pairs);
 
 	if (list_length(nodes) == 1)
-		return linitial(nodes);
+	{
+		FwNode	   *n = linitial(nodes);
+
+		list_free(nodes);
+		return n;
+	}
 	/*
 	 * An empty object is a logic node of its own (TRUE); counting it keeps
 	 * {"and": [{}, {}, ...]} within max_filter_nodes like any other node.

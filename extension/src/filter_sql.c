@@ -32,6 +32,7 @@ typedef struct FwSql
 {
 	StringInfo	buf;
 	const char *target;			/* "(expr)" */
+	MemoryContext scratch;		/* one comparison's temporary strings */
 } FwSql;
 
 static void
@@ -210,6 +211,7 @@ render_list(FwSql *sql, const FwNode *node)
 		{
 			const JsonbValue *e = &node->elems[i];
 
+			CHECK_FOR_INTERRUPTS();
 			if (strcmp(fw_json_type_name(e), classes[c]) != 0)
 				continue;
 			if (first)
@@ -296,6 +298,7 @@ render_cmp(FwSql *sql, const FwNode *node, bool truth_only)
 			appendStringInfoString(buf, op == FW_OP_IN ? " IN (" : " NOT IN (");
 			for (int i = 0; i < node->nelems; i++)
 			{
+				CHECK_FOR_INTERRUPTS();
 				if (i > 0)
 					appendStringInfoString(buf, ", ");
 				append_cast_call(sql, node->cast, node, &node->elems[i]);
@@ -371,6 +374,7 @@ render_cmp(FwSql *sql, const FwNode *node, bool truth_only)
 				appendStringInfoString(buf, ") AS fw_elem(v) WHERE fw_elem.v IN (");
 				for (int i = 0; i < node->nelems; i++)
 				{
+					CHECK_FOR_INTERRUPTS();
 					if (i > 0)
 						appendStringInfoString(buf, ", ");
 					append_jsonb_literal(buf, value_json(&node->elems[i]));
@@ -396,6 +400,7 @@ render_cmp(FwSql *sql, const FwNode *node, bool truth_only)
 				appendStringInfoString(buf, op == FW_OP_HAS_ANY_KEYS ? " ?| ARRAY[" : " ?& ARRAY[");
 				for (int i = 0; i < node->nelems; i++)
 				{
+					CHECK_FOR_INTERRUPTS();
 					if (i > 0)
 						appendStringInfoString(buf, ", ");
 					append_literal(buf, node->elems[i].val.string.val, node->elems[i].val.string.len);
@@ -504,6 +509,7 @@ render(FwSql *sql, const FwNode *node, bool truth_only)
 			appendStringInfoChar(sql->buf, '(');
 			foreach(lc, node->args)
 			{
+				CHECK_FOR_INTERRUPTS();
 				if (lc != list_head(node->args))
 					appendStringInfoString(sql->buf, node->kind == FW_NODE_AND ? " AND " : " OR ");
 				render(sql, lfirst(lc), truth_only);
@@ -516,7 +522,19 @@ render(FwSql *sql, const FwNode *node, bool truth_only)
 			appendStringInfoChar(sql->buf, ')');
 			return;
 		case FW_NODE_CMP:
-			render_cmp(sql, node, truth_only);
+			{
+				/*
+				 * The literals of one comparison are garbage once appended:
+				 * freed per comparison, so that memory follows the size of
+				 * the SQL, not of the SQL times the filter.  buf grows in
+				 * its own context (repalloc keeps a chunk's context).
+				 */
+				MemoryContext old = MemoryContextSwitchTo(sql->scratch);
+
+				render_cmp(sql, node, truth_only);
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(sql->scratch);
+			}
 			return;
 	}
 	elog(ERROR, "fraiseql_wire: bad filter node kind %d", (int) node->kind);
@@ -591,6 +609,8 @@ fw_filter_to_sql(const FwNode *node, const char *target)
 	initStringInfo(&buf);
 	sql.buf = &buf;
 	sql.target = psprintf("(%s)", target);
+	sql.scratch = AllocSetContextCreate(CurrentMemoryContext, "fraiseql_wire where_sql",
+										ALLOCSET_DEFAULT_SIZES);
 
 	/*
 	 * matches() is STRICT: a NULL document never matches.  A filter that is
@@ -603,5 +623,6 @@ fw_filter_to_sql(const FwNode *node, const char *target)
 	render(&sql, node, true);
 	if (null_doc_true)
 		appendStringInfoChar(&buf, ')');
+	MemoryContextDelete(sql.scratch);
 	return buf.data;
 }

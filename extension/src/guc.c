@@ -15,21 +15,28 @@
 #include "guc.h"
 
 int			fw_max_filter_depth = 32;
-int			fw_max_filter_nodes = 10000;
+int			fw_max_filter_nodes = 100000;
 
 void
 fw_guc_init(void)
 {
 	DefineCustomIntVariable("fraiseql_wire.max_filter_depth",
 							"Deepest nesting of objects a filter may have.",
-							"Filters nested deeper are rejected with SQLSTATE 22023 before any row is read.",
+							"Filters nested deeper are rejected with SQLSTATE 54000 before any row is read.",
 							&fw_max_filter_depth, 32, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	/*
+	 * SUSET: the limit is what bounds the memory and the time one filter
+	 * can take from the server (parsing, planning, rendering), and filters
+	 * come from clients, so only a superuser (or ALTER ROLE/DATABASE by
+	 * one) may raise it.  The maximum keeps node counters far from INT_MAX.
+	 */
 	DefineCustomIntVariable("fraiseql_wire.max_filter_nodes",
 							"Most operators, logic nodes and list elements a filter may have.",
-							"Larger filters are rejected with SQLSTATE 22023 before any row is read.",
-							&fw_max_filter_nodes, 10000, 1, INT_MAX,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+							"Larger filters are rejected with SQLSTATE 54000 while they are parsed, "
+							"before any row is read or any plan is made.",
+							&fw_max_filter_nodes, 100000, 1, 100000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("fraiseql_wire");
 }

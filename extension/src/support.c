@@ -74,6 +74,7 @@
 
 #include "fraiseql_wire.h"
 #include "filter.h"
+#include "strmap.h"
 #include "support.h"
 
 bool		fw_enable_rewrite = true;
@@ -130,6 +131,54 @@ sp_is_bool_const(Node *n, bool value)
 }
 
 /*
+ * The members of args that are not equal() to an earlier one, in order.  A
+ * short list is compared pairwise; a long one (an "or" of thousands of
+ * arms) through a hash of each node's serialisation, so that it stays
+ * linear: equal serialisations are equal nodes (checked), and equal nodes
+ * that serialise differently (locations) are merely kept twice.
+ */
+#define SP_DEDUP_PAIRWISE 16
+
+static List *
+sp_unique(List *args)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+	FwStrMap   *seen;
+
+	if (list_length(args) <= SP_DEDUP_PAIRWISE)
+	{
+		foreach(lc, args)
+			out = list_append_unique(out, lfirst(lc));
+		return out;
+	}
+	seen = fw_strmap_create(list_length(args));
+	foreach(lc, args)
+	{
+		Node	   *a = lfirst(lc);
+		char	   *text = nodeToString(a);
+		int			len = strlen(text);
+		Node	   *first;
+
+		CHECK_FOR_INTERRUPTS();
+		first = fw_strmap_lookup(seen, text, len);
+		if (first == NULL)
+		{
+			/* kept at its size: nodeToString's buffer is 1 kB or more */
+			char	   *key = pnstrdup(text, len);
+			bool		found;
+
+			*fw_strmap_insert(seen, key, len, &found) = a;
+		}
+		pfree(text);
+		if (first != NULL && equal(first, a))
+			continue;
+		out = lappend(out, a);
+	}
+	return out;
+}
+
+/*
  * AND (is_and) or OR with constant folding and flattening: the absorbing
  * constant (FALSE for AND, TRUE for OR) wins, the neutral one drops out, a
  * NULL constant stays (three-valued logic), nested clauses of the same kind
@@ -138,27 +187,25 @@ sp_is_bool_const(Node *n, bool value)
 static Node *
 sp_bool(List *args, bool is_and)
 {
-	List	   *out = NIL;
+	List	   *flat = NIL;
+	List	   *out;
 	ListCell   *lc;
 
 	foreach(lc, args)
 	{
 		Node	   *a = lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (sp_is_bool_const(a, !is_and))
 			return makeBoolConst(!is_and, false);
 		if (sp_is_bool_const(a, is_and))
 			continue;
 		if (is_and ? is_andclause(a) : is_orclause(a))
-		{
-			ListCell   *lc2;
-
-			foreach(lc2, ((BoolExpr *) a)->args)
-				out = list_append_unique(out, lfirst(lc2));
-		}
+			flat = list_concat(flat, ((BoolExpr *) a)->args);
 		else
-			out = list_append_unique(out, a);
+			flat = lappend(flat, a);
 	}
+	out = sp_unique(flat);
 	if (out == NIL)
 		return makeBoolConst(is_and, false);
 	if (list_length(out) == 1)
@@ -609,18 +656,22 @@ sp_eval_missing(const FwNode *n)
 	return unknown ? sp_null_bool() : makeBoolConst(r, false);
 }
 
+/* The distinct top-level keys the filter reads, in order (seen: a set). */
 static void
-sp_collect_keys(const FwNode *n, List **keys)
+sp_collect_keys(const FwNode *n, List **keys, FwStrMap *seen)
 {
 	ListCell   *lc;
+	bool		found;
 
+	CHECK_FOR_INTERRUPTS();
 	if (n->kind != FW_NODE_CMP)
 	{
 		foreach(lc, n->args)
-			sp_collect_keys(lfirst(lc), keys);
+			sp_collect_keys(lfirst(lc), keys, seen);
 		return;
 	}
-	if (!sp_str_member(*keys, n->path[0]))
+	(void) fw_strmap_insert(seen, n->path[0], strlen(n->path[0]), &found);
+	if (!found)
 		*keys = lappend(*keys, n->path[0]);
 }
 
@@ -650,11 +701,14 @@ sp_residual(SpXlate *x, const FwNode *sub, bool positive)
 	ListCell   *lc;
 	FuncExpr   *doc;
 
-	sp_collect_keys(sub, &keys);
+	sp_collect_keys(sub, &keys, fw_strmap_create(16));
 	foreach(lc, keys)
 	{
 		const char *key = lfirst(lc);
-		SpField    *f = sp_field_find(x->fields, key);
+		SpField    *f;
+
+		CHECK_FOR_INTERRUPTS();
+		f = sp_field_find(x->fields, key);
 
 		if (f == NULL)
 			continue;
@@ -1185,8 +1239,11 @@ sp_operand_elems(const FwNode *n, int *count)
 	elems = palloc(sizeof(JsonbValue) * Max(1, JsonContainerSize(n->operand.val.binary.data)));
 	it = JsonbIteratorInit(n->operand.val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (tok == WJB_ELEM)
 			elems[k++] = v;
+	}
 	*count = k;
 	return elems;
 }
@@ -1211,6 +1268,8 @@ sp_map_list(Node *e, SpKind kind, bool in, const JsonbValue *elems, int n, bool 
 		const JsonbValue *v = &elems[i];
 		bool		same = false;
 		int64		iv;
+
+		CHECK_FOR_INTERRUPTS();
 
 		switch (kind)
 		{
@@ -1291,8 +1350,11 @@ sp_map_list(Node *e, SpKind kind, bool in, const JsonbValue *elems, int n, bool 
 		ListCell   *lc;
 
 		foreach(lc, arms)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (!(IsA(lfirst(lc), Const) && ((Const *) lfirst(lc))->constisnull))
 				kept = lappend(kept, lfirst(lc));
+		}
 		arms = kept;
 	}
 	return in ? sp_or(arms) : sp_and(arms);
@@ -1337,10 +1399,12 @@ sp_map_cmp(SpXlate *x, const FwNode *n, bool positive)
 				r = makeBoolConst(n->op == FW_OP_NIN, false);
 			for (int i = 0; i < n->nelems; i++)
 			{
-				Node	   *a = sp_map_typed(x, e, kind, n->cast,
-											 n->op == FW_OP_IN ? FW_OP_EQ : FW_OP_NEQ,
-											 n->cast_values[i], positive);
+				Node	   *a;
 
+				CHECK_FOR_INTERRUPTS();
+				a = sp_map_typed(x, e, kind, n->cast,
+								 n->op == FW_OP_IN ? FW_OP_EQ : FW_OP_NEQ,
+								 n->cast_values[i], positive);
 				if (a == NULL)
 					return NULL;
 				arms = lappend(arms, a);
@@ -1560,8 +1624,11 @@ sp_never_null(SpXlate *x, Node *node)
 			return true;
 		case T_BoolExpr:
 			foreach(lc, ((BoolExpr *) node)->args)
+			{
+				CHECK_FOR_INTERRUPTS();
 				if (!sp_never_null(x, lfirst(lc)))
 					return false;
+			}
 			return true;
 		case T_OpExpr:
 			if (!sp_is_comparison_op(((OpExpr *) node)->opno))
@@ -1644,17 +1711,17 @@ sp_two_valued(SpXlate *x, Node *r)
 		{
 			Node	   *c = lfirst(lc);
 
+			CHECK_FOR_INTERRUPTS();
 			e = is_and ? sp_compared_expr(c) : NULL;
 			if (e != NULL && !sp_never_null(x, e))
 			{
 				args = lappend(args, c);
-				if (!list_member(notnull, e))
-					notnull = lappend(notnull, e);
+				notnull = lappend(notnull, e);
 			}
 			else
 				args = lappend(args, sp_two_valued(x, c));
 		}
-		foreach(lc, notnull)
+		foreach(lc, sp_unique(notnull))
 			args = lappend(args, sp_nulltest(lfirst(lc), false));
 		return is_and ? sp_and(args) : sp_or(args);
 	}
@@ -1738,26 +1805,35 @@ typedef struct SpCont
 	List	   *kids;
 } SpCont;
 
+/*
+ * Adds path = v to the containment tree.  index maps every path prefix
+ * (keys NUL-terminated, one after the other) to its SpCont, so that a
+ * filter with many equalities is added in linear time.
+ */
 static bool
-sp_cont_add(List **level, char **path, int npath, const JsonbValue *v)
+sp_cont_add(List **level, char **path, int npath, const JsonbValue *v, FwStrMap *index)
 {
+	StringInfoData prefix;
+
+	initStringInfo(&prefix);
 	for (int i = 0; i < npath; i++)
 	{
-		SpCont	   *c = NULL;
-		ListCell   *lc;
+		SpCont	   *c;
 
-		foreach(lc, *level)
-		{
-			if (strcmp(((SpCont *) lfirst(lc))->key, path[i]) == 0)
-				c = lfirst(lc);
-		}
+		appendBinaryStringInfo(&prefix, path[i], strlen(path[i]) + 1);
+		c = fw_strmap_lookup(index, prefix.data, prefix.len);
 		if (c == NULL)
 		{
+			char	   *key = palloc(prefix.len);
+			bool		found;
+
+			memcpy(key, prefix.data, prefix.len);
 			c = palloc0(sizeof(SpCont));
 			c->key = path[i];
 			if (i == npath - 1)
 				c->leaf = v;
 			*level = lappend(*level, c);
+			*fw_strmap_insert(index, key, prefix.len, &found) = c;
 			if (i == npath - 1)
 				return true;
 		}
@@ -1786,6 +1862,7 @@ sp_cont_push(JsonbParseState **st, List *level)
 		SpCont	   *c = lfirst(lc);
 		JsonbValue	k;
 
+		CHECK_FOR_INTERRUPTS();
 		k.type = jbvString;
 		k.val.string.val = (char *) c->key;
 		k.val.string.len = strlen(c->key);
@@ -1805,15 +1882,16 @@ sp_cont_push(JsonbParseState **st, List *level)
  * *rest.  Returns how many went into *cont.
  */
 static int
-sp_split_conjuncts(const FwNode *n, List **cont, List **rest)
+sp_split_conjuncts(const FwNode *n, List **cont, List **rest, FwStrMap *index)
 {
 	ListCell   *lc;
 	int			k = 0;
 
+	CHECK_FOR_INTERRUPTS();
 	if (n->kind == FW_NODE_AND)
 	{
 		foreach(lc, n->args)
-			k += sp_split_conjuncts(lfirst(lc), cont, rest);
+			k += sp_split_conjuncts(lfirst(lc), cont, rest, index);
 		return k;
 	}
 	if (n->kind == FW_NODE_CMP && n->cast == FW_CAST_NONE)
@@ -1830,7 +1908,7 @@ sp_split_conjuncts(const FwNode *n, List **cont, List **rest)
 			if (cnt == 1 && sp_is_scalar(&elems[0]))
 				v = &elems[0];
 		}
-		if (v != NULL && sp_cont_add(cont, n->path, n->npath, v))
+		if (v != NULL && sp_cont_add(cont, n->path, n->npath, v, index))
 			return 1;
 	}
 	*rest = lappend(*rest, (void *) n);
@@ -1849,7 +1927,7 @@ fw_filter_containment(const FwNode *node, int *nkeys)
 	List	   *rest = NIL;
 	JsonbParseState *st = NULL;
 
-	*nkeys = sp_split_conjuncts(node, &root, &rest);
+	*nkeys = sp_split_conjuncts(node, &root, &rest, fw_strmap_create(16));
 	return JsonbValueToJsonb(sp_cont_push(&st, root));
 }
 
@@ -1879,7 +1957,7 @@ sp_rewrite_table(FuncExpr *fcall, Node *data, const FwNode *tree)
 		return NULL;
 	if (exprType(data) == JSONOID)
 		doc = sp_as_jsonb(data);
-	if (sp_split_conjuncts(tree, &cont, &rest) == 0)
+	if (sp_split_conjuncts(tree, &cont, &rest, fw_strmap_create(16)) == 0)
 	{
 		/* nothing to contain: only the json column moves onto jsonb */
 		if (doc == data)
@@ -1929,6 +2007,65 @@ fraiseql_wire_filter_containment(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------- requests */
 
+/*
+ * The parsed filter of a constant, shared by the requests of one planning:
+ * Simplify, IndexCondition and Selectivity all see the same filter, and a
+ * large one is worth parsing once.  The cache lives in the memory context
+ * the planner runs in and is forgotten when that context is reset or
+ * deleted (a reset callback), so a tree is never used after it is freed,
+ * nor in a context that outlives it.
+ */
+typedef struct SpParseCache
+{
+	MemoryContext cxt;			/* NULL: empty */
+	Jsonb	   *filter;			/* a copy, in cxt */
+	FwNode	   *tree;
+	FwNode	   *folded;			/* NULL until asked for */
+} SpParseCache;
+
+static SpParseCache sp_parse_cache;
+
+static void
+sp_parse_cache_forget(void *arg)
+{
+	memset(&sp_parse_cache, 0, sizeof(sp_parse_cache));
+}
+
+/* The tree of a constant filter, folded (fw_filter_fold) or as written. */
+static FwNode *
+sp_parse(Const *fc, bool fold)
+{
+	Jsonb	   *filter = DatumGetJsonbP(fc->constvalue);
+	SpParseCache *c = &sp_parse_cache;
+
+	if (c->cxt != CurrentMemoryContext || VARSIZE(c->filter) != VARSIZE(filter) ||
+		memcmp(c->filter, filter, VARSIZE(filter)) != 0)
+	{
+		FwNode	   *tree = fw_filter_parse(filter);
+		Jsonb	   *copy;
+
+		if (c->cxt != CurrentMemoryContext)
+		{
+			MemoryContextCallback *cb = palloc0(sizeof(MemoryContextCallback));
+
+			/* the old context (if any) keeps its callback: harmless */
+			cb->func = sp_parse_cache_forget;
+			MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+		}
+		copy = palloc(VARSIZE(filter));
+		memcpy(copy, filter, VARSIZE(filter));
+		c->cxt = CurrentMemoryContext;
+		c->filter = copy;
+		c->tree = tree;
+		c->folded = NULL;
+	}
+	if (!fold)
+		return c->tree;
+	if (c->folded == NULL)
+		c->folded = fw_filter_fold(c->tree);
+	return c->folded;
+}
+
 /* matches(data::jsonb, filter) for a json column */
 static Node *
 sp_json_as_jsonb(FuncExpr *fcall, Node *data)
@@ -1974,14 +2111,15 @@ sp_simplify(SupportRequestSimplify *req)
 	if (fc->constisnull)
 		return NULL;
 
+	/* folded: an "or" of eq on one field maps to one col = ANY('{…}') */
 	if (sp_doc_fields(data, &fields) && sp_doc_is_safe(data))
 	{
-		tree = fw_filter_parse(DatumGetJsonbP(fc->constvalue));
+		tree = sp_parse(fc, true);
 		return sp_rewrite_view(req->root, fcall, data, fields, tree);
 	}
 
 	if (IsA(data, Var))
-		return sp_rewrite_table(fcall, data, fw_filter_parse(DatumGetJsonbP(fc->constvalue)));
+		return sp_rewrite_table(fcall, data, sp_parse(fc, true));
 	return NULL;
 }
 
@@ -2019,7 +2157,7 @@ sp_index_condition(SupportRequestIndexCondition *req)
 
 		if (fc->constisnull)
 			return NULL;
-		cont = fw_filter_containment(fw_filter_parse(DatumGetJsonbP(fc->constvalue)), &nkeys);
+		cont = fw_filter_containment(sp_parse(fc, false), &nkeys);
 		if (nkeys == 0)
 			return NULL;
 		rhs = (Node *) makeConst(JSONBOID, -1, InvalidOid, -1, JsonbPGetDatum(cont), false, false);
@@ -2053,13 +2191,19 @@ sp_guess(const FwNode *n)
 		case FW_NODE_AND:
 			s = 1.0;
 			foreach(lc, n->args)
+			{
+				CHECK_FOR_INTERRUPTS();
 				s *= sp_guess(lfirst(lc));
+			}
 			return s;
 		case FW_NODE_OR:
 			s = 0.0;
 			foreach(lc, n->args)
 			{
-				Selectivity a = sp_guess(lfirst(lc));
+				Selectivity a;
+
+				CHECK_FOR_INTERRUPTS();
+				a = sp_guess(lfirst(lc));
 
 				s = s + a - s * a;
 			}
@@ -2078,9 +2222,8 @@ sp_guess(const FwNode *n)
 		case FW_OP_IN:
 		case FW_OP_NIN:
 			{
-				int			k;
+				int			k = n->nelems;
 
-				(void) sp_operand_elems(n, &k);
 				s = Min(0.5, DEFAULT_EQ_SEL * k);
 				return n->op == FW_OP_IN ? s : 1.0 - s;
 			}
@@ -2129,6 +2272,7 @@ sp_stats_selectivity(PlannerInfo *root, Node *data, int varRelid, const FwNode *
 		have_mcv = true;
 		for (int i = 0; i < sslot.nvalues; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			mcvfreq += sslot.numbers[i];
 			if (fw_filter_eval(tree, DatumGetJsonbP(sslot.values[i]), NULL))
 				mcvsel += sslot.numbers[i];
@@ -2144,8 +2288,11 @@ sp_stats_selectivity(PlannerInfo *root, Node *data, int varRelid, const FwNode *
 		{
 			have_hist = true;
 			for (int i = 0; i < sslot.nvalues; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
 				if (fw_filter_eval(tree, DatumGetJsonbP(sslot.values[i]), NULL))
 					hit++;
+			}
 			/* an empty sample still leaves room for a few rows */
 			histsel = Max((double) hit, 0.5) / sslot.nvalues;
 		}
@@ -2179,7 +2326,7 @@ sp_selectivity(SupportRequestSelectivity *req)
 			s = 0.0;
 		else
 		{
-			tree = fw_filter_parse(DatumGetJsonbP(fc->constvalue));
+			tree = sp_parse(fc, true);
 			if (req->root == NULL ||
 				!sp_stats_selectivity(req->root, linitial(req->args), req->varRelid, tree, &s))
 				s = sp_guess(tree);

@@ -1,5 +1,6 @@
 -- Bad filters are rejected before any row is read: SQLSTATE 22023 naming the
--- JSON path of the offending part.  bad() shows SQLSTATE, message and detail.
+-- JSON path of the offending part (54000 for a filter over a size limit).
+-- bad() shows SQLSTATE, message and detail.
 CREATE SCHEMA filter_err;
 SET search_path = filter_err, public;
 CREATE FUNCTION bad(f jsonb) RETURNS text LANGUAGE plpgsql AS $$
@@ -59,7 +60,8 @@ SELECT fraiseql_wire.where_sql('{"a": {"eq": null}}');
 SELECT fraiseql_wire.normalize_filter('{"a": {"eqq": 1}}');
 SELECT fraiseql_wire.matches('{"a": 1}'::json, '{"a": {"eq": null}}');
 
--- Limits: nesting depth and size, settable per session.
+-- Limits: nesting depth and size.  Going over one is 54000
+-- (program_limit_exceeded), not 22023: the filter is valid, only too large.
 SHOW fraiseql_wire.max_filter_depth;
 SHOW fraiseql_wire.max_filter_nodes;
 -- 40 nested "not"s go over the default depth of 32; a filter nested
@@ -67,9 +69,24 @@ SHOW fraiseql_wire.max_filter_nodes;
 SELECT bad((repeat('{"not": ', 40) || '{"a": {"eq": 1}}' || repeat('}', 40))::jsonb);
 SELECT bad((repeat('{"not": ', 10000) || '{"a": {"eq": 1}}' || repeat('}', 10000))::jsonb);
 SELECT bad((repeat('{"a": ', 31) || '{"eq": 1}' || repeat('}', 31))::jsonb) AS depth_32_ok;
--- 20000 list elements go over the default of 10000 nodes.
-SELECT bad(jsonb_build_object('a', jsonb_build_object('in', (SELECT jsonb_agg(i) FROM generate_series(1, 20000) i))));
-SELECT bad(jsonb_build_object('or', (SELECT jsonb_agg(jsonb_build_object('a', jsonb_build_object('eq', i))) FROM generate_series(1, 10001) i)));
+-- 100001 list elements (or arms) go over the default of 100000 nodes; the
+-- list is refused as a whole, before its elements are read.  100000 list
+-- elements and one comparison are 100001 nodes: over too.
+SELECT bad(jsonb_build_object('a', jsonb_build_object('in', (SELECT jsonb_agg(i) FROM generate_series(1, 100001) i))));
+SELECT bad(jsonb_build_object('a', jsonb_build_object('in', (SELECT jsonb_agg(i) FROM generate_series(1, 100000) i))));
+SELECT bad(jsonb_build_object('a', jsonb_build_object('in', (SELECT jsonb_agg(i) FROM generate_series(1, 99999) i)))) AS in_99999_ok;
+SELECT bad(jsonb_build_object('or', (SELECT jsonb_agg(jsonb_build_object('a', jsonb_build_object('eq', i))) FROM generate_series(1, 100001) i)));
+-- The whole error: message, detail and hint name the limit and the setting.
+DO $$
+DECLARE st text; msg text; det text; hint text;
+BEGIN
+  PERFORM fraiseql_wire.where_sql(jsonb_build_object('a', jsonb_build_object('in',
+            (SELECT jsonb_agg(i) FROM generate_series(1, 100001) i))));
+EXCEPTION WHEN program_limit_exceeded THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+                          hint = PG_EXCEPTION_HINT;
+  RAISE NOTICE '% / % / % / %', st, msg, det, hint;
+END $$;
 SET fraiseql_wire.max_filter_depth = 2;
 SELECT bad('{"a": {"eq": 1}}') AS depth_2, bad('{"a": {"b": {"eq": 1}}}') AS depth_3;
 SET fraiseql_wire.max_filter_nodes = 3;
@@ -84,6 +101,25 @@ SELECT bad((repeat('{"not": ', 999) || '{"a": {"eq": 1}}' || repeat('}', 999))::
 RESET fraiseql_wire.max_filter_depth;
 SET fraiseql_wire.max_filter_depth = 0;
 SET fraiseql_wire.no_such_setting = 1;
+-- max_filter_nodes bounds what one filter may cost the server, so only a
+-- superuser may change it (PGC_SUSET): an ordinary role gets 42501, for a
+-- session and for a transaction alike; max_filter_depth stays user-settable.
+CREATE ROLE regress_fw_limits;
+SET ROLE regress_fw_limits;
+\set VERBOSITY sqlstate
+SET fraiseql_wire.max_filter_nodes = 1000000;
+BEGIN;
+SET LOCAL fraiseql_wire.max_filter_nodes = 10;
+ROLLBACK;
+SELECT set_config('fraiseql_wire.max_filter_nodes', '1000000', false);
+\set VERBOSITY default
+SET fraiseql_wire.max_filter_nodes = 1000000;
+SHOW fraiseql_wire.max_filter_nodes;
+SET fraiseql_wire.max_filter_depth = 10;
+RESET fraiseql_wire.max_filter_depth;
+RESET ROLE;
+DROP ROLE regress_fw_limits;
+SET fraiseql_wire.max_filter_nodes = 100000001;
 
 -- where_sql's target must be one SQL expression.
 SELECT fraiseql_wire.where_sql('{"a": {"eq": 1}}', 'data) OR (true');

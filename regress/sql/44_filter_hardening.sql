@@ -25,7 +25,7 @@ SELECT err('{}') AS empty_filter,
        err('{"and": [{}, {}, {}, {}, {}]}') AS six_nodes,
        err('{"or": [{"not": {}}, {"not": {}}, {"not": {}}]}') AS seven_nodes;
 RESET fraiseql_wire.max_filter_nodes;
-SELECT err(jsonb_build_object('and', (SELECT jsonb_agg('{}'::jsonb) FROM generate_series(1, 100000))));
+SELECT err(jsonb_build_object('and', (SELECT jsonb_agg('{}'::jsonb) FROM generate_series(1, 200000))));
 
 -- A query cancel or statement_timeout while a slow regular expression
 -- compiles (this one takes seconds) is reported as the cancel (57014), not
