@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -287,4 +290,27 @@ Test(connect, free_sends_terminate, .timeout = 60)
     }
     cr_assert(gone, "backend %s still there 10 s after fw_conn_free", num);
     fw_conn_free(admin);
+}
+
+/* tcp_user_timeout reaches the socket (milliseconds, as in libpq), with
+ * keepalives on and off; the Unix socket has no such option and ignores it. */
+Test(connect, tcp_user_timeout_is_set_on_the_socket)
+{
+    static const char *const keepalives[] = {"1", "0"};
+
+    FWT_REQUIRE_SERVER();
+    for (size_t i = 0; i < 2; i++) {
+        char extra[128];
+        fw_conn *c;
+        int value = 0;
+        socklen_t len = sizeof value;
+
+        snprintf(extra, sizeof extra, "sslmode=disable tcp_user_timeout=4321 keepalives=%s",
+                 keepalives[i]);
+        c = fwt_connect(fwt_tcp("fw_trust", extra));
+        cr_assert_geq(fw_conn_socket(c), 0);
+        cr_assert_eq(getsockopt(fw_conn_socket(c), IPPROTO_TCP, TCP_USER_TIMEOUT, &value, &len), 0);
+        cr_assert_eq(value, 4321, "keepalives=%s: TCP_USER_TIMEOUT is %d", keepalives[i], value);
+        fw_conn_free(c);
+    }
 }
