@@ -541,11 +541,13 @@ put_ident(render *r, const char *name)
     put(r, "\"");
 }
 
-/* Adds a parameter and writes "$n::type". */
+/* Adds a parameter and writes "$n::type", or "$n" when type is NULL (the
+ * server then gives it the type of what it is compared with: a split key
+ * column of any type). */
 static void
 put_param(render *r, const char *value, const char *type)
 {
-    char ref[32];
+    char ref[64];
     if (r->st != FW_OK)
         return;
     char *copy = strdup(value);
@@ -559,30 +561,10 @@ put_param(render *r, const char *value, const char *type)
     }
     r->params = grown;
     r->params[r->nparams++] = copy;
-    snprintf(ref, sizeof ref, "$%d::%s", r->nparams, type);
-    put(r, ref);
-}
-
-/* Adds a parameter and writes "$n" with no type: the server gives it the
- * type of what it is compared with (a split key column of any type). */
-static void
-put_param_untyped(render *r, const char *value)
-{
-    char ref[32];
-    if (r->st != FW_OK)
-        return;
-    char *copy = strdup(value);
-    char **grown = realloc(r->params, (size_t)(r->nparams + 1) * sizeof(char *));
-    if (!copy || !grown) {
-        free(copy);
-        if (grown)
-            r->params = grown;
-        r->st = FW_ERR_MEMORY;
-        return;
-    }
-    r->params = grown;
-    r->params[r->nparams++] = copy;
-    snprintf(ref, sizeof ref, "$%d", r->nparams);
+    if (type)
+        snprintf(ref, sizeof ref, "$%d::%s", r->nparams, type);
+    else
+        snprintf(ref, sizeof ref, "$%d", r->nparams);
     put(r, ref);
 }
 
@@ -682,14 +664,14 @@ render_into(const fw_query *q, const fw_query_part *part, render *r)
         put(r, glue);
         put_ident(r, part->key_column);
         put(r, " >= ");
-        put_param_untyped(r, part->lower);
+        put_param(r, part->lower, NULL);
         glue = " AND ";
     }
     if (part && part->upper) {
         put(r, glue);
         put_ident(r, part->key_column);
         put(r, " < ");
-        put_param_untyped(r, part->upper);
+        put_param(r, part->upper, NULL);
     }
     if (q->norder > 0 || q->order_trusted) {
         put(r, " ORDER BY ");
