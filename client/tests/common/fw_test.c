@@ -105,6 +105,25 @@ fwt_connect(const char *conninfo)
     return c;
 }
 
+const char *
+fwt_postgres_db(const char *dbname)
+{
+    static char buf[512];
+
+    snprintf(buf, sizeof buf, "host=%s port=%s user=postgres dbname=%s", fwt_socket_dir(),
+             fwt_port(), dbname);
+    return buf;
+}
+
+void
+fwt_exec(fw_conn *c, const char *sql)
+{
+    fw_status st = fw_exec_simple(c, sql);
+
+    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", sql, fw_strerror(st),
+                 fw_conn_error_message(c), fw_conn_error_sqlstate(c));
+}
+
 char *
 fwt_one_row(fw_conn *c, const char *sql, int nparams, const char *const *params)
 {

@@ -26,25 +26,6 @@ typedef struct pt_db {
     fw_conn *c;
 } pt_db;
 
-static const char *
-pt_conninfo(const char *dbname)
-{
-    static char buf[512];
-
-    snprintf(buf, sizeof buf, "host=%s port=%s user=postgres dbname=%s", fwt_socket_dir(),
-             fwt_port(), dbname);
-    return buf;
-}
-
-static void
-pt_exec(fw_conn *c, const char *sql)
-{
-    fw_status st = fw_exec_simple(c, sql);
-
-    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", sql, fw_strerror(st),
-                 fw_conn_error_message(c), fw_conn_error_sqlstate(c));
-}
-
 /* A database with the extension and entities pj (json) and pb (jsonb),
  * each with a v_ view and a tv_ table over par_src (PT_ROWS rows), analyzed. */
 static void
@@ -57,16 +38,16 @@ pt_db_create(pt_db *d, const char *tag)
     snprintf(d->name, sizeof d->name, "fwp_%s_%d", tag, (int)getpid());
     admin = fwt_connect(fwt_sock("postgres", NULL));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", d->name);
-    pt_exec(admin, sql);
+    fwt_exec(admin, sql);
     fw_conn_free(admin);
-    d->c = fwt_connect(pt_conninfo(d->name));
-    pt_exec(d->c, "CREATE EXTENSION fraiseql_wire");
+    d->c = fwt_connect(fwt_postgres_db(d->name));
+    fwt_exec(d->c, "CREATE EXTENSION fraiseql_wire");
     snprintf(sql, sizeof sql,
              "CREATE TABLE par_src (id bigint PRIMARY KEY, name text NOT NULL, score integer); "
              "INSERT INTO par_src SELECT g, 'name ' || g, g %% 10 FROM generate_series(1, %d) g",
              PT_ROWS);
-    pt_exec(d->c, sql);
-    pt_exec(d->c, "SELECT fraiseql_wire.create_view('pj', 'par_src', format => 'json'); "
+    fwt_exec(d->c, sql);
+    fwt_exec(d->c, "SELECT fraiseql_wire.create_view('pj', 'par_src', format => 'json'); "
                   "SELECT fraiseql_wire.create_table_view('pj'); "
                   "SELECT fraiseql_wire.create_view('pb', 'par_src'); "
                   "SELECT fraiseql_wire.create_table_view('pb'); "
@@ -83,7 +64,7 @@ pt_db_drop(pt_db *d)
     d->c = NULL;
     admin = fwt_connect(fwt_sock("postgres", NULL));
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->name);
-    pt_exec(admin, sql);
+    fwt_exec(admin, sql);
     fw_conn_free(admin);
 }
 
@@ -228,7 +209,7 @@ Test(parallel, one_snapshot_for_every_part, .timeout = 120)
 
     pt_db_create(&d, "snapshot");
     for (int table = 0; table < 2; table++) {
-        fw_conn *writer = fwt_connect(pt_conninfo(d.name));
+        fw_conn *writer = fwt_connect(fwt_postgres_db(d.name));
         fw_query *q = NULL;
         fw_stream *s = NULL;
         const char *json;
@@ -250,10 +231,10 @@ Test(parallel, one_snapshot_for_every_part, .timeout = 120)
         }
         /* Committed while the parts are still running (each is at most two
          * chunks of 50 ahead). */
-        pt_exec(writer, "INSERT INTO par_src SELECT g, 'late ' || g, 0 "
+        fwt_exec(writer, "INSERT INTO par_src SELECT g, 'late ' || g, 0 "
                         "FROM generate_series(100001, 102000) g");
-        pt_exec(writer, "UPDATE par_src SET name = 'changed' WHERE id % 7 = 0");
-        pt_exec(writer, "DELETE FROM par_src WHERE id % 11 = 0");
+        fwt_exec(writer, "UPDATE par_src SET name = 'changed' WHERE id % 7 = 0");
+        fwt_exec(writer, "DELETE FROM par_src WHERE id % 11 = 0");
         while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
             n++;
             if (memmem(json, len, "changed", 7))
@@ -284,7 +265,7 @@ Test(parallel, one_snapshot_for_every_part, .timeout = 120)
                  "DELETE FROM par_src WHERE id > 100000; UPDATE par_src SET name = 'name ' || id; "
                  "INSERT INTO par_src SELECT g, 'name ' || g, g %% 10 FROM generate_series(1, %d) g "
                  "WHERE g %% 11 = 0", PT_ROWS);
-        pt_exec(writer, restore);
+        fwt_exec(writer, restore);
         fw_conn_free(writer);
     }
     pt_db_drop(&d);
@@ -307,7 +288,7 @@ Test(parallel, terminated_part_is_reported_once, .timeout = 60)
     long n = 0;
 
     pt_db_create(&d, "terminate");
-    admin = fwt_connect(pt_conninfo(d.name));
+    admin = fwt_connect(fwt_postgres_db(d.name));
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
     cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
     cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
@@ -365,7 +346,7 @@ Test(parallel, terminated_caller_part, .timeout = 60)
     char *v;
 
     pt_db_create(&d, "terminate_caller");
-    admin = fwt_connect(pt_conninfo(d.name));
+    admin = fwt_connect(fwt_postgres_db(d.name));
     cr_assert_eq(fw_query_new("pj", &q), FW_OK);
     cr_assert_eq(fw_query_use_table(q), FW_OK);
     cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
@@ -524,9 +505,9 @@ Test(parallel, refused_orders_offset_and_transactions, .timeout = 60)
     fw_query_free(q);
     /* A connection inside a transaction: refused, the transaction kept. */
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    pt_exec(d.c, "BEGIN");
+    fwt_exec(d.c, "BEGIN");
     pt_expect_refused(d.c, q, FW_ERR_USAGE, "inside one");
-    pt_exec(d.c, "ROLLBACK");
+    fwt_exec(d.c, "ROLLBACK");
     fw_query_free(q);
     /* Parts out of range. */
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
@@ -535,7 +516,7 @@ Test(parallel, refused_orders_offset_and_transactions, .timeout = 60)
     cr_assert(strstr(fw_query_error(q), "between 1 and 1024") != NULL);
     fw_query_free(q);
     /* A relation with no key (a plain view): the server's error, once. */
-    pt_exec(d.c, "CREATE VIEW plain AS SELECT to_jsonb(s) AS data FROM par_src s");
+    fwt_exec(d.c, "CREATE VIEW plain AS SELECT to_jsonb(s) AS data FROM par_src s");
     cr_assert_eq(fw_query_new("x", &q), FW_OK);
     cr_assert_eq(fw_query_set_relation(q, "plain"), FW_OK);
     pt_expect_refused(d.c, q, FW_ERR_SQL, "has no key to split on");
@@ -589,7 +570,7 @@ Test(parallel, extra_connections_authenticate_like_the_first, .timeout = 60)
     pt_rows serial, par;
 
     pt_db_create(&d, "scram");
-    pt_exec(d.c, "GRANT USAGE ON SCHEMA public TO fw_scram; GRANT SELECT ON v_pb TO fw_scram");
+    fwt_exec(d.c, "GRANT USAGE ON SCHEMA public TO fw_scram; GRANT SELECT ON v_pb TO fw_scram");
     snprintf(extra, sizeof extra, "password=fw_scram_pw dbname=%s", d.name);
     c = fwt_connect(fwt_tcp("fw_scram", extra));
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);

@@ -23,25 +23,6 @@ typedef struct qt_db {
     fw_conn *c;
 } qt_db;
 
-static const char *
-qt_conninfo(const char *dbname)
-{
-    static char buf[512];
-
-    snprintf(buf, sizeof buf, "host=%s port=%s user=postgres dbname=%s", fwt_socket_dir(),
-             fwt_port(), dbname);
-    return buf;
-}
-
-static void
-qt_exec(fw_conn *c, const char *sql)
-{
-    fw_status st = fw_exec_simple(c, sql);
-
-    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", sql, fw_strerror(st),
-                 fw_conn_error_message(c), fw_conn_error_sqlstate(c));
-}
-
 /* A fresh database (the name is ours: tag + pid), with the extension unless
  * told otherwise, and a connection to it as postgres. */
 static void
@@ -54,11 +35,11 @@ qt_db_create(qt_db *d, const char *tag, int with_extension)
     snprintf(d->name, sizeof d->name, "fwq_%s_%d", tag, (int)getpid());
     admin = fwt_connect(fwt_sock("postgres", NULL));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", d->name);
-    qt_exec(admin, sql);
+    fwt_exec(admin, sql);
     fw_conn_free(admin);
-    d->c = fwt_connect(qt_conninfo(d->name));
+    d->c = fwt_connect(fwt_postgres_db(d->name));
     if (with_extension)
-        qt_exec(d->c, "CREATE EXTENSION fraiseql_wire");
+        fwt_exec(d->c, "CREATE EXTENSION fraiseql_wire");
 }
 
 static void
@@ -71,7 +52,7 @@ qt_db_drop(qt_db *d)
     d->c = NULL;
     admin = fwt_connect(fwt_sock("postgres", NULL));
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->name);
-    qt_exec(admin, sql);
+    fwt_exec(admin, sql);
     fw_conn_free(admin);
 }
 
@@ -229,7 +210,7 @@ Test(query_api, odd_names_round_trip)
     long n;
 
     qt_db_create(&d, "oddnames2", 1);
-    qt_exec(d.c, "CREATE VIEW \"v_a$$b\" AS SELECT '{\"who\": \"dollar\"}'::jsonb AS data;"
+    fwt_exec(d.c, "CREATE VIEW \"v_a$$b\" AS SELECT '{\"who\": \"dollar\"}'::jsonb AS data;"
                  "CREATE SCHEMA \"S; --x\";"
                  "CREATE VIEW \"S; --x\".\"odd \"\"name\"\" /* é */\" AS "
                  "  SELECT '{\"who\": \"odd\"}'::jsonb AS data;"
@@ -280,7 +261,7 @@ Test(query_api, longest_entity_name)
              "CREATE TABLE tv_%s (data jsonb); INSERT INTO tv_%s VALUES ('{\"t\": 1}');"
              "CREATE VIEW v_%s AS SELECT '{\"v\": 1}'::jsonb AS data;",
              entity, entity, entity);
-    qt_exec(d.c, sql);
+    fwt_exec(d.c, sql);
     q = qt_query(entity);
     rows = qt_rows(d.c, q, &n);
     cr_assert_str_eq(rows, "{\"v\": 1}");
@@ -306,7 +287,7 @@ Test(query_api, hostile_values_and_fields_travel_as_parameters)
     long n;
 
     qt_db_create(&d, "hostile", 1);
-    qt_exec(d.c, "CREATE TABLE item (id int PRIMARY KEY, doc jsonb NOT NULL);"
+    fwt_exec(d.c, "CREATE TABLE item (id int PRIMARY KEY, doc jsonb NOT NULL);"
                  "CREATE VIEW v_item AS SELECT id, doc AS data FROM item;"
                  "INSERT INTO item VALUES"
                  " (1, '{\"id\": 1, \"name\": \"o''brien; --\", \"" HOSTILE_KEY_SQL "\": 3}'),"
@@ -379,7 +360,7 @@ Test(query_api, bad_filters_are_refused)
     /* Server side: a well-formed object that is not a filter: 22023 with
      * the path, before any row; the connection goes on. */
     qt_db_create(&d, "badfilter", 1);
-    qt_exec(d.c, "CREATE VIEW v_item AS SELECT jsonb_build_object('n', g) AS data "
+    fwt_exec(d.c, "CREATE VIEW v_item AS SELECT jsonb_build_object('n', g) AS data "
                  "FROM generate_series(1, 10) g");
     static const struct {
         const char *filter, *path;
@@ -414,7 +395,7 @@ Test(query_api, table_named_user)
     char *ids;
 
     qt_db_create(&d, "user", 1);
-    qt_exec(d.c, "CREATE TABLE \"user\" (id int PRIMARY KEY, name text, team text);"
+    fwt_exec(d.c, "CREATE TABLE \"user\" (id int PRIMARY KEY, name text, team text);"
                  "INSERT INTO \"user\" VALUES (1, 'ann', 'core'), (2, 'bob', 'ops'),"
                  " (3, 'cé', 'core');"
                  "SELECT fraiseql_wire.create_view('user', 'user');"
@@ -488,7 +469,7 @@ Test(query_api, client_predicates_are_anded_and_counted)
 
     qt_db_create(&d, "pred", 1);
     /* 1..100 plus one NULL document; "even" and "three" are flags. */
-    qt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g, 'even', g % 2 = 0, "
+    fwt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g, 'even', g % 2 = 0, "
                  "'three', g % 3 = 0) AS data FROM generate_series(1, 100) g "
                  "UNION ALL SELECT NULL::jsonb");
     q = qt_query("n");
@@ -526,7 +507,7 @@ Test(query_api, limit_and_offset)
     char *ids;
 
     qt_db_create(&d, "limit", 1);
-    qt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g) AS data "
+    fwt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g) AS data "
                  "FROM generate_series(1, 20) g");
     q = qt_query("n");
     cr_assert_eq(fw_query_order_by(q, "n", FW_ORDER_NUMERIC, 0), FW_OK);
@@ -579,7 +560,7 @@ Test(query_api, typed_order_by)
     char *v;
 
     qt_db_create(&d, "order", 1);
-    qt_exec(d.c, "CREATE TABLE t (id int PRIMARY KEY, doc jsonb);"
+    fwt_exec(d.c, "CREATE TABLE t (id int PRIMARY KEY, doc jsonb);"
                  "CREATE VIEW v_t AS SELECT id, doc AS data FROM t;"
                  "INSERT INTO t VALUES"
                  " (1, '{\"id\": 1, \"name\": \"b\", \"v\": 10, \"d\": \"2024-01-10\"}'),"
@@ -679,7 +660,7 @@ Test(query_api, null_data_row)
     struct json_object *o = (struct json_object *)&len;
 
     qt_db_create(&d, "nullrow", 1);
-    qt_exec(d.c, "CREATE VIEW v_x AS SELECT * FROM (VALUES (1, NULL::jsonb), (2, 'null'::jsonb),"
+    fwt_exec(d.c, "CREATE VIEW v_x AS SELECT * FROM (VALUES (1, NULL::jsonb), (2, 'null'::jsonb),"
                  " (3, '{\"a\": 1}'::jsonb)) v(id, data) ORDER BY id");
     q = qt_query("x");
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
@@ -750,7 +731,7 @@ Test(query_api, wrong_shape_is_a_schema_error_before_any_row)
     qt_db_create(&d, "shape", 1);
     /* The builder reads only the data column: other columns do not
      * matter, a data column of another type is a schema error. */
-    qt_exec(d.c, "CREATE VIEW text_data AS SELECT 'x'::text AS data FROM generate_series(1, 1000);"
+    fwt_exec(d.c, "CREATE VIEW text_data AS SELECT 'x'::text AS data FROM generate_series(1, 1000);"
                  "CREATE VIEW int_data AS SELECT g AS data FROM generate_series(1, 1000) g;"
                  "CREATE VIEW jsonb_array AS SELECT ARRAY['{}'::jsonb] AS data;"
                  "CREATE VIEW wrong_name AS SELECT '{}'::jsonb AS doc FROM generate_series(1, 1000);"
@@ -789,7 +770,7 @@ Test(query_api, extension_missing_says_so)
     long n;
 
     qt_db_create(&d, "noext", 0);
-    qt_exec(d.c, "CREATE VIEW v_x AS SELECT jsonb_build_object('n', g) AS data "
+    fwt_exec(d.c, "CREATE VIEW v_x AS SELECT jsonb_build_object('n', g) AS data "
                  "FROM generate_series(1, 3) g");
     /* Without a filter the extension is not needed. */
     q = qt_query("x");
@@ -810,7 +791,7 @@ Test(query_api, extension_missing_says_so)
               fw_conn_error_hint(d.c));
     cr_assert(fw_conn_ok(d.c));
     /* After CREATE EXTENSION the same query works on the same connection. */
-    qt_exec(d.c, "CREATE EXTENSION fraiseql_wire");
+    fwt_exec(d.c, "CREATE EXTENSION fraiseql_wire");
     rows = qt_rows(d.c, q, &n);
     cr_assert_str_eq(rows, "{\"n\": 1}");
     free(rows);
@@ -849,7 +830,7 @@ Test(query_api, statistics)
     pred_state odd = {.needle = "1}"};
 
     qt_db_create(&d, "stats", 1);
-    qt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g) AS data "
+    fwt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g) AS data "
                  "FROM generate_series(1, 1000) g");
     q = qt_query("n");
     cr_assert_eq(fw_query_chunk_size(q, 100), FW_OK);
@@ -1074,8 +1055,8 @@ Test(query_api, not_calling_next_pauses_the_server, .timeout = 120)
     const struct timespec pause = {0, 300 * 1000 * 1000};
 
     qt_db_create(&d, "pause", 1);
-    qt_exec(d.c, "CREATE SEQUENCE seq");
-    other = fwt_connect(qt_conninfo(d.name));
+    fwt_exec(d.c, "CREATE SEQUENCE seq");
+    other = fwt_connect(fwt_postgres_db(d.name));
     st = fw_stream_sql(d.c,
                        "SELECT jsonb_build_object('n', nextval('seq')) AS data "
                        "FROM generate_series(1, 100000)",
@@ -1151,7 +1132,7 @@ Test(query_api, extension_dropped_hint_says_create_extension)
     fw_stream *s = NULL;
 
     qt_db_create(&d, "dropext", 1);
-    qt_exec(d.c, "CREATE VIEW v_x AS SELECT '{\"n\": 1}'::jsonb AS data;"
+    fwt_exec(d.c, "CREATE VIEW v_x AS SELECT '{\"n\": 1}'::jsonb AS data;"
                  "DROP EXTENSION fraiseql_wire");
     q = qt_query("x");
     cr_assert_eq(fw_query_where(q, "{\"n\": {\"eq\": 1}}"), FW_OK);

@@ -21,14 +21,6 @@ typedef struct filter_case {
     const char *ids;   /* expected "id" values, ascending, comma-separated */
 } filter_case;
 
-static void
-qf_exec(fw_conn *c, const char *sql)
-{
-    fw_status st = fw_exec_simple(c, sql);
-
-    cr_assert_eq(st, FW_OK, "%s: %s: %s", sql, fw_strerror(st), fw_conn_error_message(c));
-}
-
 static fw_conn *
 qf_db_create(char *name, size_t size, const char *tag)
 {
@@ -39,12 +31,12 @@ qf_db_create(char *name, size_t size, const char *tag)
     snprintf(name, size, "fwq_%s_%d", tag, (int)getpid());
     admin = fwt_connect(fwt_sock("postgres", NULL));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    qf_exec(admin, sql);
+    fwt_exec(admin, sql);
     fw_conn_free(admin);
     snprintf(ci, sizeof ci, "host=%s port=%s user=postgres dbname=%s", fwt_socket_dir(), fwt_port(),
              name);
     c = fwt_connect(ci);
-    qf_exec(c, "CREATE EXTENSION fraiseql_wire");
+    fwt_exec(c, "CREATE EXTENSION fraiseql_wire");
     return c;
 }
 
@@ -57,7 +49,7 @@ qf_db_drop(fw_conn *c, const char *name)
     fw_conn_free(c);
     admin = fwt_connect(fwt_sock("postgres", NULL));
     snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", name);
-    qf_exec(admin, sql);
+    fwt_exec(admin, sql);
     fw_conn_free(admin);
 }
 
@@ -240,9 +232,9 @@ Test(query_filters, client_matches_where_sql_on_stored_documents, .timeout = 120
     char db[64];
     fw_conn *c = qf_db_create(db, sizeof db, "filters");
 
-    qf_exec(c, "CREATE TABLE item (id int PRIMARY KEY, doc jsonb NOT NULL);"
+    fwt_exec(c, "CREATE TABLE item (id int PRIMARY KEY, doc jsonb NOT NULL);"
                "CREATE VIEW v_item AS SELECT id, doc AS data FROM item;");
-    qf_exec(c, item_rows);
+    fwt_exec(c, item_rows);
     for (size_t i = 0; i < sizeof item_cases / sizeof *item_cases; i++)
         qf_check(c, "item", &item_cases[i]);
     /* Nothing was dropped on the way. */
@@ -272,7 +264,7 @@ Test(query_filters, client_matches_where_sql_on_a_create_view_view, .timeout = 1
     char db[64];
     fw_conn *c = qf_db_create(db, sizeof db, "filters_cv");
 
-    qf_exec(c, "CREATE TABLE person (id int PRIMARY KEY, name text, score numeric, born date,"
+    fwt_exec(c, "CREATE TABLE person (id int PRIMARY KEY, name text, score numeric, born date,"
                "  active boolean, team_id int);"
                "CREATE INDEX ON person (name);"
                "INSERT INTO person VALUES (1, 'ann', 10, '2001-05-05', true, 7),"
