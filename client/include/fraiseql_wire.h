@@ -5,13 +5,24 @@
  * implementation of the v3 wire protocol (no libpq), with memory bounded by
  * the chunk size rather than the result size.
  *
+ * Sections, one per handle: version and status, fw_conninfo (connection
+ * parameters), fw_conn (a connection: blocking and non-blocking use, settings,
+ * errors), fw_cancel (cancel requests from signal handlers), fw_query (the
+ * query builder), fw_stream (a running query), and the names deprecated in
+ * 0.2.  docs/abi.md states the naming rule and the ABI policy.
+ *
  * Conventions (every function follows them):
+ *  - Names are fw_<object>_<verb> (or fw_<object>_<attribute> for an
+ *    accessor, fw_<object>_set_<attribute> for a setter); each handle has
+ *    its constructors and one destructor (*_free, or fw_stream_close).
  *  - Handles are opaque.  Every *_free() and every accessor accepts NULL.
  *  - Functions that can fail return an fw_status: FW_OK (0), FW_DONE (1, the
  *    end of a stream, not an error), FW_AGAIN (2, only from the non-blocking
  *    calls: wait for the socket, then call again), or an error class
  *    (FW_ERR_*, negative).
- *    The handle keeps the details of the last error: fw_conn_error_*().
+ *    The handle keeps the details of the last error: fw_conn_error_*(),
+ *    fw_conninfo_error_*(), fw_query_error_*() (class and message on every
+ *    handle; SQLSTATE, detail, hint and position on a connection).
  *  - A constructor that fails still hands back a handle that carries the
  *    error (fw_connect, fw_conninfo_parse), unless memory itself ran out,
  *    in which case *out is NULL and the status is FW_ERR_MEMORY.
@@ -36,7 +47,20 @@ extern "C" {
 #define FW_API
 #endif
 
-/* Checked against default_version in fraiseql_wire.control by `make check`. */
+/* Names kept for 0.1.0 programs (docs/abi.md): declared with this mark so
+ * the compiler names the replacement; define FW_NO_DEPRECATED to hide them. */
+#if defined(__GNUC__) && !defined(FW_BUILDING_LIBRARY)
+#define FW_DEPRECATED(replacement) __attribute__((deprecated("use " #replacement)))
+#else
+#define FW_DEPRECATED(replacement)
+#endif
+
+/* ------------------------------------------------------ version and status */
+
+/* The project's version (extension and client released together), checked
+ * against default_version in fraiseql_wire.control by `make check`.  It is
+ * not the shared library's ABI version (SONAME and symbol versions), which
+ * changes on its own rules: docs/abi.md. */
 #define FW_VERSION_MAJOR 0
 #define FW_VERSION_MINOR 1
 #define FW_VERSION_PATCH 0
@@ -46,8 +70,6 @@ extern "C" {
 /* The version of the library actually loaded (FW_VERSION_NUM at its build). */
 FW_API int fw_version_num(void);
 FW_API const char *fw_version_string(void);
-
-/* ------------------------------------------------------------------ status */
 
 typedef enum fw_status {
     FW_OK = 0,
@@ -63,16 +85,19 @@ typedef enum fw_status {
     FW_ERR_CANCELLED = -7,   /* the stream was cancelled by the caller */
     FW_ERR_TIMEOUT = -8,     /* connect_timeout or another deadline passed; retriable */
     FW_ERR_CONFIG = -9,      /* bad connection string, option or argument */
-    FW_ERR_MEMORY = -10,     /* allocation failed, or a limit (max_row_bytes) was hit */
-    FW_ERR_USAGE = -11       /* API misuse: wrong state, NULL handle, busy connection */
+    FW_ERR_MEMORY = -10,     /* an allocation failed (and only that) */
+    FW_ERR_USAGE = -11,      /* API misuse: wrong state, NULL handle, busy connection */
+    FW_ERR_LIMIT = -12       /* a size, count or depth limit was exceeded: max_row_bytes,
+                                a message over the protocol's size, JSON nesting depth,
+                                the number of parameters, ORDER BY keys or predicates */
 } fw_status;
 
-/* A short English name of a status ("io", "tls", "auth", …, "ok", "done",
- * "again").
+/* A short English name of a status ("io", "tls", "auth", …, "limit", "ok",
+ * "done", "again").
  * Borrowed, static. */
 FW_API const char *fw_strerror(fw_status status);
 
-/* ---------------------------------------------------------------- conninfo */
+/* --------------------------------------------------------------- fw_conninfo */
 
 typedef struct fw_conninfo fw_conninfo;
 
@@ -82,13 +107,15 @@ typedef struct fw_conninfo fw_conninfo;
  * environment variables and the defaults (and, when a password is needed
  * and not given, from ~/.pgpass or PGPASSFILE at connect time).
  * *out is always set (NULL only on FW_ERR_MEMORY); on FW_ERR_CONFIG it
- * carries the message (fw_conninfo_error).  Owned: fw_conninfo_free().
+ * carries the message (fw_conninfo_error_message).  Owned: fw_conninfo_free().
  */
 #define FW_CONNINFO_NO_ENV 0x1       /* ignore PG* variables (for tests, tools) */
 FW_API fw_status fw_conninfo_parse(const char *conninfo, unsigned flags, fw_conninfo **out);
 FW_API void fw_conninfo_free(fw_conninfo *ci);
-/* The parse error, or NULL.  Borrowed until fw_conninfo_free. */
-FW_API const char *fw_conninfo_error(const fw_conninfo *ci);
+/* The parse error: FW_ERR_CONFIG with its message, or FW_OK and NULL.
+ * The message is borrowed until fw_conninfo_free. */
+FW_API fw_status fw_conninfo_error_class(const fw_conninfo *ci);
+FW_API const char *fw_conninfo_error_message(const fw_conninfo *ci);
 /* The value of one keyword ("host", "port", "sslmode", …) after defaults, or
  * NULL when unset.  Borrowed until fw_conninfo_free. */
 FW_API const char *fw_conninfo_get(const fw_conninfo *ci, const char *keyword);
@@ -97,7 +124,7 @@ FW_API const char *fw_conninfo_get(const fw_conninfo *ci, const char *keyword);
 FW_API size_t fw_conninfo_count(const fw_conninfo *ci);
 FW_API const char *fw_conninfo_keyword(const fw_conninfo *ci, size_t index, const char **value);
 
-/* ------------------------------------------------------------- connection */
+/* ------------------------------------------------------------------- fw_conn */
 
 typedef struct fw_conn fw_conn;
 
@@ -111,9 +138,9 @@ typedef struct fw_conn fw_conn;
  */
 FW_API fw_status fw_connect(const char *conninfo, fw_conn **out);
 FW_API fw_status fw_connect_info(const fw_conninfo *ci, fw_conn **out);
-/* ------------------------------------------------------- non-blocking use
- *
- * For event loops (poll, epoll, libuv, …), in libpq's PQconnectPoll style:
+
+/*
+ * Non-blocking use.  For event loops (poll, epoll, libuv, …), in libpq's PQconnectPoll style:
  *
  *   fw_connect_start(conninfo, &conn);          never waits on the network
  *   while ((st = fw_connect_poll(conn)) == FW_AGAIN)
@@ -210,8 +237,32 @@ typedef void (*fw_notice_fn)(void *arg, const char *severity, const char *sqlsta
                              const char *message);
 FW_API void fw_conn_set_notice_callback(fw_conn *conn, fw_notice_fn fn, void *arg);
 
-/* ------------------------------------------------------------------ errors */
-/* The last error on a connection (or on a stream of it).  Strings are
+/* The largest row (DataRow message) accepted; bigger is FW_ERR_LIMIT and
+ * the connection is drained.  Default 256 MiB. */
+FW_API void fw_conn_set_max_row_bytes(fw_conn *conn, size_t max_row_bytes);
+
+/* The longest wait for the server on an established connection, per read
+ * or write, in milliseconds (0, the default, waits forever: a long query
+ * is not an error).  When it passes, the call returns FW_ERR_TIMEOUT and
+ * the connection is closed (it cannot be brought back in step).  Connecting
+ * is bounded by connect_timeout instead. */
+FW_API void fw_conn_set_timeout(fw_conn *conn, int timeout_ms);
+
+/* statement_timeout for each stream opened from now on, in milliseconds
+ * (0, the default: the server's setting).  Set with set_config(…, true) in
+ * the stream's own transaction, before its query, so it covers the whole
+ * stream (paused time included), ends with it, and is safe behind a
+ * transaction-pooling PgBouncer.  A stream that runs over ends with
+ * FW_ERR_SQL, SQLSTATE 57014. */
+FW_API void fw_conn_set_statement_timeout(fw_conn *conn, int timeout_ms);
+
+/*
+ * Runs SQL with the simple query protocol and discards any rows (for SET,
+ * DDL, and trusted maintenance).  Several statements are allowed.
+ */
+FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql);
+
+/* Errors.  The last error on a connection (or on a stream of it).  Strings are
  * borrowed until the next call on the connection; NULL when not present. */
 FW_API fw_status fw_conn_error_class(const fw_conn *conn);
 FW_API const char *fw_conn_error_message(const fw_conn *conn);
@@ -225,97 +276,7 @@ FW_API int fw_conn_error_position(const fw_conn *conn);
  * 53 (insufficient resources), 57P01-57P03 (shutdown, cannot connect now). */
 FW_API int fw_conn_error_retriable(const fw_conn *conn);
 
-/* ------------------------------------------------------------------ streams */
-
-typedef struct fw_stream fw_stream;
-
-/*
- * Runs one SQL statement with the extended protocol (unnamed statement and
- * portal) and streams its rows chunk_size at a time (Execute with a row
- * limit; 0 means the default, 1024).  Parameters travel as text, $1..$n;
- * a NULL entry is SQL NULL.  The result must be exactly one column named
- * "data" of type json or jsonb, else FW_ERR_SCHEMA before any row is read.
- * The SQL is the caller's own: this is the raw entry point for trusted code.
- * Owned: fw_stream_close().  One open stream per connection at a time.
- */
-FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams,
-                               const char *const *params, size_t chunk_size,
-                               fw_stream **out);
-
-/*
- * As fw_stream_sql, but the result may be one column of any name and type
- * (its text form is returned by fw_stream_next): for EXPLAIN and other
- * trusted single-column queries.
- */
-FW_API fw_status fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams,
-                                    const char *const *params, size_t chunk_size,
-                                    fw_stream **out);
-
-/* The type of the result column: "json", "jsonb", or (fw_stream_sql_text)
- * "other".  Borrowed, static. */
-FW_API const char *fw_stream_data_type(const fw_stream *stream);
-
-/* 1 when the next row is already received, whole, so that fw_stream_next
- * returns it without waiting for the network; 0 otherwise (also on NULL).
- * A writer that buffers its output flushes when this is 0: rows reach its
- * reader as they arrive, and a pipe is not written once per row. */
-FW_API int fw_stream_row_buffered(const fw_stream *stream);
-
-/*
- * The next row: *json points into the receive buffer (not NUL-terminated,
- * *len bytes), valid until the next call on the stream or its connection.
- * A SQL NULL data value gives *json == NULL, *len == 0.
- * Returns FW_OK (a row), FW_DONE (no more), or an error.
- */
-FW_API fw_status fw_stream_next(fw_stream *stream, const char **json, size_t *len);
-
-/*
- * The next row without waiting: FW_OK with a row (as fw_stream_next),
- * FW_DONE at the end, FW_AGAIN when no whole row is buffered and the socket
- * has nothing more now (wait for fw_conn_wants() on fw_conn_socket(), then
- * call again), or an error.  Works on any stream; on a stream opened in
- * non-blocking mode it also sends the queued query and checks the schema.
- * Queued output is written as the socket allows, so a reader never
- * deadlocks with a server that is sending.  A stream cancelled with
- * fw_stream_cancel drains without waiting too; unlike fw_stream_next it
- * does not repeat the CancelRequest while the server stays silent (call
- * fw_stream_cancel again, or fw_stream_close).
- */
-FW_API fw_status fw_stream_try_next(fw_stream *stream, const char **json, size_t *len);
-
-/*
- * The next row as a json-c object (json-c 0.15 or later; link json-c
- * yourself, e.g. pkg-config --libs json-c).  Owned: the caller holds one
- * reference and releases it with json_object_put().
- * A SQL NULL and the JSON value null both give *out == NULL with FW_OK
- * (json-c represents null as NULL).  Returns FW_OK, FW_DONE (*out NULL) or
- * an error; a row that does not parse is an error of that row only
- * (recorded on the connection; the stream goes on: call again for the next
- * row, or fw_stream_close): FW_ERR_PROTOCOL when it is not exactly one
- * strict JSON value, FW_ERR_MEMORY when it nests deeper than 512 levels or
- * memory runs out.  json-c keeps integers as int64/uint64: a larger integer
- * is clamped (read fw_stream_next's text when exact big numbers matter).
- * Client-side predicates still see the text.
- */
-struct json_object;
-FW_API fw_status fw_stream_next_object(fw_stream *stream, struct json_object **out);
-
-/* Sends a CancelRequest for the running query (on a new plain connection
- * to the same server, as libpq); the next fw_stream_next discards what is
- * left and returns FW_ERR_CANCELLED (or FW_DONE if the stream had already
- * ended), and the connection stays usable.  Unlike every other call, this
- * one may be made from another thread while fw_stream_next waits; its
- * status is FW_OK once the request was delivered (the connection's error
- * record is not touched). */
-FW_API fw_status fw_stream_cancel(fw_stream *stream);
-
-/* Ends the stream: if rows remain, cancels the query and drains what the
- * server already sent, so the connection can run the next query.  The
- * drain is bounded (the connection's timeout, else 5 s): a server that
- * ignores the cancel gets a Terminate and the connection is closed
- * (FW_ERR_TIMEOUT).  Frees the stream; NULL is fine.  Returns the
- * connection's state afterwards. */
-FW_API fw_status fw_stream_close(fw_stream *stream);
+/* ----------------------------------------------------------------- fw_cancel */
 
 /*
  * Cancel handles (libpq's PQgetCancel/PQcancel), for signal handlers.
@@ -346,35 +307,36 @@ FW_API fw_status fw_cancel_request(const fw_cancel *cancel, int timeout_ms, char
                                    size_t errlen);
 FW_API fw_status fw_cancel_abort(const fw_cancel *cancel);
 
-/* Rows handed out so far, and bytes of row data received. */
-FW_API uint64_t fw_stream_rows(const fw_stream *stream);
-FW_API uint64_t fw_stream_bytes(const fw_stream *stream);
-
-/*
- * Runs SQL with the simple query protocol and discards any rows (for SET,
- * DDL, and trusted maintenance).  Several statements are allowed.
- */
-FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql);
-
-/* ----------------------------------------------------------------- queries */
+/* ------------------------------------------------------------------ fw_query */
 
 /*
  * A query on one entity: SELECT data FROM v_<entity> [WHERE …] [ORDER BY …]
  * [LIMIT $n] [OFFSET $n].  Names are identifiers (validated and quoted,
  * never spliced); the filter, order keys, limit and offset travel as
- * parameters.  Errors: FW_ERR_CONFIG with the message in fw_query_error().
- * Owned: fw_query_free().
+ * parameters.  Errors: FW_ERR_CONFIG for an invalid argument, FW_ERR_LIMIT
+ * for a count or depth over the builder's limits, with the message in
+ * fw_query_error_message().  Owned: fw_query_free().
  */
 typedef struct fw_query fw_query;
 
-/* entity: [a-zA-Z_][a-zA-Z0-9_$]* or schema.entity; the entity at most 60
- * bytes (so that "tv_" + entity fits PostgreSQL's 63-byte names), the schema
- * at most 63.  Case is kept (names are always quoted).  It reads the
- * relation v_<entity> in that schema (or on the search_path). */
+/* The longest entity name in bytes, the same in the client and the
+ * extension (whose create_view and create_table_view derive v_<entity>,
+ * tv_<entity> and tv_<entity>_sync from it, all within PostgreSQL's 63-byte
+ * names).  `make check` fails when the two disagree. */
+#define FW_ENTITY_NAME_MAX 55
+
+/* entity: [a-zA-Z_][a-zA-Z0-9_$]* or schema.entity; the entity at most
+ * FW_ENTITY_NAME_MAX bytes, the schema at most 63.  Case is kept (names
+ * are always quoted).  It reads the relation v_<entity> in that schema (or
+ * on the search_path).  A longer name is FW_ERR_CONFIG (an invalid name);
+ * q is still returned and carries the message. */
 FW_API fw_status fw_query_new(const char *entity, fw_query **out);
 FW_API void fw_query_free(fw_query *q);
-/* The message of the last failed call on q, or NULL.  Borrowed. */
-FW_API const char *fw_query_error(const fw_query *q);
+/* The last failed call on q: its class (FW_OK after a call that
+ * succeeded) and its message (NULL then).  Borrowed until the next call
+ * on q. */
+FW_API fw_status fw_query_error_class(const fw_query *q);
+FW_API const char *fw_query_error_message(const fw_query *q);
 
 /* Read tv_<entity> (the materialised table) instead of v_<entity>. */
 FW_API fw_status fw_query_use_table(fw_query *q);
@@ -383,12 +345,14 @@ FW_API fw_status fw_query_use_table(fw_query *q);
 FW_API fw_status fw_query_set_relation(fw_query *q, const char *relation);
 
 /* A filter document (docs/filters.md), sent as a jsonb parameter to
- * fraiseql_wire.matches(data, $n).  It must be a JSON object; the server
- * validates the rest (SQLSTATE 22023 with the path of the bad part).
+ * fraiseql_wire.matches(data, $n).  It must be a JSON object (FW_ERR_CONFIG)
+ * nested at most 64 levels deep (FW_ERR_LIMIT); the server validates the
+ * rest (SQLSTATE 22023 with the path of the bad part).
  * Calling it again replaces the filter. */
 FW_API fw_status fw_query_where(fw_query *q, const char *filter_json);
 
-/* ORDER BY a field path ("name", "author.name"; keys separated by dots),
+/* ORDER BY a field path ("name", "author.name"; keys separated by dots, at
+ * most 32 keys; at most 32 fields, else FW_ERR_LIMIT),
  * rendered as data->$k->$m (jsonb order), as the extension's sort key
  * fraiseql_wire.sort_key_text/_numeric/_boolean(data, $k, $m) (text with
  * COLLATE "C"; on a v_ view the server orders an integer, text or boolean
@@ -433,15 +397,14 @@ FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows);
  * 1 (the default) reads serially.  Errors: FW_ERR_CONFIG outside 1..1024.
  */
 FW_API fw_status fw_query_parallel(fw_query *q, int parts);
-/* The parts a parallel stream reads (1 for a serial stream). */
-FW_API int fw_stream_parts(const fw_stream *stream);
 
 /* Raw SQL for trusted callers only: ANDed into WHERE / used as ORDER BY as
  * written.  Never pass user input here. */
 FW_API fw_status fw_query_where_sql_trusted(fw_query *q, const char *sql);
 FW_API fw_status fw_query_order_by_sql_trusted(fw_query *q, const char *sql);
 
-/* Client-side predicates: each row is offered to every predicate (ANDed,
+/* Client-side predicates (at most 32, else FW_ERR_LIMIT): each row is
+ * offered to every predicate (ANDed,
  * in the order added) before the caller sees it; a predicate returns 1 to
  * keep the row, 0 to drop it.  json/len are as in fw_stream_next (json is
  * NULL for a SQL NULL). */
@@ -454,9 +417,107 @@ FW_API const char *fw_query_sql(fw_query *q);
 FW_API int fw_query_nparams(const fw_query *q);
 FW_API const char *fw_query_param(const fw_query *q, int index);
 
+/* ----------------------------------------------------------------- fw_stream */
+
+typedef struct fw_stream fw_stream;
+
+/*
+ * Runs one SQL statement with the extended protocol (unnamed statement and
+ * portal) and streams its rows chunk_size at a time (Execute with a row
+ * limit; 0 means the default, 1024).  Parameters travel as text, $1..$n
+ * (at most 32767, the protocol's limit, else FW_ERR_LIMIT); a NULL entry is
+ * SQL NULL.  The result must be exactly one column named
+ * "data" of type json or jsonb, else FW_ERR_SCHEMA before any row is read.
+ * The SQL is the caller's own: this is the raw entry point for trusted code.
+ * Owned: fw_stream_close().  One open stream per connection at a time.
+ */
+FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams,
+                               const char *const *params, size_t chunk_size,
+                               fw_stream **out);
+
+/*
+ * As fw_stream_sql, but the result may be one column of any name and type
+ * (its text form is returned by fw_stream_next): for EXPLAIN and other
+ * trusted single-column queries.
+ */
+FW_API fw_status fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams,
+                                    const char *const *params, size_t chunk_size,
+                                    fw_stream **out);
+
 /* Runs the query on conn (see fw_stream_sql).  The query may be freed or
  * reused once the stream is open. */
 FW_API fw_status fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out);
+
+
+/* The type of the result column: "json", "jsonb", or (fw_stream_sql_text)
+ * "other".  Borrowed, static. */
+FW_API const char *fw_stream_data_type(const fw_stream *stream);
+
+/* 1 when the next row is already received, whole, so that fw_stream_next
+ * returns it without waiting for the network; 0 otherwise (also on NULL).
+ * A writer that buffers its output flushes when this is 0: rows reach its
+ * reader as they arrive, and a pipe is not written once per row. */
+FW_API int fw_stream_row_buffered(const fw_stream *stream);
+
+/*
+ * The next row: *json points into the receive buffer (not NUL-terminated,
+ * *len bytes), valid until the next call on the stream or its connection.
+ * A SQL NULL data value gives *json == NULL, *len == 0.
+ * Returns FW_OK (a row), FW_DONE (no more), or an error.
+ */
+FW_API fw_status fw_stream_next(fw_stream *stream, const char **json, size_t *len);
+
+/*
+ * The next row without waiting: FW_OK with a row (as fw_stream_next),
+ * FW_DONE at the end, FW_AGAIN when no whole row is buffered and the socket
+ * has nothing more now (wait for fw_conn_wants() on fw_conn_socket(), then
+ * call again), or an error.  Works on any stream; on a stream opened in
+ * non-blocking mode it also sends the queued query and checks the schema.
+ * Queued output is written as the socket allows, so a reader never
+ * deadlocks with a server that is sending.  A stream cancelled with
+ * fw_stream_cancel drains without waiting too; unlike fw_stream_next it
+ * does not repeat the CancelRequest while the server stays silent (call
+ * fw_stream_cancel again, or fw_stream_close).
+ */
+FW_API fw_status fw_stream_try_next(fw_stream *stream, const char **json, size_t *len);
+
+/*
+ * The next row as a json-c object (json-c 0.15 or later; link json-c
+ * yourself, e.g. pkg-config --libs json-c).  Owned: the caller holds one
+ * reference and releases it with json_object_put().
+ * A SQL NULL and the JSON value null both give *out == NULL with FW_OK
+ * (json-c represents null as NULL).  Returns FW_OK, FW_DONE (*out NULL) or
+ * an error; a row that does not parse is an error of that row only
+ * (recorded on the connection; the stream goes on: call again for the next
+ * row, or fw_stream_close): FW_ERR_PROTOCOL when it is not exactly one
+ * strict JSON value, FW_ERR_LIMIT when it nests deeper than 512 levels,
+ * FW_ERR_MEMORY when memory runs out.  json-c keeps integers as int64/uint64: a larger integer
+ * is clamped (read fw_stream_next's text when exact big numbers matter).
+ * Client-side predicates still see the text.
+ */
+struct json_object;
+FW_API fw_status fw_stream_next_object(fw_stream *stream, struct json_object **out);
+
+/* Sends a CancelRequest for the running query (on a new plain connection
+ * to the same server, as libpq); the next fw_stream_next discards what is
+ * left and returns FW_ERR_CANCELLED (or FW_DONE if the stream had already
+ * ended), and the connection stays usable.  Unlike every other call, this
+ * one may be made from another thread while fw_stream_next waits; its
+ * status is FW_OK once the request was delivered (the connection's error
+ * record is not touched). */
+FW_API fw_status fw_stream_cancel(fw_stream *stream);
+
+/* Ends the stream: if rows remain, cancels the query and drains what the
+ * server already sent, so the connection can run the next query.  The
+ * drain is bounded (the connection's timeout, else 5 s): a server that
+ * ignores the cancel gets a Terminate and the connection is closed
+ * (FW_ERR_TIMEOUT).  Frees the stream; NULL is fine.  Returns the
+ * connection's state afterwards. */
+FW_API fw_status fw_stream_close(fw_stream *stream);
+
+/* Rows handed out so far, and bytes of row data received. */
+FW_API uint64_t fw_stream_rows(const fw_stream *stream);
+FW_API uint64_t fw_stream_bytes(const fw_stream *stream);
 
 /* Per-stream statistics: rows dropped by client-side predicates; the time
  * from opening the stream to its first row handed out (-1 before one), and
@@ -464,27 +525,17 @@ FW_API fw_status fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out);
 FW_API uint64_t fw_stream_rows_dropped(const fw_stream *stream);
 FW_API int64_t fw_stream_first_row_usec(const fw_stream *stream);
 FW_API int64_t fw_stream_duration_usec(const fw_stream *stream);
+/* The parts a parallel stream reads (1 for a serial stream). */
+FW_API int fw_stream_parts(const fw_stream *stream);
 
-/* -------------------------------------------------------- connection limits */
-
-/* The largest row (DataRow message) accepted; bigger is FW_ERR_MEMORY and
- * the connection is drained.  Default 256 MiB. */
-FW_API void fw_conn_set_max_row_bytes(fw_conn *conn, size_t max_row_bytes);
-
-/* The longest wait for the server on an established connection, per read
- * or write, in milliseconds (0, the default, waits forever: a long query
- * is not an error).  When it passes, the call returns FW_ERR_TIMEOUT and
- * the connection is closed (it cannot be brought back in step).  Connecting
- * is bounded by connect_timeout instead. */
-FW_API void fw_conn_set_timeout(fw_conn *conn, int timeout_ms);
-
-/* statement_timeout for each stream opened from now on, in milliseconds
- * (0, the default: the server's setting).  Set with set_config(…, true) in
- * the stream's own transaction, before its query, so it covers the whole
- * stream (paused time included), ends with it, and is safe behind a
- * transaction-pooling PgBouncer.  A stream that runs over ends with
- * FW_ERR_SQL, SQLSTATE 57014. */
-FW_API void fw_conn_set_statement_timeout(fw_conn *conn, int timeout_ms);
+/* ------------------------------------------------------ deprecated names
+ *
+ * The 0.1.0 names of functions renamed in 0.2 (docs/abi.md has the table).
+ * They stay exported, with the 0.1.0 behaviour, until the SONAME changes. */
+#ifndef FW_NO_DEPRECATED
+FW_API const char *fw_conninfo_error(const fw_conninfo *ci);
+FW_API const char *fw_query_error(const fw_query *q);
+#endif
 
 #ifdef __cplusplus
 }

@@ -45,7 +45,7 @@ fw_buf_reserve(fw_buf *b, size_t extra)
     if (need > PTRDIFF_MAX)
         return FW_ERR_MEMORY;
     if (b->limit != 0 && need > b->limit)
-        return FW_ERR_MEMORY;
+        return FW_ERR_LIMIT;
 
     /* Grow geometrically, but never past the limit. */
     newcap = b->cap < 256 ? 256 : b->cap;

@@ -20,8 +20,9 @@ typedef struct fw_buf {
 
 void fw_buf_init(fw_buf *b, size_t limit);
 void fw_buf_free(fw_buf *b);
-/* Ensures room for `extra` more bytes: FW_OK or FW_ERR_MEMORY (allocation
- * failed, overflow, or the limit). */
+/* Ensures room for `extra` more bytes: FW_OK, FW_ERR_LIMIT (past the
+ * buffer's limit) or FW_ERR_MEMORY (allocation failed, or a size no object
+ * can have). */
 fw_status fw_buf_reserve(fw_buf *b, size_t extra);
 fw_status fw_buf_put(fw_buf *b, const void *p, size_t n);
 fw_status fw_buf_put_u8(fw_buf *b, uint8_t v);

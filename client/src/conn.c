@@ -308,14 +308,14 @@ read_msg(fw_conn *c, fw_msg *m, int nb, unsigned *wants)
                     continue;
                 }
                 if (type == 'D')
-                    fw_error_set(&c->err, FW_ERR_MEMORY,
+                    fw_error_set(&c->err, FW_ERR_LIMIT,
                                  "row of %u bytes exceeds max_row_bytes (%zu)", len - 4,
                                  c->max_row_bytes);
                 else
-                    fw_error_set(&c->err, FW_ERR_MEMORY,
+                    fw_error_set(&c->err, FW_ERR_LIMIT,
                                  "server message of %u bytes (type '%c') exceeds the limit of %u",
                                  len - 4, type >= 32 && type < 127 ? type : '?', cap);
-                return FW_ERR_MEMORY;
+                return FW_ERR_LIMIT;
             }
         } else {
             consumed = 0;
@@ -521,7 +521,7 @@ queue_startup(fw_conn *c, const fw_conninfo *ci)
      * instead (stream.c, encode_stream_setup). */
     params[n] = NULL;
     if ((st = fw_enc_startup(&c->wbuf, params)) != FW_OK)
-        return fail(c, st, "out of memory");
+        return fail(c, st, st == FW_ERR_LIMIT ? "startup message too large" : "out of memory");
     return FW_OK;
 }
 

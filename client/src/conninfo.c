@@ -1147,11 +1147,21 @@ oom:
     return NULL;
 }
 
+/* A parse only fails with FW_ERR_CONFIG: out of memory there is no handle. */
+FW_API fw_status
+fw_conninfo_error_class(const fw_conninfo *ci)
+{
+    if (ci == NULL)
+        return FW_ERR_USAGE;
+    return ci->error != NULL ? FW_ERR_CONFIG : FW_OK;
+}
+
 FW_API const char *
-fw_conninfo_error(const fw_conninfo *ci)
+fw_conninfo_error_message(const fw_conninfo *ci)
 {
     return ci != NULL ? ci->error : NULL;
 }
+
 
 FW_API const char *
 fw_conninfo_get(const fw_conninfo *ci, const char *keyword)

@@ -29,6 +29,7 @@ fw_strerror(fw_status status)
     case FW_ERR_CONFIG: return "config";
     case FW_ERR_MEMORY: return "memory";
     case FW_ERR_USAGE: return "usage";
+    case FW_ERR_LIMIT: return "limit";
     }
     return "unknown";
 }

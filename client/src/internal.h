@@ -28,6 +28,8 @@
  * unbuffered and reported as FW_ERR_MEMORY. */
 #define FW_MSG_FLOOR (1u * 1024 * 1024)
 #define FW_DEFAULT_MAX_ROW (256u * 1024 * 1024)
+/* Parameters of one Bind message: the protocol's count is an int16. */
+#define FW_MAX_BIND_PARAMS 32767
 /* Distinct ParameterStatus names kept (later new names are dropped). */
 #define FW_MAX_PARAMS 256
 /* Executes kept in flight: while the caller reads one chunk the server

@@ -140,8 +140,9 @@ typedef fw_status (*fw_column_fn)(void *arg, int index, const uint8_t *value, in
 fw_status fw_parse_data_row(const fw_msg *m, fw_column_fn fn, void *arg);
 
 /* ---- encoders: append one complete message; FW_OK or FW_ERR_MEMORY ----
- * FW_ERR_MEMORY also when the message would not fit the protocol's int32
- * length; FW_ERR_USAGE for a NULL string, a negative count, a bad kind.
+ * FW_ERR_LIMIT when the message would be over FW_MSG_SEND_MAX (or the
+ * protocol's int32 length); FW_ERR_USAGE for a NULL string, a negative
+ * count, a bad kind.
  * On failure the buffer is left as it was. */
 
 /* StartupMessage, protocol 3.0; params: NULL-terminated name/value pairs

@@ -49,7 +49,7 @@ msg_end(fw_buf *b, const msg_start *ms, fw_status st)
     if (st == FW_OK) {
         len = b->len - ms->len_at;
         if (len - 4 > FW_MSG_SEND_MAX)
-            st = FW_ERR_MEMORY;
+            st = FW_ERR_LIMIT;
     }
     if (st != FW_OK) {
         b->len = ms->start;
@@ -73,7 +73,7 @@ put_str(fw_buf *b, const char *s)
         return FW_ERR_USAGE;
     n = strlen(s);
     if (n >= INT32_MAX)
-        return FW_ERR_MEMORY;
+        return FW_ERR_LIMIT;
     return fw_buf_put(b, s, n + 1);
 }
 
@@ -154,7 +154,7 @@ fw_enc_sasl_initial(fw_buf *b, const char *mechanism, const uint8_t *data, size_
     if (mechanism == NULL || (data == NULL && len != 0))
         return FW_ERR_USAGE;
     if (len > INT32_MAX)
-        return FW_ERR_MEMORY;
+        return FW_ERR_LIMIT;
     st = msg_begin(b, 'p', &ms);
     if (st != FW_OK)
         return st;
@@ -176,7 +176,7 @@ fw_enc_sasl_response(fw_buf *b, const uint8_t *data, size_t len)
     if (data == NULL && len != 0)
         return FW_ERR_USAGE;
     if (len > INT32_MAX - 4)
-        return FW_ERR_MEMORY;
+        return FW_ERR_LIMIT;
     st = msg_begin(b, 'p', &ms);
     if (st != FW_OK)
         return st;
@@ -251,7 +251,7 @@ fw_enc_bind(fw_buf *b, const char *portal, const char *stmt, int16_t nparams,
         n = strlen(values[i]);
         /* Refused before copying a value the message cannot hold. */
         if (n > FW_MSG_SEND_MAX || b->len - ms.len_at + 4 + n > FW_MSG_SEND_MAX) {
-            st = FW_ERR_MEMORY;
+            st = FW_ERR_LIMIT;
             break;
         }
         st = fw_buf_put_i32(b, (int32_t)n);

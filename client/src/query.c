@@ -20,7 +20,6 @@
 #include "query.h"
 
 #define FW_NAMEDATALEN 63           /* PostgreSQL's NAMEDATALEN - 1 */
-#define FW_ENTITY_MAX (FW_NAMEDATALEN - 3)
 #define FW_MAX_ORDER_KEYS 32
 #define FW_MAX_PATH_KEYS 32
 
@@ -49,24 +48,63 @@ struct fw_query {
     char *sql;
     char **params;
     int nparams;
-    char *error;
+    char *error;             /* message of the last failed call, owned */
+    fw_status error_class;   /* its class; FW_OK after a successful call */
 };
 
+static fw_status query_fail_v(fw_query *q, fw_status cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 static fw_status query_fail(fw_query *q, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static fw_status query_limit(fw_query *q, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static fw_status
-query_fail(fw_query *q, const char *fmt, ...)
+query_fail_v(fw_query *q, fw_status cls, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     free(q->error);
     q->error = strdup(msg);
-    return q->error ? FW_ERR_CONFIG : FW_ERR_MEMORY;
+    q->error_class = q->error ? cls : FW_ERR_MEMORY;
+    return q->error_class;
+}
+
+/* An invalid argument: FW_ERR_CONFIG. */
+static fw_status
+query_fail(fw_query *q, const char *fmt, ...)
+{
+    va_list ap;
+    fw_status st;
+
+    va_start(ap, fmt);
+    st = query_fail_v(q, FW_ERR_CONFIG, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* A count, depth or size over the builder's limits: FW_ERR_LIMIT. */
+static fw_status
+query_limit(fw_query *q, const char *fmt, ...)
+{
+    va_list ap;
+    fw_status st;
+
+    va_start(ap, fmt);
+    st = query_fail_v(q, FW_ERR_LIMIT, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* An allocation failed: FW_ERR_MEMORY, with no message to allocate. */
+static fw_status
+query_oom(fw_query *q)
+{
+    free(q->error);
+    q->error = NULL;
+    q->error_class = FW_ERR_MEMORY;
+    return FW_ERR_MEMORY;
 }
 
 static void
@@ -74,6 +112,7 @@ query_clear_error(fw_query *q)
 {
     free(q->error);
     q->error = NULL;
+    q->error_class = FW_OK;
 }
 
 /* An identifier we accept without quoting rules: letters, digits, _ and $,
@@ -208,7 +247,7 @@ query_set_entity_relation(fw_query *q, const char *prefix)
     size_t n = strlen(prefix) + strlen(q->entity) + 1;
     char *name = malloc(n);
     if (!name)
-        return FW_ERR_MEMORY;
+        return query_oom(q);
     snprintf(name, n, "%s%s", prefix, q->entity);
     free(q->name);
     q->name = name;
@@ -246,14 +285,14 @@ fw_query_new(const char *entity, fw_query **out)
     if (!plain_identifier(base, strlen(base)))
         return query_fail(q, "invalid entity \"%s\": not a valid identifier "
                           "(letters, digits, _ and $, not starting with a digit)", entity);
-    if (strlen(base) > FW_ENTITY_MAX)
+    if (strlen(base) > FW_ENTITY_NAME_MAX)
         return query_fail(q, "invalid entity \"%s\": longer than %d bytes", entity,
-                          FW_ENTITY_MAX);
+                          FW_ENTITY_NAME_MAX);
     q->entity = strdup(base);
     if (dot)
         q->schema = strndup(entity, schema_len);
     if (!q->entity || (dot && !q->schema))
-        return FW_ERR_MEMORY;
+        return query_oom(q);
     st = query_set_entity_relation(q, "v_");
     return st;
 }
@@ -279,11 +318,20 @@ fw_query_free(fw_query *q)
     free(q);
 }
 
-FW_API const char *
-fw_query_error(const fw_query *q)
+FW_API fw_status
+fw_query_error_class(const fw_query *q)
 {
-    return q ? q->error : NULL;
+    return q ? q->error_class : FW_ERR_USAGE;
 }
+
+FW_API const char *
+fw_query_error_message(const fw_query *q)
+{
+    if (!q || q->error_class == FW_OK)
+        return NULL;
+    return q->error ? q->error : "out of memory";
+}
+
 
 FW_API fw_status
 fw_query_use_table(fw_query *q)
@@ -332,7 +380,7 @@ fw_query_where(fw_query *q, const char *filter_json)
     }
     struct json_tokener *tok = json_tokener_new_ex(FW_FILTER_MAX_DEPTH);
     if (!tok)
-        return FW_ERR_MEMORY;
+        return query_oom(q);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     size_t len = strlen(filter_json);
     struct json_object *obj = json_tokener_parse_ex(tok, filter_json, (int)len);
@@ -341,6 +389,13 @@ fw_query_where(fw_query *q, const char *filter_json)
     json_tokener_free(tok);
     if (len > INT32_MAX)
         jerr = json_tokener_error_size;
+    if (jerr == json_tokener_error_depth || jerr == json_tokener_error_size) {
+        json_object_put(obj);
+        if (jerr == json_tokener_error_size)
+            return query_limit(q, "filter of %zu bytes is too large", len);
+        return query_limit(q, "invalid filter: nested deeper than %d levels, the client's limit",
+                           FW_FILTER_MAX_DEPTH);
+    }
     if (jerr != json_tokener_success || !obj) {
         json_object_put(obj);
         return query_fail(q, "invalid filter: %s",
@@ -358,7 +413,7 @@ fw_query_where(fw_query *q, const char *filter_json)
                           "{\"status\": {\"eq\": \"active\"}}");
     char *copy = strdup(filter_json);
     if (!copy)
-        return FW_ERR_MEMORY;
+        return query_oom(q);
     free(q->filter);
     q->filter = copy;
     query_invalidate(q);
@@ -372,7 +427,7 @@ fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsig
         return FW_ERR_USAGE;
     query_clear_error(q);
     if (q->norder >= FW_MAX_ORDER_KEYS)
-        return query_fail(q, "too many ORDER BY fields (at most %d)", FW_MAX_ORDER_KEYS);
+        return query_limit(q, "too many ORDER BY fields (at most %d)", FW_MAX_ORDER_KEYS);
     if ((flags & FW_ORDER_NULLS_FIRST) && (flags & FW_ORDER_NULLS_LAST))
         return query_fail(q, "ORDER BY \"%s\": NULLS FIRST and NULLS LAST together",
                           field_path ? field_path : "");
@@ -386,7 +441,7 @@ fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsig
     fw_order_key key = {.type = type, .flags = flags};
     key.path = calloc(FW_MAX_PATH_KEYS, sizeof(char *));
     if (!key.path)
-        return FW_ERR_MEMORY;
+        return query_oom(q);
     const char *p = field_path;
     for (;;) {
         size_t n = strcspn(p, ".");
@@ -400,7 +455,7 @@ fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsig
             for (int k = 0; k < key.npath; k++)
                 free(key.path[k]);
             free(key.path);
-            return query_fail(q, "ORDER BY field path \"%s\" is deeper than %d keys",
+            return query_limit(q, "ORDER BY field path \"%s\" is deeper than %d keys",
                               field_path, FW_MAX_PATH_KEYS);
         }
         key.path[key.npath] = strndup(p, n);
@@ -408,7 +463,7 @@ fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsig
             for (int k = 0; k < key.npath; k++)
                 free(key.path[k]);
             free(key.path);
-            return FW_ERR_MEMORY;
+            return query_oom(q);
         }
         key.npath++;
         p += n;
@@ -482,7 +537,7 @@ set_trusted(fw_query *q, char **slot, const char *sql)
     if (sql && *sql) {
         copy = strdup(sql);
         if (!copy)
-            return FW_ERR_MEMORY;
+            return query_oom(q);
     }
     free(*slot);
     *slot = copy;
@@ -509,7 +564,7 @@ fw_query_add_predicate(fw_query *q, fw_predicate_fn fn, void *arg)
         return FW_ERR_USAGE;
     query_clear_error(q);
     if (q->npredicates >= FW_MAX_PREDICATES)
-        return query_fail(q, "too many client-side predicates (at most %d)", FW_MAX_PREDICATES);
+        return query_limit(q, "too many client-side predicates (at most %d)", FW_MAX_PREDICATES);
     q->predicates[q->npredicates].fn = fn;
     q->predicates[q->npredicates].arg = arg;
     q->npredicates++;
@@ -706,7 +761,7 @@ query_render(fw_query *q)
     if (q->sql)
         return FW_OK;
     if (!q->name)   /* fw_query_new failed: q only carries its error */
-        return q->error ? FW_ERR_CONFIG : FW_ERR_USAGE;
+        return q->error_class != FW_OK ? q->error_class : FW_ERR_USAGE;
     render_into(q, NULL, &r);
     if (r.st == FW_OK)
         r.st = fw_buf_put_u8(&r.sql, 0);
@@ -774,7 +829,7 @@ fw_query_render_part(const fw_query *q, const fw_query_part *part, char **sql, c
     *params = NULL;
     *nparams = 0;
     if (!q->name)
-        return q->error ? FW_ERR_CONFIG : FW_ERR_USAGE;
+        return q->error_class != FW_OK ? q->error_class : FW_ERR_USAGE;
     render_into(q, part, &r);
     if (r.st == FW_OK)
         r.st = fw_buf_put_u8(&r.sql, 0);

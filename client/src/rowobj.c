@@ -37,8 +37,8 @@ fw_stream_next_object(fw_stream *s, struct json_object **out)
     if (st != FW_OK || json == NULL)   /* FW_DONE, an error, or SQL NULL */
         return st;
     if (len > INT32_MAX) {   /* cannot happen: a DataRow field is at most 2^31-1 bytes */
-        fw_error_set(&s->conn->err, FW_ERR_MEMORY, "row of %zu bytes is too large to parse", len);
-        return FW_ERR_MEMORY;
+        fw_error_set(&s->conn->err, FW_ERR_LIMIT, "row of %zu bytes is too large to parse", len);
+        return FW_ERR_LIMIT;
     }
 
     struct json_tokener *tok = json_tokener_new_ex(FW_ROW_MAX_DEPTH);
@@ -68,11 +68,11 @@ fw_stream_next_object(fw_stream *s, struct json_object **out)
     }
     json_object_put(obj);
     if (jerr == json_tokener_error_depth) {
-        fw_error_set(&s->conn->err, FW_ERR_MEMORY,
+        fw_error_set(&s->conn->err, FW_ERR_LIMIT,
                      "row %llu is nested deeper than %d levels, the limit of "
                      "fw_stream_next_object",
                      (unsigned long long)fw_stream_rows(s), FW_ROW_MAX_DEPTH);
-        return FW_ERR_MEMORY;
+        return FW_ERR_LIMIT;
     }
     fw_error_set(&s->conn->err, FW_ERR_PROTOCOL, "row %llu is not valid JSON: %s at byte %zu",
                  (unsigned long long)fw_stream_rows(s),

@@ -166,7 +166,7 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadlin
             if (st == FW_ERR_TIMEOUT)
                 return abandon(c);
         }
-        if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD)
+        if (st == FW_ERR_LIMIT && c->state != FW_CONN_BAD)
             continue;   /* an oversized message was skipped */
         if (st != FW_OK)
             return st;
@@ -608,7 +608,7 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
             return FW_AGAIN;
         }
         if (vlen > c->max_row_bytes) {
-            fw_error_set(&e, FW_ERR_MEMORY, "row of %u bytes exceeds max_row_bytes (%zu)", vlen,
+            fw_error_set(&e, FW_ERR_LIMIT, "row of %u bytes exceeds max_row_bytes (%zu)", vlen,
                          c->max_row_bytes);
             fail_stream(s, &e, 1);
             return FW_AGAIN;
@@ -727,7 +727,7 @@ stream_step(fw_stream *s, const char **json, size_t *len, unsigned flags)
                 c->wants = FW_WANT_READ;
             return FW_AGAIN;
         }
-        if (st == FW_ERR_MEMORY && c->state != FW_CONN_BAD) {
+        if (st == FW_ERR_LIMIT && c->state != FW_CONN_BAD) {
             /* An oversized message was skipped; the connection is in step. */
             fw_error e = {.cls = FW_OK};
 
@@ -822,9 +822,14 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
         *out = NULL;
     if ((st = usable(conn)) != FW_OK)
         return st;
-    if (!out || !sql || nparams < 0 || nparams > 32767 || (nparams > 0 && !params)) {
+    if (!out || !sql || nparams < 0 || (nparams > 0 && !params)) {
         fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_sql");
         return FW_ERR_USAGE;
+    }
+    if (nparams > FW_MAX_BIND_PARAMS) {
+        fw_error_set(&conn->err, FW_ERR_LIMIT, "%d parameters are more than the protocol's "
+                     "limit of %d", nparams, FW_MAX_BIND_PARAMS);
+        return FW_ERR_LIMIT;
     }
     s = calloc(1, sizeof *s);
     if (!s) {
@@ -854,8 +859,10 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
         conn->wbuf.len = mark;
         free(s);
         if (st == FW_ERR_MEMORY)
-            fw_error_set(&conn->err, st, "out of memory building the query (or a message over "
-                                         "the protocol's 1 GiB limit)");
+            fw_error_set(&conn->err, st, "out of memory building the query");
+        else if (st == FW_ERR_LIMIT)
+            fw_error_set(&conn->err, st, "the query or its parameters are over the protocol's "
+                                         "limit of 1 GiB a message");
         else
             fw_error_set(&conn->err, st, "the query or its parameters cannot be encoded");
         return st;

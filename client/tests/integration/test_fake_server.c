@@ -242,7 +242,7 @@ Test(fake_server, huge_claimed_length_is_not_allocated)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s", fw_strerror(st));
     cr_assert(strstr(fw_conn_error_message(c), "exceeds the limit") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);

@@ -255,7 +255,7 @@ Test(query_object, bad_rows_from_a_server_are_per_row_errors, .timeout = 30)
         NULL,
     };
     static const fw_status want[] = {FW_OK, FW_ERR_PROTOCOL, FW_ERR_PROTOCOL, FW_ERR_PROTOCOL,
-                                     FW_ERR_MEMORY, FW_ERR_PROTOCOL, FW_OK, FW_OK,
+                                     FW_ERR_LIMIT, FW_ERR_PROTOCOL, FW_OK, FW_OK,
                                      FW_ERR_PROTOCOL, FW_OK};
     fake f = {.rows = rows};
     pthread_t th;

@@ -464,7 +464,7 @@ Test(review_fake, huge_parameter_status_is_refused_unbuffered, .timeout = 30)
 
     fake_start(&f, steps, 0, &th);
     st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "type 'S'") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);

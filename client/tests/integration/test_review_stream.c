@@ -111,7 +111,7 @@ Test(review_stream, max_row_bytes_exactly_met_and_one_over, .timeout = 60)
     cr_assert_eq(fw_stream_sql(c, "SELECT to_json(repeat('x', 1001)) AS data", 0, NULL, 0, &s),
                  FW_OK);
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s", fw_strerror(st));
     cr_assert(strstr(fw_conn_error_message(c), "1003") != NULL, "%s", fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
@@ -324,7 +324,7 @@ Test(review_stream, parameter_over_the_message_limit_keeps_the_connection, .time
     c = fwt_connect(fwt_sock("postgres", NULL));
     st = fw_stream_sql(c, "SELECT to_jsonb(length($1)) AS data", 1, params, 0, &s);
     free(big);
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
     cr_assert_null(s);
     cr_assert(strstr(fw_conn_error_message(c), "1 GiB") != NULL, "%s", fw_conn_error_message(c));
     assert_reusable(c);
@@ -332,7 +332,7 @@ Test(review_stream, parameter_over_the_message_limit_keeps_the_connection, .time
 }
 
 /* An error message over 1 MiB (the cap for messages other than DataRow) is
- * skipped unbuffered: the stream ends with FW_ERR_MEMORY, the connection
+ * skipped unbuffered: the stream ends with FW_ERR_LIMIT, the connection
  * stays usable.  A notice of that size is dropped without ending the
  * stream (the callback hears of it). */
 static void
@@ -363,7 +363,7 @@ Test(review_stream, huge_error_message_from_the_server, .timeout = 60)
     cr_assert_eq(fw_stream_sql(c, "SELECT pg_temp.boom(2000000) AS data", 0, NULL, 0, &s), FW_OK,
                  "%s", fw_conn_error_message(c));
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %.200s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %.200s", fw_strerror(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "type 'E'") != NULL, "%.200s",
               fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);

@@ -268,7 +268,7 @@ expect_row_too_big(fw_conn *c, const char *sql)
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         before++;
     cr_assert_eq(before, 2, "the two small rows come first");
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "max_row_bytes") != NULL, "%s",
               fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);

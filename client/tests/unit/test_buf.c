@@ -34,12 +34,12 @@ Test(buf, limit_refuses_growth_and_keeps_contents)
     fw_buf_init(&b, 250);
     cr_assert_eq(fw_buf_put(&b, chunk, 100), FW_OK);
     cr_assert_eq(fw_buf_put(&b, chunk, 100), FW_OK);
-    cr_assert_eq(fw_buf_put(&b, chunk, 100), FW_ERR_MEMORY);
+    cr_assert_eq(fw_buf_put(&b, chunk, 100), FW_ERR_LIMIT);
     cr_assert_eq(b.len, 200);
     cr_assert_leq(b.cap, 250);
     cr_assert_eq(fw_buf_put(&b, chunk, 50), FW_OK);
     cr_assert_eq(b.len, 250);
-    cr_assert_eq(fw_buf_put_u8(&b, 1), FW_ERR_MEMORY);
+    cr_assert_eq(fw_buf_put_u8(&b, 1), FW_ERR_LIMIT);
     fw_buf_free(&b);
 }
 

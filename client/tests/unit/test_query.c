@@ -2,6 +2,7 @@
  * The query builder: names validated and quoted, values only as parameters.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fraiseql_wire.h"
@@ -45,16 +46,20 @@ Test(query, hostile_entity_names_are_refused)
     }
 }
 
-Test(query, entity_length_leaves_room_for_tv_prefix)
+/* The extension's limit (tv_<entity>_sync fits 63 bytes); the shell test
+ * client/tests/shell/45_entity_name_max.sh checks that it agrees. */
+Test(query, entity_length_is_fw_entity_name_max)
 {
-    char name[64];
-    memset(name, 'a', 61);
-    name[61] = 0;
+    char name[64], msg[64];
+    cr_assert_eq(FW_ENTITY_NAME_MAX, 55);
+    memset(name, 'a', FW_ENTITY_NAME_MAX + 1);
+    name[FW_ENTITY_NAME_MAX + 1] = 0;
     fw_query *q = NULL;
     cr_assert_eq(fw_query_new(name, &q), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "longer than 60") != NULL, "%s", fw_query_error(q));
+    snprintf(msg, sizeof msg, "longer than %d bytes", FW_ENTITY_NAME_MAX);
+    cr_assert(strstr(fw_query_error(q), msg) != NULL, "%s", fw_query_error(q));
     fw_query_free(q);
-    name[60] = 0; /* "tv_" + 60 bytes = 63, PostgreSQL's longest name */
+    name[FW_ENTITY_NAME_MAX] = 0;
     q = new_ok(name);
     fw_query_free(q);
 }

@@ -157,11 +157,12 @@ Test(review_api, strerror_names_every_status)
                {FW_ERR_TIMEOUT, "timeout"},
                {FW_ERR_CONFIG, "config"},
                {FW_ERR_MEMORY, "memory"},
-               {FW_ERR_USAGE, "usage"}};
+               {FW_ERR_USAGE, "usage"},
+               {FW_ERR_LIMIT, "limit"}};
 
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         cr_assert_str_eq(fw_strerror(all[i].st), all[i].name);
-    cr_assert_str_eq(fw_strerror((fw_status)-12), "unknown");
+    cr_assert_str_eq(fw_strerror((fw_status)-13), "unknown");
     cr_assert_str_eq(fw_strerror((fw_status)42), "unknown");
 }
 
