@@ -60,15 +60,18 @@ missing=$(while read -r o; do grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')
 ok "the man page documents every option of --help ($(wc -l <"$tmp/options") options)${missing:+; missing: $missing}" "$( [ -z "$missing" ] && [ -s "$tmp/options" ]; echo $?)"
 
 version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$root/fraiseql_wire.control")
-major=${version%%.*}
-so=$prefix/lib/libfraiseql_wire.so.$version
-ok "the shared library is libfraiseql_wire.so.$version" "$( [ -f "$so" ]; echo $?)"
+# The library's file name and SONAME follow its ABI version (the newest node
+# of the version script), not the project version (docs/abi.md).
+abi=$(sed -n 's/^FRAISEQL_WIRE_\([0-9][0-9]*\.[0-9][0-9]*\) *{.*/\1/p' "$root/client/src/libfraiseql_wire.map" | tail -n 1)
+major=${abi%%.*}
+so=$prefix/lib/libfraiseql_wire.so.$abi
+ok "the shared library is libfraiseql_wire.so.$abi" "$( [ -n "$abi" ] && [ -f "$so" ]; echo $?)"
 ok "libfraiseql_wire.so.$major and libfraiseql_wire.so link to it" "$(
-    [ "$(readlink "$prefix/lib/libfraiseql_wire.so.$major")" = "libfraiseql_wire.so.$version" ] &&
-    [ "$(readlink "$prefix/lib/libfraiseql_wire.so")" = "libfraiseql_wire.so.$version" ]; echo $?)"
+    [ "$(readlink "$prefix/lib/libfraiseql_wire.so.$major")" = "libfraiseql_wire.so.$abi" ] &&
+    [ "$(readlink "$prefix/lib/libfraiseql_wire.so")" = "libfraiseql_wire.so.$abi" ]; echo $?)"
 soname=$(readelf -d "$so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 ok "SONAME is libfraiseql_wire.so.$major (got: $soname)" "$( [ "$soname" = "libfraiseql_wire.so.$major" ]; echo $?)"
-nm -D --defined-only "$so" | awk '{print $3}' >"$tmp/symbols"
+nm -D --defined-only "$so" | awk '$2 != "A" {sub(/@.*/, "", $3); print $3}' >"$tmp/symbols"
 grep -v '^fw_' "$tmp/symbols" >"$tmp/out"
 ok "only fw_* symbols are exported ($(wc -l <"$tmp/symbols") symbols)" "$( [ ! -s "$tmp/out" ] && [ -s "$tmp/symbols" ]; echo $?)"
 for sym in fw_connect fw_stream_open fw_stream_next fw_stream_next_object fw_query_new fw_version_num; do
