@@ -429,6 +429,8 @@ report_error(fw_conn *conn, fw_status st)
         fprintf(stderr, "DETAIL:  %s\n", fw_conn_error_detail(conn));
     if (fw_conn_error_hint(conn))
         fprintf(stderr, "HINT:  %s\n", fw_conn_error_hint(conn));
+    else if (st == FW_ERR_LIMIT && msg && strstr(msg, "max_row_bytes"))
+        fprintf(stderr, "HINT:  Raise the limit with --max-row-bytes.\n");
     return EXIT_RUNTIME;
 }
 
