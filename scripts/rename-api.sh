@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 git ls-files -- client bench docs README.md scripts |
     grep -v -e '^client/tests/abi/' -e '^client/src/deprecated\.c$' \
-        -e '^client/src/libfraiseql_wire\.map$' -e '^client/tests/shell/50_abi_symbols\.sh$' \
+        -e '^client/src/libfraiseql_wire\.map$' -e '^client/tests/shell/52_abi_symbols\.sh$' \
         -e '^docs/abi\.md$' -e '^client/tools/rename-0\.2\.sed$' -e '^scripts/rename-api\.sh$' |
     while read -r f; do
         [ -f "$f" ] && grep -Iq . "$f" && printf '%s\0' "$f"

@@ -1,7 +1,7 @@
 /*
  * A program written against the 0.1.0 header (client/tests/abi/0.1.0/, a
  * copy of the released one), with the 0.1.0 names, built and run against
- * the current shared library by client/tests/shell/50_abi_symbols.sh: the
+ * the current shared library by client/tests/shell/52_abi_symbols.sh: the
  * names renamed since must still resolve and behave as in 0.1.0.
  *
  *   old_program                 no server: conninfo, query builder, status names

@@ -167,7 +167,7 @@ Test(review_api, strerror_names_every_status)
 }
 
 /* The .so next to the test binary (build/ or build-asan/) exports fw_* only
- * (the version nodes, type A, aside; client/tests/shell/50_abi_symbols.sh
+ * (the version nodes, type A, aside; client/tests/shell/52_abi_symbols.sh
  * checks the set against the header). */
 Test(review_api, shared_library_exports_only_the_header_api)
 {
