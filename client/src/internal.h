@@ -25,7 +25,7 @@
 #define FW_RBUF_HEADROOM (64u * 1024)
 /* Messages other than DataRow are accepted up to this size, whatever
  * max_row_bytes is (error texts, parameter values); a larger one is skipped
- * unbuffered and reported as FW_ERR_MEMORY. */
+ * unbuffered and reported as FW_ERR_LIMIT. */
 #define FW_MSG_FLOOR (1u * 1024 * 1024)
 #define FW_DEFAULT_MAX_ROW (256u * 1024 * 1024)
 /* Parameters of one Bind message: the protocol's count is an int16. */
@@ -207,7 +207,7 @@ fw_status fw_conn_wait_wants(fw_conn *c, int64_t deadline);
 /*
  * Reads the next message into *m (valid until the next call).
  * Handles NoticeResponse, ParameterStatus and NotificationResponse itself.
- * A message over the cap is FW_ERR_MEMORY with the connection still in
+ * A message over the cap is FW_ERR_LIMIT with the connection still in
  * step (its bytes are skipped); I/O and framing errors break it.
  */
 fw_status fw_conn_read_msg(fw_conn *c, fw_msg *m);

@@ -2,11 +2,8 @@
  * FW_ERR_LIMIT against the real server: a Bind with more parameters than
  * the protocol's int16 count is refused before anything is sent, with the
  * connection left usable.  (The other limit sites are asserted where their
- * behaviour is tested: max_row_bytes in test_stream.c and
- * test_review_stream.c, oversized server messages in test_review_stream.c,
- * test_fake_server.c and test_review_fake.c, the 1 GiB message cap in
- * test_review_stream.c, row nesting in test_query_object.c and
- * test_query_api.c.)
+ * behaviour is tested: max_row_bytes, oversized server messages, the 1 GiB
+ * message cap, row nesting; `grep -rn FW_ERR_LIMIT client/tests`.)
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
