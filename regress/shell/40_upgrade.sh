@@ -293,6 +293,8 @@ for from in $released; do
         workload "$upg"
     }
     ok "$from: CREATE EXTENSION VERSION '$from' and the same workload" made
+    ok "$from: pg_dump -Fc of the $from database, before the update" \
+        "$bindir/pg_dump" -Fc -f "$work/dump" "$upg"
     update() {
         q "$upg" "ALTER EXTENSION fraiseql_wire UPDATE" >"$work/update.log" 2>&1
         local rc=$?
@@ -312,6 +314,20 @@ for from in $released; do
         same "$work/upg.entities" "$work/fresh.entities"
     q "$upg" "$documents_sql" >"$work/upg.documents" 2>&1
     ok "$from: the same documents" same "$work/upg.documents" "$work/fresh.documents"
+
+    # A dump made under A, restored where A was created first, then updated
+    # (docs/versioning.md, "Dumps across versions").
+    rst="fw_upg_restored_${v}_$tag"
+    restore() {
+        newdb "$rst" &&
+        q "$rst" "CREATE EXTENSION fraiseql_wire VERSION '$from'" &&
+        "$bindir/pg_restore" -l "$work/dump" | grep -v -E ' (SCHEMA|EXTENSION) - fraiseql_wire ' >"$work/dump.list" &&
+        "$bindir/pg_restore" --exit-on-error -L "$work/dump.list" -d "$rst" "$work/dump" &&
+        q "$rst" "ALTER EXTENSION fraiseql_wire UPDATE"
+    }
+    ok "$from: that dump restored into a database made at $from, then updated" restore
+    qf "$rst" "$work/entities.sql" >"$work/rst.entities" 2>&1
+    ok "$from: ... has the entities made fresh" same "$work/rst.entities" "$work/fresh.entities"
 
     ok "$from: the sources are written to after the update" writes "$upg"
     ok "$from: (the fresh database gets the same writes)" writes "$fresh"
