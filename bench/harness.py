@@ -113,7 +113,7 @@ class Harness:
         if os.access(path, os.X_OK):
             return True, None
         if client == 'fraiseql_wire':
-            return False, ('the client library does not define fw_connect/fw_stream_sql/'
+            return False, ('the client library does not define fw_conn_connect/fw_stream_open_sql/'
                            'fw_stream_next/fw_stream_close yet')
         return False, f'{PROGRAMS[client]} was not built'
 

@@ -14,7 +14,7 @@ Relations (1M rows each):
 Methods, interleaved in every repetition (BENCH_REPS, default 3):
   libpq_single             libpq single-row mode, SELECT data FROM rel
   fw_serial                fraiseql-wire's query API, one stream
-  fw_parallel_2, _4        the same query with fw_query_parallel(q, 2 | 4)
+  fw_parallel_2, _4        the same query with fw_query_set_parallel(q, 2 | 4)
 Reports the median rows/s of each method and its ratio to fw_serial and to
 libpq_single, with the machine's core count and load average (the machine
 may be shared: the numbers say so).

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENTS = ['fraiseql_wire', 'libpq_single', 'libpq_exec', 'libpq_copy', 'libpq_cursor', 'psql',
            'server_floor']
 CLIENT_DOC = {
-    'fraiseql_wire': 'fraiseql-wire: fw_stream_sql/fw_stream_next, chunk 1024 (default), two Executes in flight',
+    'fraiseql_wire': 'fraiseql-wire: fw_stream_open_sql/fw_stream_next, chunk 1024 (default), two Executes in flight',
     'libpq_single': 'libpq single-row mode (PQsetSingleRowMode)',
     'libpq_exec': 'libpq PQexec (whole result buffered)',
     'libpq_copy': 'libpq COPY (SELECT data …) TO STDOUT, PQgetCopyData',

@@ -1,5 +1,5 @@
 /*
- * fw_stream — fraiseql-wire: fw_stream_sql + fw_stream_next, chunk_size rows
+ * fw_stream — fraiseql-wire: fw_stream_open_sql + fw_stream_next, chunk_size rows
  * per Execute (--chunk, 0 = the library's default).  Written against the
  * public header only; built when the library provides the stream functions.
  */
@@ -11,7 +11,7 @@ static void
 fail(bench_state *st, fw_conn *conn, const char *what, fw_status s)
 {
     const char *msg = fw_conn_error_message(conn);
-    bench_fail(st, what, msg ? msg : fw_strerror(s));
+    bench_fail(st, what, msg ? msg : fw_status_name(s));
 }
 
 int
@@ -20,14 +20,14 @@ main(int argc, char **argv)
     bench_state st;
     bench_init(&st, "fraiseql_wire", argc, argv);
     fw_conn *conn = NULL;
-    fw_status s = fw_connect(st.opts.conninfo, &conn);
+    fw_status s = fw_conn_connect(st.opts.conninfo, &conn);
     if (s != FW_OK || !fw_conn_ok(conn))
         fail(&st, conn, "connect", s);
     bench_connected(&st);
     for (int pass = 0; pass < st.opts.repeat; pass++) {
         bench_query_start(&st);
         fw_stream *stream = NULL;
-        s = fw_stream_sql(conn, st.opts.sql, 0, NULL, st.opts.chunk, &stream);
+        s = fw_stream_open_sql(conn, st.opts.sql, 0, NULL, st.opts.chunk, &stream);
         if (s != FW_OK)
             fail(&st, conn, "query", s);
         const char *json;

@@ -294,7 +294,7 @@ op_conninfo(void *arg, size_t iters)
     for (size_t i = 0; i < iters; i++) {
         fw_conninfo *ci = NULL;
         if (fw_conninfo_parse(s, FW_CONNINFO_NO_ENV, &ci) != FW_OK) {
-            fprintf(stderr, "micro: conninfo parse failed: %s\n", fw_conninfo_error(ci));
+            fprintf(stderr, "micro: conninfo parse failed: %s\n", fw_conninfo_error_message(ci));
             exit(1);
         }
         sink += fw_conninfo_count(ci);

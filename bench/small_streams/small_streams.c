@@ -30,7 +30,7 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: small_streams CONNINFO N\n");
         return 2;
     }
-    if (fw_connect(argv[1], &c) != FW_OK) {
+    if (fw_conn_connect(argv[1], &c) != FW_OK) {
         fprintf(stderr, "%s\n", fw_conn_error_message(c));
         return 1;
     }
@@ -40,7 +40,7 @@ main(int argc, char **argv)
         const char *j;
         size_t l;
 
-        if (fw_stream_sql(c, "SELECT jsonb_build_object('id', 1) AS data", 0, NULL, 0, &s) != FW_OK) {
+        if (fw_stream_open_sql(c, "SELECT jsonb_build_object('id', 1) AS data", 0, NULL, 0, &s) != FW_OK) {
             fprintf(stderr, "%s\n", fw_conn_error_message(c));
             return 1;
         }

@@ -69,7 +69,7 @@ fwc_conninfo(const fwc_conn_opts *opts, int *exit_status)
         fprintf(stderr, "fraiseql-wire: out of memory\n");
         *exit_status = FWC_EXIT_RUNTIME;
     } else {
-        fprintf(stderr, "fraiseql-wire: invalid connection string: %s\n", fw_conninfo_error(ci));
+        fprintf(stderr, "fraiseql-wire: invalid connection string: %s\n", fw_conninfo_error_message(ci));
         *exit_status = FWC_EXIT_USAGE;
     }
     fw_conninfo_free(ci);

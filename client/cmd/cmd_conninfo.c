@@ -70,13 +70,13 @@ fwc_cmd_conninfo(int argc, char **argv, fwc_conn_opts *opts)
     fw_conn *conn = NULL;
     if (!parse_only) {
         /* Connect first, so that what is printed is what the server took. */
-        fw_status st = fw_connect_info(ci, &conn);
+        fw_status st = fw_conn_connect_info(ci, &conn);
         if (st != FW_OK) {
             const char *state = fw_conn_error_sqlstate(conn);
-            fprintf(stderr, "fraiseql-wire: %s error%s%s%s: %s\n", fw_strerror(st),
+            fprintf(stderr, "fraiseql-wire: %s error%s%s%s: %s\n", fw_status_name(st),
                     state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "",
                     conn && fw_conn_error_message(conn) ? fw_conn_error_message(conn)
-                                                        : fw_strerror(st));
+                                                        : fw_status_name(st));
             fw_conn_free(conn);
             fw_conninfo_free(ci);
             return st == FW_ERR_CONFIG ? FWC_EXIT_USAGE : FWC_EXIT_RUNTIME;

@@ -102,7 +102,7 @@ install_interrupts(fw_conn *conn, double timeout_s)
 {
     struct sigaction sa;
 
-    g_cancel = fw_conn_get_cancel(conn);
+    g_cancel = fw_cancel_new(conn);
     g_phase = 0;
     g_signal = 0;
     g_timed_out = 0;
@@ -319,7 +319,7 @@ parse_stream_opts(int argc, char **argv, stream_opts *o, int allow_output_opts,
     return 0;
 }
 
-/* "field[:desc][:nulls-last][:numeric]" → fw_query_order_by. */
+/* "field[:desc][:nulls-last][:numeric]" → fw_query_add_order_by. */
 static int
 apply_order(fw_query *q, const char *spec)
 {
@@ -367,8 +367,8 @@ apply_order(fw_query *q, const char *spec)
         }
         mods = next;
     }
-    if (fw_query_order_by(q, field, type, flags) != FW_OK) {
-        fprintf(stderr, "fraiseql-wire: invalid --order-by \"%s\": %s\n", spec, fw_query_error(q));
+    if (fw_query_add_order_by(q, field, type, flags) != FW_OK) {
+        fprintf(stderr, "fraiseql-wire: invalid --order-by \"%s\": %s\n", spec, fw_query_error_message(q));
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -385,19 +385,19 @@ build_query(const stream_opts *o, fw_query **out)
         return EXIT_RUNTIME;
     }
     if (st != FW_OK) {
-        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error(q));
+        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error_message(q));
         return EXIT_USAGE;
     }
     if (o->relation && fw_query_set_relation(q, o->relation) != FW_OK) {
-        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error(q));
+        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error_message(q));
         return EXIT_USAGE;
     }
     if (o->table && fw_query_use_table(q) != FW_OK) {
-        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error(q));
+        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error_message(q));
         return EXIT_USAGE;
     }
-    if (o->where && fw_query_where(q, o->where) != FW_OK) {
-        fprintf(stderr, "fraiseql-wire: --where: %s\n", fw_query_error(q));
+    if (o->where && fw_query_set_filter(q, o->where) != FW_OK) {
+        fprintf(stderr, "fraiseql-wire: --where: %s\n", fw_query_error_message(q));
         return EXIT_USAGE;
     }
     for (int i = 0; i < o->norder; i++) {
@@ -405,11 +405,11 @@ build_query(const stream_opts *o, fw_query **out)
         if (rc != EXIT_OK)
             return rc;
     }
-    if ((o->limit >= 0 && fw_query_limit(q, o->limit) != FW_OK) ||
-        (o->offset >= 0 && fw_query_offset(q, o->offset) != FW_OK) ||
-        (o->chunk && fw_query_chunk_size(q, o->chunk) != FW_OK) ||
-        (o->parallel && fw_query_parallel(q, o->parallel) != FW_OK)) {
-        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error(q));
+    if ((o->limit >= 0 && fw_query_set_limit(q, o->limit) != FW_OK) ||
+        (o->offset >= 0 && fw_query_set_offset(q, o->offset) != FW_OK) ||
+        (o->chunk && fw_query_set_chunk_size(q, o->chunk) != FW_OK) ||
+        (o->parallel && fw_query_set_parallel(q, o->parallel) != FW_OK)) {
+        fprintf(stderr, "fraiseql-wire: %s\n", fw_query_error_message(q));
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -421,10 +421,10 @@ report_error(fw_conn *conn, fw_status st)
 {
     const char *msg = fw_conn_error_message(conn);
     const char *state = fw_conn_error_sqlstate(conn);
-    fprintf(stderr, "fraiseql-wire: %s error", fw_strerror(st));
+    fprintf(stderr, "fraiseql-wire: %s error", fw_status_name(st));
     if (state)
         fprintf(stderr, " (SQLSTATE %s)", state);
-    fprintf(stderr, ": %s\n", msg ? msg : fw_strerror(st));
+    fprintf(stderr, ": %s\n", msg ? msg : fw_status_name(st));
     if (fw_conn_error_detail(conn))
         fprintf(stderr, "DETAIL:  %s\n", fw_conn_error_detail(conn));
     if (fw_conn_error_hint(conn))
@@ -441,7 +441,7 @@ open_connection(const fwc_conn_opts *opts, fw_conn **out)
     fw_conninfo *ci = fwc_conninfo(opts, &rc);
     if (!ci)
         return rc;
-    fw_status st = fw_connect_info(ci, out);
+    fw_status st = fw_conn_connect_info(ci, out);
     fw_conninfo_free(ci);
     if (st == FW_OK)
         return EXIT_OK;
@@ -703,7 +703,7 @@ fwc_cmd_explain(int argc, char **argv, fwc_conn_opts *conn_opts)
     }
     for (int i = 0; i < np; i++)
         params[i] = fw_query_param(q, i);
-    fw_status st = fw_stream_sql_text(conn, explain, np, params, 0, &s);
+    fw_status st = fw_stream_open_sql_text(conn, explain, np, params, 0, &s);
     free(params);
     free(explain);
     if (st != FW_OK) {
@@ -743,7 +743,7 @@ fwc_cmd_check(int argc, char **argv, fwc_conn_opts *conn_opts)
         goto done;
     /* LIMIT 0: the server describes the result without producing a row; the
      * client's RowDescription check is the check. */
-    fw_query_limit(q, 0);
+    fw_query_set_limit(q, 0);
     rc = open_connection(conn_opts, &conn);
     if (rc != EXIT_OK)
         goto done;

@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fw_conninfo *ci = NULL;
     fw_conninfo_parse(s, FW_CONNINFO_NO_ENV, &ci);
-    if (ci && !fw_conninfo_error(ci)) {
+    if (ci && !fw_conninfo_error_message(ci)) {
         for (size_t i = 0; i < ci->nhosts; i++)
             if (!ci->hosts[i].host)
                 abort();   /* every parsed host entry has a name or address */

@@ -24,7 +24,7 @@
  *    fw_conninfo_error_*(), fw_query_error_*() (class and message on every
  *    handle; SQLSTATE, detail, hint and position on a connection).
  *  - A constructor that fails still hands back a handle that carries the
- *    error (fw_connect, fw_conninfo_parse), unless memory itself ran out,
+ *    error (fw_conn_connect, fw_conninfo_parse), unless memory itself ran out,
  *    in which case *out is NULL and the status is FW_ERR_MEMORY.
  *  - Ownership is stated next to every function that returns memory.
  *    "borrowed" = owned by the handle, valid until the stated point;
@@ -95,7 +95,7 @@ typedef enum fw_status {
 /* A short English name of a status ("io", "tls", "auth", …, "limit", "ok",
  * "done", "again").
  * Borrowed, static. */
-FW_API const char *fw_strerror(fw_status status);
+FW_API const char *fw_status_name(fw_status status);
 
 /* --------------------------------------------------------------- fw_conninfo */
 
@@ -136,52 +136,52 @@ typedef struct fw_conn fw_conn;
  * *out is always set (NULL only on FW_ERR_MEMORY): on failure it carries the
  * error.  Owned: fw_conn_free().
  */
-FW_API fw_status fw_connect(const char *conninfo, fw_conn **out);
-FW_API fw_status fw_connect_info(const fw_conninfo *ci, fw_conn **out);
+FW_API fw_status fw_conn_connect(const char *conninfo, fw_conn **out);
+FW_API fw_status fw_conn_connect_info(const fw_conninfo *ci, fw_conn **out);
 
 /*
  * Non-blocking use.  For event loops (poll, epoll, libuv, …), in libpq's PQconnectPoll style:
  *
- *   fw_connect_start(conninfo, &conn);          never waits on the network
- *   while ((st = fw_connect_poll(conn)) == FW_AGAIN)
+ *   fw_conn_connect_start(conninfo, &conn);          never waits on the network
+ *   while ((st = fw_conn_connect_poll(conn)) == FW_AGAIN)
  *       wait until fw_conn_socket(conn) is ready for fw_conn_wants(conn),
  *       at most fw_conn_timeout_ms(conn) milliseconds;
  *   fw_conn_set_nonblocking(conn, 1);
- *   fw_stream_sql(conn, …, &s) / fw_stream_open(conn, q, &s);   only queue
+ *   fw_stream_open_sql(conn, …, &s) / fw_stream_open(conn, q, &s);   only queue
  *   while ((st = fw_stream_try_next(s, &json, &len)) != FW_DONE) {
  *       FW_OK: a row; FW_AGAIN: wait as above, then call again; < 0: error
  *   }
  *
- * The blocking calls (fw_connect, fw_stream_next) are these same state
+ * The blocking calls (fw_conn_connect, fw_stream_next) are these same state
  * machines driven by a poll(2) loop with the connection's deadlines.
- * Name resolution (getaddrinfo) still blocks inside fw_connect_start and
- * fw_connect_poll, as in libpq; pass hostaddr= to avoid it.  The socket may
+ * Name resolution (getaddrinfo) still blocks inside fw_conn_connect_start and
+ * fw_conn_connect_poll, as in libpq; pass hostaddr= to avoid it.  The socket may
  * change while connecting (each host and address is a new socket): read
  * fw_conn_socket() again after every FW_AGAIN.
  */
 
 /* Begins a connection without waiting on the network (see above).  *out is
  * always set (NULL only on FW_ERR_MEMORY).  FW_OK means "started": drive it
- * with fw_connect_poll.  On an error (bad conninfo) the handle carries it,
- * and fw_connect_poll returns it again.  The fw_conninfo is copied: it may
+ * with fw_conn_connect_poll.  On an error (bad conninfo) the handle carries it,
+ * and fw_conn_connect_poll returns it again.  The fw_conninfo is copied: it may
  * be freed at once.  Owned: fw_conn_free(). */
-FW_API fw_status fw_connect_start(const char *conninfo, fw_conn **out);
-FW_API fw_status fw_connect_start_info(const fw_conninfo *ci, fw_conn **out);
+FW_API fw_status fw_conn_connect_start(const char *conninfo, fw_conn **out);
+FW_API fw_status fw_conn_connect_start_info(const fw_conninfo *ci, fw_conn **out);
 
 /*
- * Advances a connection begun with fw_connect_start as far as it can without
+ * Advances a connection begun with fw_conn_connect_start as far as it can without
  * waiting.  FW_OK: ready for queries (and on every later call); FW_AGAIN:
  * wait for fw_conn_wants() on fw_conn_socket(), then call again; an error
- * status: every host failed (the error record says why, as fw_connect's).
+ * status: every host failed (the error record says why, as fw_conn_connect's).
  * Multiple hosts, target_session_attrs, the sslmode fallbacks (allow,
  * prefer), TLS and every authentication method run here.
  * connect_timeout is enforced by this function, per address tried as in
- * fw_connect: once the attempt's deadline has passed, the next call fails
+ * fw_conn_connect: once the attempt's deadline has passed, the next call fails
  * that attempt with "timeout expired" and goes on with the next address or
  * host.  So the caller must call it again by then: fw_conn_timeout_ms()
  * says how long its wait may last.
  */
-FW_API fw_status fw_connect_poll(fw_conn *conn);
+FW_API fw_status fw_conn_connect_poll(fw_conn *conn);
 
 /* The socket, or -1 when there is none (not connected, broken, freed). */
 FW_API int fw_conn_socket(const fw_conn *conn);
@@ -195,8 +195,8 @@ FW_API int fw_conn_socket(const fw_conn *conn);
 FW_API unsigned fw_conn_wants(const fw_conn *conn);
 
 /* While connecting: the milliseconds left before the current attempt's
- * connect_timeout passes (0 when it has: call fw_connect_poll now), the
- * longest the caller may wait before calling fw_connect_poll again; -1
+ * connect_timeout passes (0 when it has: call fw_conn_connect_poll now), the
+ * longest the caller may wait before calling fw_conn_connect_poll again; -1
  * when there is no deadline.  Otherwise the connection's timeout
  * (fw_conn_set_timeout), -1 when none: fw_stream_try_next itself never
  * times out; an event loop that wants a bound on a silent server applies
@@ -204,12 +204,12 @@ FW_API unsigned fw_conn_wants(const fw_conn *conn);
 FW_API int fw_conn_timeout_ms(const fw_conn *conn);
 
 /*
- * Non-blocking mode for streams (default off).  When on, fw_stream_sql,
- * fw_stream_sql_text and fw_stream_open only queue the query's messages and
+ * Non-blocking mode for streams (default off).  When on, fw_stream_open_sql,
+ * fw_stream_open_sql_text and fw_stream_open only queue the query's messages and
  * return the stream at once (no round trip; a schema error or an SQL error
  * of the statement comes from the first fw_stream_try_next instead), and
  * fw_stream_try_next sends and receives without waiting.  fw_stream_next
- * works on such a stream too (it waits).  fw_exec_simple and
+ * works on such a stream too (it waits).  fw_conn_exec and
  * fw_stream_close still wait: fw_stream_close is bounded (it drains what the
  * server already sent, after a CancelRequest when rows remain, each wait
  * limited by fw_conn_set_timeout when set).
@@ -260,7 +260,7 @@ FW_API void fw_conn_set_statement_timeout(fw_conn *conn, int timeout_ms);
  * Runs SQL with the simple query protocol and discards any rows (for SET,
  * DDL, and trusted maintenance).  Several statements are allowed.
  */
-FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql);
+FW_API fw_status fw_conn_exec(fw_conn *conn, const char *sql);
 
 /* Errors.  The last error on a connection (or on a stream of it).  Strings are
  * borrowed until the next call on the connection; NULL when not present. */
@@ -281,7 +281,7 @@ FW_API int fw_conn_error_retriable(const fw_conn *conn);
 /*
  * Cancel handles (libpq's PQgetCancel/PQcancel), for signal handlers.
  *
- * fw_conn_get_cancel precomputes the CancelRequest of the connection's
+ * fw_cancel_new precomputes the CancelRequest of the connection's
  * backend and the address the session was made on (TCP, TLS or Unix
  * socket); NULL when the connection is not open or memory ran out.  Owned:
  * fw_cancel_free (safe on NULL).  The handle stays valid after the
@@ -301,7 +301,7 @@ FW_API int fw_conn_error_retriable(const fw_conn *conn);
  * Async-signal-safe; only while the connection is open (not freed).
  */
 typedef struct fw_cancel fw_cancel;
-FW_API fw_cancel *fw_conn_get_cancel(const fw_conn *conn);
+FW_API fw_cancel *fw_cancel_new(const fw_conn *conn);
 FW_API void fw_cancel_free(fw_cancel *cancel);
 FW_API fw_status fw_cancel_request(const fw_cancel *cancel, int timeout_ms, char *errbuf,
                                    size_t errlen);
@@ -349,7 +349,7 @@ FW_API fw_status fw_query_set_relation(fw_query *q, const char *relation);
  * nested at most 64 levels deep (FW_ERR_LIMIT); the server validates the
  * rest (SQLSTATE 22023 with the path of the bad part).
  * Calling it again replaces the filter. */
-FW_API fw_status fw_query_where(fw_query *q, const char *filter_json);
+FW_API fw_status fw_query_set_filter(fw_query *q, const char *filter_json);
 
 /* ORDER BY a field path ("name", "author.name"; keys separated by dots, at
  * most 32 keys; at most 32 fields, else FW_ERR_LIMIT),
@@ -370,15 +370,15 @@ typedef enum fw_order_type {
     FW_ORDER_DATE,
     FW_ORDER_BOOLEAN
 } fw_order_type;
-FW_API fw_status fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type,
+FW_API fw_status fw_query_add_order_by(fw_query *q, const char *field_path, fw_order_type type,
                                    unsigned flags);
 
 /* LIMIT and OFFSET (>= 0), sent as parameters; -1 removes them. */
-FW_API fw_status fw_query_limit(fw_query *q, int64_t limit);
-FW_API fw_status fw_query_offset(fw_query *q, int64_t offset);
+FW_API fw_status fw_query_set_limit(fw_query *q, int64_t limit);
+FW_API fw_status fw_query_set_offset(fw_query *q, int64_t offset);
 /* Rows per Execute (how far the server may run ahead of a paused reader);
  * 0 = the default, 1024. */
-FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows);
+FW_API fw_status fw_query_set_chunk_size(fw_query *q, size_t rows);
 
 /*
  * Parallel streams (docs/client.md, "Parallel streams"): fw_stream_open then
@@ -396,12 +396,12 @@ FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows);
  * all; the error is reported once on conn, its message naming the part.
  * 1 (the default) reads serially.  Errors: FW_ERR_CONFIG outside 1..1024.
  */
-FW_API fw_status fw_query_parallel(fw_query *q, int parts);
+FW_API fw_status fw_query_set_parallel(fw_query *q, int parts);
 
 /* Raw SQL for trusted callers only: ANDed into WHERE / used as ORDER BY as
  * written.  Never pass user input here. */
-FW_API fw_status fw_query_where_sql_trusted(fw_query *q, const char *sql);
-FW_API fw_status fw_query_order_by_sql_trusted(fw_query *q, const char *sql);
+FW_API fw_status fw_query_set_where_sql_trusted(fw_query *q, const char *sql);
+FW_API fw_status fw_query_set_order_by_sql_trusted(fw_query *q, const char *sql);
 
 /* Client-side predicates (at most 32, else FW_ERR_LIMIT): each row is
  * offered to every predicate (ANDed,
@@ -431,25 +431,25 @@ typedef struct fw_stream fw_stream;
  * The SQL is the caller's own: this is the raw entry point for trusted code.
  * Owned: fw_stream_close().  One open stream per connection at a time.
  */
-FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams,
+FW_API fw_status fw_stream_open_sql(fw_conn *conn, const char *sql, int nparams,
                                const char *const *params, size_t chunk_size,
                                fw_stream **out);
 
 /*
- * As fw_stream_sql, but the result may be one column of any name and type
+ * As fw_stream_open_sql, but the result may be one column of any name and type
  * (its text form is returned by fw_stream_next): for EXPLAIN and other
  * trusted single-column queries.
  */
-FW_API fw_status fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams,
+FW_API fw_status fw_stream_open_sql_text(fw_conn *conn, const char *sql, int nparams,
                                     const char *const *params, size_t chunk_size,
                                     fw_stream **out);
 
-/* Runs the query on conn (see fw_stream_sql).  The query may be freed or
+/* Runs the query on conn (see fw_stream_open_sql).  The query may be freed or
  * reused once the stream is open. */
 FW_API fw_status fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out);
 
 
-/* The type of the result column: "json", "jsonb", or (fw_stream_sql_text)
+/* The type of the result column: "json", "jsonb", or (fw_stream_open_sql_text)
  * "other".  Borrowed, static. */
 FW_API const char *fw_stream_data_type(const fw_stream *stream);
 
@@ -530,12 +530,28 @@ FW_API int fw_stream_parts(const fw_stream *stream);
 
 /* ------------------------------------------------------ deprecated names
  *
- * The 0.1.0 names of functions renamed in 0.2 (docs/abi.md has the table).
- * They stay exported, with the 0.1.0 behaviour, until the SONAME changes. */
+ * The 0.1.0 names of the functions renamed in 0.2 (docs/abi.md has the
+ * table; client/tools/rename-0.2.sed moves sources to the new names).
+ * Each behaves exactly as its new name.  They stay exported, at version
+ * FRAISEQL_WIRE_0.1, until the SONAME changes; define FW_NO_DEPRECATED to
+ * check that a program no longer uses them. */
 #ifndef FW_NO_DEPRECATED
-FW_API const char *fw_conninfo_error(const fw_conninfo *ci);
-FW_API const char *fw_query_error(const fw_query *q);
-#endif
+FW_API const char *fw_strerror(fw_status status) FW_DEPRECATED(fw_status_name);
+FW_API const char *fw_conninfo_error(const fw_conninfo *ci) FW_DEPRECATED(fw_conninfo_error_message);
+FW_API fw_status fw_connect(const char *conninfo, fw_conn **out) FW_DEPRECATED(fw_conn_connect);
+FW_API fw_status fw_connect_info(const fw_conninfo *ci, fw_conn **out) FW_DEPRECATED(fw_conn_connect_info);
+FW_API fw_status fw_exec_simple(fw_conn *conn, const char *sql) FW_DEPRECATED(fw_conn_exec);
+FW_API const char *fw_query_error(const fw_query *q) FW_DEPRECATED(fw_query_error_message);
+FW_API fw_status fw_query_where(fw_query *q, const char *filter_json) FW_DEPRECATED(fw_query_set_filter);
+FW_API fw_status fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsigned flags) FW_DEPRECATED(fw_query_add_order_by);
+FW_API fw_status fw_query_limit(fw_query *q, int64_t limit) FW_DEPRECATED(fw_query_set_limit);
+FW_API fw_status fw_query_offset(fw_query *q, int64_t offset) FW_DEPRECATED(fw_query_set_offset);
+FW_API fw_status fw_query_chunk_size(fw_query *q, size_t rows) FW_DEPRECATED(fw_query_set_chunk_size);
+FW_API fw_status fw_query_where_sql_trusted(fw_query *q, const char *sql) FW_DEPRECATED(fw_query_set_where_sql_trusted);
+FW_API fw_status fw_query_order_by_sql_trusted(fw_query *q, const char *sql) FW_DEPRECATED(fw_query_set_order_by_sql_trusted);
+FW_API fw_status fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params, size_t chunk_size, fw_stream **out) FW_DEPRECATED(fw_stream_open_sql);
+FW_API fw_status fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams, const char *const *params, size_t chunk_size, fw_stream **out) FW_DEPRECATED(fw_stream_open_sql_text);
+#endif /* FW_NO_DEPRECATED */
 
 #ifdef __cplusplus
 }

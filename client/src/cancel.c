@@ -241,7 +241,7 @@ fw_cancel_send(const struct sockaddr_storage *addr, socklen_t addrlen, int32_t p
 /* --------------------------------------------------------------- public */
 
 FW_API fw_cancel *
-fw_conn_get_cancel(const fw_conn *conn)
+fw_cancel_new(const fw_conn *conn)
 {
     fw_cancel *k;
 

@@ -401,7 +401,7 @@ fw_conn_wait_message(fw_conn *c, int ms)
 /* ------------------------------------------------------------ startup */
 
 /*
- * The connection state machine (fw_connect_poll; fw_connect drives it with
+ * The connection state machine (fw_conn_connect_poll; fw_conn_connect drives it with
  * poll(2)).  Hosts in order (twice for prefer-standby), each host's
  * addresses in order, each address once or twice (sslmode's fallbacks);
  * one attempt runs through these phases, each of which returns FW_AGAIN
@@ -1146,7 +1146,7 @@ retry_other_tls(const struct fw_connecting *x, fw_status st)
 }
 
 FW_API fw_status
-fw_connect_poll(fw_conn *c)
+fw_conn_connect_poll(fw_conn *c)
 {
     struct fw_connecting *x;
     fw_status st;
@@ -1160,7 +1160,7 @@ fw_connect_poll(fw_conn *c)
             return FW_OK;
         if (c->err.cls != FW_OK)
             return c->err.cls;
-        return fail(c, FW_ERR_USAGE, "the connection was not started with fw_connect_start");
+        return fail(c, FW_ERR_USAGE, "the connection was not started with fw_conn_connect_start");
     }
     for (;;) {
         switch (x->phase) {
@@ -1246,7 +1246,7 @@ conn_new(void)
 }
 
 FW_API fw_status
-fw_connect_start_info(const fw_conninfo *ci, fw_conn **out)
+fw_conn_connect_start_info(const fw_conninfo *ci, fw_conn **out)
 {
     fw_conn *c;
     struct fw_connecting *x;
@@ -1288,7 +1288,7 @@ fw_connect_start_info(const fw_conninfo *ci, fw_conn **out)
 }
 
 FW_API fw_status
-fw_connect_start(const char *conninfo, fw_conn **out)
+fw_conn_connect_start(const char *conninfo, fw_conn **out)
 {
     fw_conninfo *ci = NULL;
     fw_status st;
@@ -1308,17 +1308,17 @@ fw_connect_start(const char *conninfo, fw_conn **out)
             return FW_ERR_MEMORY;
         }
         fw_error_set(&c->err, st, "%s",
-                     fw_conninfo_error(ci) ? fw_conninfo_error(ci) : "invalid connection string");
+                     fw_conninfo_error_message(ci) ? fw_conninfo_error_message(ci) : "invalid connection string");
         fw_conninfo_free(ci);
         return st;
     }
-    st = fw_connect_start_info(ci, out);
+    st = fw_conn_connect_start_info(ci, out);
     fw_conninfo_free(ci);
     return st;
 }
 
 /* The blocking connect: the same state machine, waited on with poll(2);
- * a wait that reaches connect_timeout lets fw_connect_poll fail the attempt. */
+ * a wait that reaches connect_timeout lets fw_conn_connect_poll fail the attempt. */
 static fw_status
 connect_wait(fw_conn *c, fw_status st)
 {
@@ -1330,29 +1330,29 @@ connect_wait(fw_conn *c, fw_status st)
             reset_session(c);
             return w;
         }
-        st = fw_connect_poll(c);
+        st = fw_conn_connect_poll(c);
     }
     return st;
 }
 
 FW_API fw_status
-fw_connect_info(const fw_conninfo *ci, fw_conn **out)
+fw_conn_connect_info(const fw_conninfo *ci, fw_conn **out)
 {
-    fw_status st = fw_connect_start_info(ci, out);
+    fw_status st = fw_conn_connect_start_info(ci, out);
 
     if (st != FW_OK)
         return st;
-    return connect_wait(*out, fw_connect_poll(*out));
+    return connect_wait(*out, fw_conn_connect_poll(*out));
 }
 
 FW_API fw_status
-fw_connect(const char *conninfo, fw_conn **out)
+fw_conn_connect(const char *conninfo, fw_conn **out)
 {
-    fw_status st = fw_connect_start(conninfo, out);
+    fw_status st = fw_conn_connect_start(conninfo, out);
 
     if (st != FW_OK)
         return st;
-    return connect_wait(*out, fw_connect_poll(*out));
+    return connect_wait(*out, fw_conn_connect_poll(*out));
 }
 
 FW_API void

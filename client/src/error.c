@@ -12,7 +12,7 @@
 #include "internal.h"
 
 FW_API const char *
-fw_strerror(fw_status status)
+fw_status_name(fw_status status)
 {
     switch (status) {
     case FW_OK: return "ok";
@@ -133,7 +133,7 @@ fw_conn_error_message(const fw_conn *conn)
 {
     if (!conn || conn->err.cls == FW_OK)
         return NULL;
-    return conn->err.message ? conn->err.message : fw_strerror(conn->err.cls);
+    return conn->err.message ? conn->err.message : fw_status_name(conn->err.cls);
 }
 
 FW_API const char *

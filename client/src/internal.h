@@ -168,7 +168,7 @@ struct fw_conn {
     int wbuf_secret;        /* wbuf holds a password or SCRAM proof: wiped once sent */
     unsigned wants;         /* FW_WANT_* after a non-blocking call returned FW_AGAIN */
     int nonblocking;        /* fw_conn_set_nonblocking */
-    struct fw_connecting *cx;  /* while fw_connect_poll has work to do */
+    struct fw_connecting *cx;  /* while fw_conn_connect_poll has work to do */
     fw_buf rbuf;            /* received bytes; messages start at rpos */
     size_t rpos;
     size_t skip;            /* bytes of an oversized message still to discard */
@@ -266,7 +266,7 @@ struct fw_stream {
     uint64_t rows;          /* handed to the caller */
     uint64_t bytes;         /* of row data received, dropped rows included */
     uint64_t dropped;       /* rows refused by a client-side predicate */
-    int any_column;         /* fw_stream_sql_text: one column of any name and type */
+    int any_column;         /* fw_stream_open_sql_text: one column of any name and type */
     uint32_t type_oid;      /* of the result column */
     int64_t started_us, first_row_us, finished_us;  /* fw_now_us(); 0 = not yet */
     fw_predicate_entry predicates[FW_MAX_PREDICATES];  /* copied from the query */
@@ -277,7 +277,7 @@ struct fw_stream {
 /* Microseconds on CLOCK_MONOTONIC (stream statistics). */
 int64_t fw_now_us(void);
 
-/* Starts a stream (fw_stream_sql with predicates and the column check). */
+/* Starts a stream (fw_stream_open_sql with predicates and the column check). */
 fw_status fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams,
                                    const char *const *params, size_t chunk_size, int any_column,
                                    const fw_predicate_entry *predicates, int npredicates,
@@ -288,7 +288,7 @@ fw_status fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams,
 /* A copy of ci that reaches the same server as c did through host h (its
  * address pinned, target_session_attrs=any); NULL when out of memory. */
 fw_conninfo *fw_par_pin_conninfo(const fw_conninfo *ci, const fw_ci_host *h, const fw_conn *c);
-/* fw_stream_open of a query with fw_query_parallel > 1. */
+/* fw_stream_open of a query with fw_query_set_parallel > 1. */
 fw_status fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out);
 fw_status fw_par_next(fw_stream *s, const char **json, size_t *len);
 fw_status fw_par_try_next(fw_stream *s, const char **json, size_t *len);

@@ -1,6 +1,6 @@
 /*
  * parallel.c — parallel streams over one exported snapshot
- * (fw_query_parallel; docs/client.md, "Parallel streams").
+ * (fw_query_set_parallel; docs/client.md, "Parallel streams").
  *
  * Opening, on the caller's connection: BEGIN ISOLATION LEVEL REPEATABLE
  * READ, READ ONLY; the split from fraiseql_wire.parallel_parts(); and, when
@@ -193,7 +193,7 @@ static void
 name_part(fw_conn *c, const par_part *pt, int nparts)
 {
     char *msg = NULL;
-    const char *old = c->err.message ? c->err.message : fw_strerror(c->err.cls);
+    const char *old = c->err.message ? c->err.message : fw_status_name(c->err.cls);
     size_t n = strlen(old) + 64;
 
     if ((msg = malloc(n)) == NULL)
@@ -244,7 +244,7 @@ fail_with_part(fw_stream *s, par_part *pt, fw_status st)
     }
     fw_error_move(&e, &pt->conn->err);
     if (e.cls == FW_OK)
-        fw_error_set(&e, st, "%s", fw_strerror(st));
+        fw_error_set(&e, st, "%s", fw_status_name(st));
     stop_parts(p, pt);
     if (s->conn) {
         fw_error_move(&s->conn->err, &e);
@@ -319,7 +319,7 @@ open_failed(fw_conn *conn, fw_stream *s, fw_status st)
 
     fw_error_move(&e, &conn->err);
     if (e.cls == FW_OK)
-        fw_error_set(&e, st, "%s", fw_strerror(st));
+        fw_error_set(&e, st, "%s", fw_status_name(st));
     for (int i = 0; p && i < p->nparts; i++) {
         par_part *pt = &p->parts[i];
 
@@ -331,7 +331,7 @@ open_failed(fw_conn *conn, fw_stream *s, fw_status st)
     if (conn->stream == s)
         conn->stream = NULL;
     if (p && p->in_tx && fw_conn_ok(conn))
-        (void)fw_exec_simple(conn, "ROLLBACK");
+        (void)fw_conn_exec(conn, "ROLLBACK");
     fw_error_move(&conn->err, &e);
     par_free(p);
     free(s);
@@ -456,7 +456,7 @@ connect_part(fw_conn *conn, par_part *pt, int nparts, const char *snapshot)
                      "out of memory keeping the connection parameters for parallel streams");
         return FW_ERR_MEMORY;
     }
-    st = fw_connect_info(conn->reconnect_ci, &c);
+    st = fw_conn_connect_info(conn->reconnect_ci, &c);
     if (!c) {
         fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
         return FW_ERR_MEMORY;
@@ -472,12 +472,12 @@ connect_part(fw_conn *conn, par_part *pt, int nparts, const char *snapshot)
         snprintf(sql, sizeof sql,
                  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
                  snapshot);
-        st = fw_exec_simple(c, sql);
+        st = fw_conn_exec(c, sql);
     }
     if (st != FW_OK) {
         fw_error_move(&conn->err, &c->err);
         if (conn->err.cls == FW_OK)
-            fw_error_set(&conn->err, st, "%s", fw_strerror(st));
+            fw_error_set(&conn->err, st, "%s", fw_status_name(st));
         name_part(conn, pt, nparts);
         return st;
     }
@@ -522,7 +522,7 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
     p->ordered = order.ordered;
     p->limit = -1;
 
-    if ((st = fw_exec_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) != FW_OK)
+    if ((st = fw_conn_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) != FW_OK)
         return open_failed(conn, s, st);
     p->in_tx = 1;
     if ((st = load_parts(conn, q, p, asked, order.ordered, &key_type, &doc_key)) != FW_OK)
@@ -581,7 +581,7 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
 
         if ((st = fw_query_prepare(q, &sql0, &nparams0, &params0, &chunk, &predicates,
                                    &npredicates)) != FW_OK) {
-            fw_error_set(&conn->err, st, "%s", fw_query_error(q) ? fw_query_error(q)
+            fw_error_set(&conn->err, st, "%s", fw_query_error_message(q) ? fw_query_error_message(q)
                                                                : "out of memory rendering the query");
             goto fail;
         }
@@ -871,7 +871,7 @@ fw_par_close(fw_stream *s)
         if (conn->stream == s)
             conn->stream = NULL;
         if (p->in_tx && fw_conn_ok(conn))
-            (void)fw_exec_simple(conn, "ROLLBACK");
+            (void)fw_conn_exec(conn, "ROLLBACK");
         if (fw_conn_ok(conn)) {
             if (keep.cls != FW_OK)
                 fw_error_move(&conn->err, &keep);

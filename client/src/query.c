@@ -42,7 +42,7 @@ struct fw_query {
     char *where_trusted, *order_trusted;
     fw_predicate_entry predicates[FW_MAX_PREDICATES];
     int npredicates;
-    int parallel;            /* parts asked for (fw_query_parallel); 1 = serial */
+    int parallel;            /* parts asked for (fw_query_set_parallel); 1 = serial */
 
     /* rendered */
     char *sql;
@@ -367,7 +367,7 @@ fw_query_set_relation(fw_query *q, const char *relation)
 }
 
 FW_API fw_status
-fw_query_where(fw_query *q, const char *filter_json)
+fw_query_set_filter(fw_query *q, const char *filter_json)
 {
     if (!q)
         return FW_ERR_USAGE;
@@ -421,7 +421,7 @@ fw_query_where(fw_query *q, const char *filter_json)
 }
 
 FW_API fw_status
-fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsigned flags)
+fw_query_add_order_by(fw_query *q, const char *field_path, fw_order_type type, unsigned flags)
 {
     if (!q)
         return FW_ERR_USAGE;
@@ -477,7 +477,7 @@ fw_query_order_by(fw_query *q, const char *field_path, fw_order_type type, unsig
 }
 
 FW_API fw_status
-fw_query_limit(fw_query *q, int64_t limit)
+fw_query_set_limit(fw_query *q, int64_t limit)
 {
     if (!q)
         return FW_ERR_USAGE;
@@ -490,7 +490,7 @@ fw_query_limit(fw_query *q, int64_t limit)
 }
 
 FW_API fw_status
-fw_query_offset(fw_query *q, int64_t offset)
+fw_query_set_offset(fw_query *q, int64_t offset)
 {
     if (!q)
         return FW_ERR_USAGE;
@@ -503,7 +503,7 @@ fw_query_offset(fw_query *q, int64_t offset)
 }
 
 FW_API fw_status
-fw_query_chunk_size(fw_query *q, size_t rows)
+fw_query_set_chunk_size(fw_query *q, size_t rows)
 {
     if (!q)
         return FW_ERR_USAGE;
@@ -515,7 +515,7 @@ fw_query_chunk_size(fw_query *q, size_t rows)
 }
 
 FW_API fw_status
-fw_query_parallel(fw_query *q, int parts)
+fw_query_set_parallel(fw_query *q, int parts)
 {
     if (!q)
         return FW_ERR_USAGE;
@@ -546,13 +546,13 @@ set_trusted(fw_query *q, char **slot, const char *sql)
 }
 
 FW_API fw_status
-fw_query_where_sql_trusted(fw_query *q, const char *sql)
+fw_query_set_where_sql_trusted(fw_query *q, const char *sql)
 {
     return set_trusted(q, q ? &q->where_trusted : NULL, sql);
 }
 
 FW_API fw_status
-fw_query_order_by_sql_trusted(fw_query *q, const char *sql)
+fw_query_set_order_by_sql_trusted(fw_query *q, const char *sql)
 {
     return set_trusted(q, q ? &q->order_trusted : NULL, sql);
 }

@@ -12,8 +12,8 @@
 /* Nesting depth accepted in a filter document by the client's JSON check;
  * the server applies its own limit (fraiseql_wire.max_filter_depth). */
 #define FW_FILTER_MAX_DEPTH 64
-/* Rows per Execute when the caller does not say (fw_stream_sql chunk 0,
- * fw_query_chunk_size 0).  Each Execute costs the server a portal run and
+/* Rows per Execute when the caller does not say (fw_stream_open_sql chunk 0,
+ * fw_query_set_chunk_size 0).  Each Execute costs the server a portal run and
  * a PortalSuspended; 1024 rows of ~200 bytes measured 10-20 % faster than
  * 256 on a server that only copies stored json, and no faster above. */
 #define FW_DEFAULT_CHUNK 1024
@@ -30,7 +30,7 @@ typedef struct fw_predicate_entry {
 fw_status fw_query_prepare(fw_query *q, const char **sql, int *nparams, const char *const **params,
                            size_t *chunk, const fw_predicate_entry **predicates, int *npredicates);
 
-/* The most parts fw_query_parallel accepts (parallel_parts' own limit). */
+/* The most parts fw_query_set_parallel accepts (parallel_parts' own limit). */
 #define FW_MAX_PARALLEL 1024
 
 /* One part of a parallel query: key_column >= lower AND key_column < upper
@@ -48,7 +48,7 @@ fw_status fw_query_render_part(const fw_query *q, const fw_query_part *part, cha
 void fw_query_free_params(char **params, int nparams);
 /* The LIMIT (-1 = none). */
 int64_t fw_query_get_limit(const fw_query *q);
-/* The parts asked for with fw_query_parallel (1 = serial). */
+/* The parts asked for with fw_query_set_parallel (1 = serial). */
 int fw_query_parts(const fw_query *q);
 /* The relation as quoted SQL ("schema"."name"), malloc'd; NULL on failure. */
 char *fw_query_relation_quoted(const fw_query *q);

@@ -1,9 +1,9 @@
 /*
- * stream.c — queries: fw_stream_sql (extended protocol, one chunk per
+ * stream.c — queries: fw_stream_open_sql (extended protocol, one chunk per
  * Execute), fw_stream_try_next / fw_stream_next (zero-copy rows; one state
  * machine that never waits, and a poll(2) loop around it), cancel and close
  * (cancel, then drain to ReadyForQuery so the connection is reused), and
- * fw_exec_simple.
+ * fw_conn_exec.
  *
  * The message sequence of a stream:
  *   Parse("") Bind("", "") Describe(portal) Flush   -> RowDescription checked
@@ -50,7 +50,7 @@ usable(fw_conn *c)
     }
     if (c->cx) {
         fw_error_set(&c->err, FW_ERR_USAGE,
-                     "the connection is not established yet (call fw_connect_poll until FW_OK)");
+                     "the connection is not established yet (call fw_conn_connect_poll until FW_OK)");
         return FW_ERR_USAGE;
     }
     if (!fw_conn_ok(c)) {
@@ -406,7 +406,7 @@ is_json_oid(uint32_t oid)
 }
 
 /* Checks the RowDescription: one json/jsonb column named data (any one
- * column for fw_stream_sql_text), and records its type. */
+ * column for fw_stream_open_sql_text), and records its type. */
 static fw_status
 check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
 {
@@ -823,7 +823,7 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     if ((st = usable(conn)) != FW_OK)
         return st;
     if (!out || !sql || nparams < 0 || (nparams > 0 && !params)) {
-        fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_sql");
+        fw_error_set(&conn->err, FW_ERR_USAGE, "invalid arguments to fw_stream_open_sql");
         return FW_ERR_USAGE;
     }
     if (nparams > FW_MAX_BIND_PARAMS) {
@@ -905,14 +905,14 @@ fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams, const char
 }
 
 FW_API fw_status
-fw_stream_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+fw_stream_open_sql(fw_conn *conn, const char *sql, int nparams, const char *const *params,
               size_t chunk_size, fw_stream **out)
 {
     return stream_start(conn, sql, nparams, params, chunk_size, 0, NULL, 0, 0, out);
 }
 
 FW_API fw_status
-fw_stream_sql_text(fw_conn *conn, const char *sql, int nparams, const char *const *params,
+fw_stream_open_sql_text(fw_conn *conn, const char *sql, int nparams, const char *const *params,
                    size_t chunk_size, fw_stream **out)
 {
     return stream_start(conn, sql, nparams, params, chunk_size, 1, NULL, 0, 0, out);
@@ -941,7 +941,7 @@ fw_stream_open(fw_conn *conn, fw_query *q, fw_stream **out)
     st = fw_query_prepare(q, &sql, &nparams, &params, &chunk, &predicates, &npredicates);
     if (st != FW_OK) {
         fw_error_set(&conn->err, st, "%s",
-                     fw_query_error(q) ? fw_query_error(q) : "out of memory rendering the query");
+                     fw_query_error_message(q) ? fw_query_error_message(q) : "out of memory rendering the query");
         return st;
     }
     return stream_start(conn, sql, nparams, params, chunk, 0, predicates, npredicates, 1, out);
@@ -1126,7 +1126,7 @@ fw_stream_data_type(const fw_stream *s)
 }
 
 FW_API fw_status
-fw_exec_simple(fw_conn *conn, const char *sql)
+fw_conn_exec(fw_conn *conn, const char *sql)
 {
     fw_error first = {.cls = FW_OK};
     fw_status st;

@@ -4,7 +4,7 @@
  * use").
  *
  * One connection per filter: each connects without blocking
- * (fw_connect_start, fw_connect_poll), opens its query in non-blocking mode
+ * (fw_conn_connect_start, fw_conn_connect_poll), opens its query in non-blocking mode
  * (fw_conn_set_nonblocking, fw_stream_open only queues it) and is read with
  * fw_stream_try_next.  Whenever a call answers FW_AGAIN, the loop waits for
  * what fw_conn_wants() names on fw_conn_socket(), for every connection at
@@ -67,12 +67,12 @@ open_query(slot *s, const char *entity)
     fw_status st = fw_query_new(entity, &q);
 
     if (st == FW_OK)
-        st = fw_query_where(q, s->filter);
+        st = fw_query_set_filter(q, s->filter);
     if (st == FW_OK)
-        st = fw_query_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_ASC);
+        st = fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_ASC);
     if (st != FW_OK) {
         fprintf(stderr, "event_loop: [%d] %s\n", s->index,
-                fw_query_error(q) ? fw_query_error(q) : "out of memory");
+                fw_query_error_message(q) ? fw_query_error_message(q) : "out of memory");
         fw_query_free(q);
         return -1;
     }
@@ -95,7 +95,7 @@ advance(slot *s, const char *entity)
     size_t len;
 
     if (s->phase == CONNECTING) {
-        st = fw_connect_poll(s->conn);
+        st = fw_conn_connect_poll(s->conn);
         if (st == FW_AGAIN)
             return;
         if (st != FW_OK) {
@@ -154,7 +154,7 @@ main(int argc, char **argv)
         memset(s, 0, sizeof *s);
         s->index = n;
         s->filter = argv[i];
-        if (fw_connect_start(conninfo, &s->conn) != FW_OK) {
+        if (fw_conn_connect_start(conninfo, &s->conn) != FW_OK) {
             if (!s->conn) {
                 fprintf(stderr, "event_loop: out of memory\n");
                 return 1;
@@ -186,7 +186,7 @@ main(int argc, char **argv)
                                        ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
             pfd[nfds].revents = 0;
             waiting[nfds++] = s;
-            /* While connecting, fw_connect_poll must be called again by
+            /* While connecting, fw_conn_connect_poll must be called again by
              * connect_timeout's deadline (it then tries the next address). */
             t = s->phase == CONNECTING ? fw_conn_timeout_ms(s->conn) : -1;
             if (t >= 0 && (timeout < 0 || t < timeout))

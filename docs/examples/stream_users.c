@@ -77,7 +77,7 @@ print_error(const char *what, fw_status st, const fw_conn *conn)
     const char *sqlstate = fw_conn_error_sqlstate(conn);
     const char *message = fw_conn_error_message(conn);
 
-    fprintf(stderr, "stream_users: %s: %s error", what, fw_strerror(st));
+    fprintf(stderr, "stream_users: %s: %s error", what, fw_status_name(st));
     if (sqlstate)
         fprintf(stderr, " (SQLSTATE %s)", sqlstate);
     fprintf(stderr, ": %s\n", message ? message : "(no message)");
@@ -116,28 +116,28 @@ main(int argc, char **argv)
     }
 
     /* 1. The query.  Every call returns a status; on FW_ERR_CONFIG the
-     *    message is in fw_query_error(q).  Names are validated and quoted,
+     *    message is in fw_query_error_message(q).  Names are validated and quoted,
      *    values are parameters: nothing here is spliced into SQL. */
     if (fw_query_new("user", &q) != FW_OK) {   /* reads v_user */
-        fprintf(stderr, "stream_users: %s\n", q ? fw_query_error(q) : "out of memory");
+        fprintf(stderr, "stream_users: %s\n", q ? fw_query_error_message(q) : "out of memory");
         fw_query_free(q);
         return 2;
     }
     filter = team_filter(team);
-    if (!filter || fw_query_where(q, filter) != FW_OK ||
-        fw_query_order_by(q, "name", FW_ORDER_TEXT, FW_ORDER_ASC) != FW_OK ||
-        fw_query_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_ASC) != FW_OK ||
-        fw_query_limit(q, limit) != FW_OK ||
-        fw_query_chunk_size(q, 500) != FW_OK ||   /* rows per round trip: the memory bound */
+    if (!filter || fw_query_set_filter(q, filter) != FW_OK ||
+        fw_query_add_order_by(q, "name", FW_ORDER_TEXT, FW_ORDER_ASC) != FW_OK ||
+        fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_ASC) != FW_OK ||
+        fw_query_set_limit(q, limit) != FW_OK ||
+        fw_query_set_chunk_size(q, 500) != FW_OK ||   /* rows per round trip: the memory bound */
         fw_query_add_predicate(q, small_enough, &max_bytes) != FW_OK) {
-        fprintf(stderr, "stream_users: %s\n", filter ? fw_query_error(q) : "out of memory");
+        fprintf(stderr, "stream_users: %s\n", filter ? fw_query_error_message(q) : "out of memory");
         status = 2;
         goto done;
     }
 
-    /* 2. The connection.  fw_connect always hands back a handle (unless
+    /* 2. The connection.  fw_conn_connect always hands back a handle (unless
      *    memory ran out): on failure it carries the error. */
-    st = fw_connect(conninfo, &conn);
+    st = fw_conn_connect(conninfo, &conn);
     if (st != FW_OK) {
         if (conn)
             print_error("connect", st, conn);

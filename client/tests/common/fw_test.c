@@ -97,9 +97,9 @@ fw_conn *
 fwt_connect(const char *conninfo)
 {
     fw_conn *c = NULL;
-    fw_status st = fw_connect(conninfo, &c);
+    fw_status st = fw_conn_connect(conninfo, &c);
 
-    cr_assert_eq(st, FW_OK, "connect \"%s\": %s: %s", conninfo, fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "connect \"%s\": %s: %s", conninfo, fw_status_name(st),
                  fw_conn_error_message(c) ? fw_conn_error_message(c) : "(no message)");
     cr_assert(fw_conn_ok(c));
     return c;
@@ -118,9 +118,9 @@ fwt_postgres_db(const char *dbname)
 void
 fwt_exec(fw_conn *c, const char *sql)
 {
-    fw_status st = fw_exec_simple(c, sql);
+    fw_status st = fw_conn_exec(c, sql);
 
-    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", sql, fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", sql, fw_status_name(st),
                  fw_conn_error_message(c), fw_conn_error_sqlstate(c));
 }
 
@@ -131,11 +131,11 @@ fwt_one_row(fw_conn *c, const char *sql, int nparams, const char *const *params)
     const char *json;
     size_t len;
     char *out = NULL;
-    fw_status st = fw_stream_sql(c, sql, nparams, params, 0, &s);
+    fw_status st = fw_stream_open_sql(c, sql, nparams, params, 0, &s);
 
-    cr_assert_eq(st, FW_OK, "%s: %s: %s", sql, fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_OK, "%s: %s: %s", sql, fw_status_name(st), fw_conn_error_message(c));
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_OK, "%s: first row: %s: %s", sql, fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "%s: first row: %s: %s", sql, fw_status_name(st),
                  fw_conn_error_message(c));
     if (json) {
         out = malloc(len + 1);
@@ -144,7 +144,7 @@ fwt_one_row(fw_conn *c, const char *sql, int nparams, const char *const *params)
         out[len] = '\0';
     }
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_DONE, "%s: expected one row: %s", sql, fw_strerror(st));
+    cr_assert_eq(st, FW_DONE, "%s: expected one row: %s", sql, fw_status_name(st));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     return out;
 }
@@ -156,12 +156,12 @@ fwt_count_rows(fw_conn *c, const char *sql, size_t chunk)
     const char *json;
     size_t len;
     long n = 0;
-    fw_status st = fw_stream_sql(c, sql, 0, NULL, chunk, &s);
+    fw_status st = fw_stream_open_sql(c, sql, 0, NULL, chunk, &s);
 
-    cr_assert_eq(st, FW_OK, "%s: %s: %s", sql, fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_OK, "%s: %s: %s", sql, fw_status_name(st), fw_conn_error_message(c));
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         n++;
-    cr_assert_eq(st, FW_DONE, "%s: %s: %s", sql, fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_DONE, "%s: %s: %s", sql, fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq((uint64_t)n, fw_stream_rows(s));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     return n;

@@ -38,7 +38,7 @@ const char *fwt_tcp6(const char *user, const char *extra);
 
 /* "host=<socket dir> port=… user=postgres dbname=<dbname>" (static buffer). */
 const char *fwt_postgres_db(const char *dbname);
-/* fw_exec_simple or fails the test with the error, naming the SQLSTATE. */
+/* fw_conn_exec or fails the test with the error, naming the SQLSTATE. */
 void fwt_exec(fw_conn *c, const char *sql);
 
 /* Connects or fails the test with the error message. */

@@ -26,8 +26,8 @@ Test(api_limits, more_bind_parameters_than_the_protocol_allows, .timeout = 60)
     for (int i = 0; i < N; i++)
         params[i] = "1";
     c = fwt_connect(fwt_sock("postgres", NULL));
-    st = fw_stream_sql(c, "SELECT $1::jsonb AS data", N, params, 0, &s);
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_stream_open_sql(c, "SELECT $1::jsonb AS data", N, params, 0, &s);
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_null(s);
     cr_assert_eq(fw_conn_error_class(c), FW_ERR_LIMIT);
     cr_assert(strstr(fw_conn_error_message(c), "32767") != NULL, "%s", fw_conn_error_message(c));

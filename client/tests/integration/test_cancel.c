@@ -51,7 +51,7 @@ backend_state(int pid)
     char *out;
 
     snprintf(num, sizeof num, "%d", pid);
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(state) AS data FROM pg_stat_activity "
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(state) AS data FROM pg_stat_activity "
                                   "WHERE pid = $1::int", 1, p, 0, &s), FW_OK);
     if (fw_stream_next(s, &json, &len) == FW_OK) {
         out = strndup(json, len);
@@ -77,7 +77,7 @@ Test(cancel, long_query_cancelled_within_a_second, .timeout = 60)
 
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_tcp("fw_scram", "password=fw_scram_pw sslmode=require"));
-    st = fw_stream_sql(c, "SELECT '{}'::jsonb AS data FROM pg_sleep(30)", 0, NULL, 0, &s);
+    st = fw_stream_open_sql(c, "SELECT '{}'::jsonb AS data FROM pg_sleep(30)", 0, NULL, 0, &s);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
     k.s = s;
     cr_assert_eq(pthread_create(&th, NULL, cancel_later, &k), 0);
@@ -85,7 +85,7 @@ Test(cancel, long_query_cancelled_within_a_second, .timeout = 60)
     done = now_s();
     pthread_join(th, NULL);
     cr_assert_eq(k.st, FW_OK);
-    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "57014");
     cr_assert_leq(done - k.at, 1.0, "returned %.3f s after the cancel", done - k.at);
     cr_assert(fw_conn_ok(c), "the connection stays usable");
@@ -108,7 +108,7 @@ Test(cancel, cancel_between_chunks_and_close_with_rows_left, .timeout = 60)
 
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("fw_trust", NULL));
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 1000000) g",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 1000000) g",
                                0, NULL, 10, &s),
                  FW_OK);
     for (int i = 0; i < 15; i++)
@@ -120,7 +120,7 @@ Test(cancel, cancel_between_chunks_and_close_with_rows_left, .timeout = 60)
     cr_assert(fw_conn_ok(c));
 
     /* a stream of a slow query closed while it runs */
-    cr_assert_eq(fw_stream_sql(c, "SELECT '{}'::jsonb AS data FROM pg_sleep(30)", 0, NULL, 0, &s),
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT '{}'::jsonb AS data FROM pg_sleep(30)", 0, NULL, 0, &s),
                  FW_OK);
     {
         double t0 = now_s();
@@ -167,7 +167,7 @@ terminated_mid_stream(const char *conninfo)
     c = fwt_connect(conninfo);
     /* In the target list the set-returning function is lazy (in FROM it
      * would be materialised first). */
-    cr_assert_eq(fw_stream_sql(c, "SELECT jsonb_build_object('i', generate_series(1, 100000000)) "
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT jsonb_build_object('i', generate_series(1, 100000000)) "
                                   "AS data", 0, NULL, 100, &s),
                  FW_OK);
     for (int i = 0; i < 50; i++)
@@ -184,11 +184,11 @@ terminated_mid_stream(const char *conninfo)
     cr_assert_lt(now_s() - t0, 20.0, "not a hang");
     cr_assert(st == FW_ERR_IO || (st == FW_ERR_SQL && fw_conn_error_sqlstate(c) &&
                                   strcmp(fw_conn_error_sqlstate(c), "57P01") == 0),
-              "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+              "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_error_retriable(c), 1);
     cr_assert_eq(fw_conn_ok(c), 0);
     cr_assert_neq(fw_stream_close(s), FW_OK);
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_IO);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_IO);
     fw_conn_free(c);
 }
 
@@ -211,7 +211,7 @@ Test(cancel, backend_terminated_while_idle_tls, .timeout = 60)
     free(v);
     fw_conn_free(admin);
     for (int i = 0; i < 3; i++) {
-        st = fw_exec_simple(c, "SELECT 1");
+        st = fw_conn_exec(c, "SELECT 1");
         cr_assert_neq(st, FW_OK);
     }
     cr_assert_eq(fw_conn_ok(c), 0);

@@ -95,10 +95,10 @@ static void
 expect_wrong_password(const char *conninfo)
 {
     fw_conn *c = NULL;
-    fw_status st = fw_connect(conninfo, &c);
+    fw_status st = fw_conn_connect(conninfo, &c);
 
     cr_assert_not_null(c);
-    cr_assert_eq(st, FW_ERR_AUTH, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_AUTH, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_error_class(c), FW_ERR_AUTH);
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "28P01");
     cr_assert(strstr(fw_conn_error_message(c), "password authentication failed") != NULL,
@@ -124,7 +124,7 @@ Test(connect, missing_password)
     fw_status st;
 
     FWT_REQUIRE_SERVER();
-    st = fw_connect(fwt_sock("fw_scram", "passfile=/nonexistent/pgpass"), &c);
+    st = fw_conn_connect(fwt_sock("fw_scram", "passfile=/nonexistent/pgpass"), &c);
     cr_assert_eq(st, FW_ERR_AUTH);
     cr_assert(strstr(fw_conn_error_message(c), "password is required") != NULL, "%s",
               fw_conn_error_message(c));
@@ -180,7 +180,7 @@ Test(connect, refused_port_is_io_error_and_retriable)
     fw_status st;
 
     FWT_REQUIRE_SERVER();
-    st = fw_connect("host=127.0.0.1 port=1 user=fw_trust sslmode=disable", &c);
+    st = fw_conn_connect("host=127.0.0.1 port=1 user=fw_trust sslmode=disable", &c);
     cr_assert_eq(st, FW_ERR_IO);
     cr_assert(strstr(fw_conn_error_message(c), "127.0.0.1") != NULL, "%s",
               fw_conn_error_message(c));
@@ -191,7 +191,7 @@ Test(connect, refused_port_is_io_error_and_retriable)
 Test(connect, bad_conninfo_is_config_error)
 {
     fw_conn *c = NULL;
-    fw_status st = fw_connect("host=x nosuchkeyword=1", &c);
+    fw_status st = fw_conn_connect("host=x nosuchkeyword=1", &c);
 
     cr_assert_eq(st, FW_ERR_CONFIG);
     cr_assert_not_null(c);
@@ -210,7 +210,7 @@ Test(connect, unknown_database_is_sql_error)
     FWT_REQUIRE_SERVER();
     snprintf(ci, sizeof ci, "host=%s port=%s user=fw_trust dbname=no_such_db", fwt_socket_dir(),
              fwt_port());
-    st = fw_connect(ci, &c);
+    st = fw_conn_connect(ci, &c);
     cr_assert_eq(st, FW_ERR_SQL, "%s", fw_conn_error_message(c));
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "3D000");
     fw_conn_free(c);
@@ -239,13 +239,13 @@ Test(connect, target_session_attrs)
     c = fwt_connect(fwt_sock("fw_trust", "target_session_attrs=prefer-standby"));
     fw_conn_free(c);
     c = NULL;
-    st = fw_connect(fwt_sock("fw_trust", "target_session_attrs=standby"), &c);
+    st = fw_conn_connect(fwt_sock("fw_trust", "target_session_attrs=standby"), &c);
     cr_assert_neq(st, FW_OK);
     cr_assert(strstr(fw_conn_error_message(c), "not in hot standby") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
     c = NULL;
-    st = fw_connect(fwt_sock("fw_trust", "target_session_attrs=read-only"), &c);
+    st = fw_conn_connect(fwt_sock("fw_trust", "target_session_attrs=read-only"), &c);
     cr_assert_neq(st, FW_OK);
     fw_conn_free(c);
 }
@@ -263,8 +263,8 @@ Test(connect, accessors_accept_null)
     cr_assert_eq(fw_conn_error_retriable(NULL), 0);
     cr_assert_eq(fw_stream_close(NULL), FW_OK);
     cr_assert_eq(fw_stream_rows(NULL), 0);
-    cr_assert_str_eq(fw_strerror(FW_ERR_AUTH), "auth");
-    cr_assert_str_eq(fw_strerror(FW_DONE), "done");
+    cr_assert_str_eq(fw_status_name(FW_ERR_AUTH), "auth");
+    cr_assert_str_eq(fw_status_name(FW_DONE), "done");
 }
 
 Test(connect, free_sends_terminate, .timeout = 60)

@@ -99,7 +99,7 @@ run(const uint8_t *reply, size_t reply_len, const char *extra, fw_conn **c, scri
              "host=127.0.0.1 port=%d user=alice dbname=db sslmode=disable connect_timeout=10 %s",
              s->port, extra ? extra : "");
     *c = NULL;
-    st = fw_connect(ci, c);
+    st = fw_conn_connect(ci, c);
     if (*c && fw_conn_ok(*c)) {
         s->pid = fw_conn_backend_pid(*c);
         snprintf(s->param_ab, sizeof s->param_ab, "%s",
@@ -144,7 +144,7 @@ Test(fake_server, trust_with_negotiate_protocol_version)
     fw_conn *c;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_OK, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_OK, "%s", fw_status_name(st));
     cr_assert_eq(s.pid, 12345);
     cr_assert_str_eq(s.param_ab, "cd");
     cr_assert_eq(s.startup[0], 0);
@@ -189,7 +189,7 @@ Test(fake_server, negotiate_refusing_an_option_is_an_error)
     fw_status st;
 
     st = run(reply, sizeof reply, NULL, &c, &s);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "protocol version") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -202,7 +202,7 @@ Test(fake_server, unsupported_auth_method)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "authentication method 7 is not supported") != NULL,
               "%s", fw_conn_error_message(c));
     fw_conn_free(c);
@@ -215,7 +215,7 @@ Test(fake_server, cleartext_without_password)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, "passfile=/nonexistent", &c, &s);
 
-    cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "password is required") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -228,7 +228,7 @@ Test(fake_server, malformed_length)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "invalid message length") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -242,7 +242,7 @@ Test(fake_server, huge_claimed_length_is_not_allocated)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "exceeds the limit") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -255,7 +255,7 @@ Test(fake_server, unexpected_message_during_startup)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_status_name(st));
     fw_conn_free(c);
 }
 
@@ -266,7 +266,7 @@ Test(fake_server, server_closing_during_startup_is_io)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, NULL, &c, &s);
 
-    cr_assert_eq(st, FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_IO, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "closed the connection") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -280,7 +280,7 @@ Test(fake_server, prefer_goes_on_without_tls_when_the_server_has_none)
     fw_conn *c = NULL;
     fw_status st = run(reply, sizeof reply, "sslmode=prefer", &c, &s);
 
-    cr_assert_eq(st, FW_OK, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_OK, "%s", fw_status_name(st));
     cr_assert_eq(s.startup_len, 4, "the first message was the 8-byte SSLRequest");
     cr_assert_eq(s.startup[0], 0x04);
     cr_assert_eq(s.startup[1], 0xd2);

@@ -38,7 +38,7 @@ Test(memory, million_rows_bounded_rss, .timeout = 300)
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_tcp("fw_trust", "sslmode=require"));
     before = vm_hwm_kib();
-    st = fw_stream_sql(c, "SELECT jsonb_build_object('i', g) AS data "
+    st = fw_stream_open_sql(c, "SELECT jsonb_build_object('i', g) AS data "
                           "FROM generate_series(1, 1000000) g", 0, NULL, 0, &s);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {

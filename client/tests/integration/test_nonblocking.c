@@ -1,5 +1,5 @@
 /*
- * The non-blocking API (fw_connect_start / fw_connect_poll,
+ * The non-blocking API (fw_conn_connect_start / fw_conn_connect_poll,
  * fw_stream_try_next, fw_conn_socket / fw_conn_wants) driven by poll(2),
  * through a proxy that delivers one byte at a time in each direction, so
  * that every state of the connection and stream machines sees partial
@@ -59,16 +59,16 @@ wait_for(fw_conn *c, nb_counts *n)
     cr_assert_geq(rc, 0, "poll failed");
 }
 
-/* Connects with fw_connect_start / fw_connect_poll driven by poll(2). */
+/* Connects with fw_conn_connect_start / fw_conn_connect_poll driven by poll(2). */
 static fw_status
 nb_connect(const char *conninfo, fw_conn **c, nb_counts *n)
 {
-    fw_status st = fw_connect_start(conninfo, c);
+    fw_status st = fw_conn_connect_start(conninfo, c);
 
     if (st != FW_OK)
         return st;
     cr_assert_eq(fw_conn_socket(*c), -1, "no socket before the first poll");
-    while ((st = fw_connect_poll(*c)) == FW_AGAIN)
+    while ((st = fw_conn_connect_poll(*c)) == FW_AGAIN)
         wait_for(*c, n);
     cr_assert_eq(fw_conn_wants(*c), 0u, "wants after the end of connecting");
     return st;
@@ -101,8 +101,8 @@ nb_rows(fw_conn *c, const char *sql, int nparams, const char *const *params, siz
     fw_status st;
 
     fw_conn_set_nonblocking(c, 1);
-    st = fw_stream_sql(c, sql, nparams, params, chunk, &s);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_stream_open_sql(c, sql, nparams, params, chunk, &s);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     for (;;) {
         st = fw_stream_try_next(s, &json, &len);
         if (st == FW_AGAIN) {
@@ -113,7 +113,7 @@ nb_rows(fw_conn *c, const char *sql, int nparams, const char *const *params, siz
             break;
         append_row(&acc, &used, json, len);
     }
-    cr_assert_eq(st, FW_DONE, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_DONE, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_stream_try_next(s, &json, &len), FW_DONE, "DONE again after the end");
     cr_assert_eq(fw_stream_close(s), FW_OK);
     cr_assert(fw_conn_ok(c));
@@ -128,12 +128,12 @@ blocking_rows(fw_conn *c, const char *sql, int nparams, const char *const *param
     const char *json;
     size_t len, used = 0;
     char *acc = calloc(1, 1);
-    fw_status st = fw_stream_sql(c, sql, nparams, params, chunk, &s);
+    fw_status st = fw_stream_open_sql(c, sql, nparams, params, chunk, &s);
 
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         append_row(&acc, &used, json, len);
-    cr_assert_eq(st, FW_DONE, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_DONE, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     return acc;
 }
@@ -184,7 +184,7 @@ through_proxy(const char *user, const char *extra, int want_tls)
     want = reference_rows(ROWS_SQL, 0, NULL);
     p = proxy(0);
     st = nb_connect(via(p, user, extra), &c, &cn);
-    cr_assert_eq(st, FW_OK, "%s: %s: %s", via(p, user, extra), fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "%s: %s: %s", via(p, user, extra), fw_status_name(st),
                  fw_conn_error_message(c));
     cr_assert(fw_conn_ok(c));
     cr_assert_eq(fw_conn_tls(c), want_tls);
@@ -328,16 +328,16 @@ Test(nonblocking, wrong_password_through_the_proxy, .timeout = 120)
     FWT_REQUIRE_SERVER();
     p = proxy(0);
     st = nb_connect(via(p, "fw_scram", "sslmode=disable password=wrong"), &c, &cn);
-    cr_assert_eq(st, FW_ERR_AUTH, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_AUTH, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "28P01");
     cr_assert_gt(cn.again, 0);
     cr_assert_eq(fw_conn_ok(c), 0);
     cr_assert_eq(fw_conn_socket(c), -1);
     /* Asking again repeats the outcome. */
-    cr_assert_eq(fw_connect_poll(c), FW_ERR_AUTH);
+    cr_assert_eq(fw_conn_connect_poll(c), FW_ERR_AUTH);
     fw_conn_free(c);
     /* The blocking API says the same. */
-    st = fw_connect(via(p, "fw_md5", "sslmode=disable password=wrong"), &c);
+    st = fw_conn_connect(via(p, "fw_md5", "sslmode=disable password=wrong"), &c);
     cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_conn_error_message(c));
     fw_conn_free(c);
     fwt_proxy_stop(p);
@@ -360,7 +360,7 @@ Test(nonblocking, server_closing_mid_stream, .timeout = 120)
     st = nb_connect(via(p, "fw_tls", "sslmode=require password=fw_tls_pw"), &c, &cn);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
     fw_conn_set_nonblocking(c, 1);
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(i) AS data FROM generate_series(1, 100000) i",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(i) AS data FROM generate_series(1, 100000) i",
                                0, NULL, 64, &s), FW_OK);
     for (;;) {
         st = fw_stream_try_next(s, &json, &len);
@@ -373,7 +373,7 @@ Test(nonblocking, server_closing_mid_stream, .timeout = 120)
         if (++rows == 10)
             fwt_proxy_cut(p);
     }
-    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "closed") != NULL, "%s", fw_conn_error_message(c));
     cr_assert_lt(rows, 100000);
     cr_assert_eq(fw_stream_try_next(s, &json, &len), FW_ERR_IO, "the error again");
@@ -406,20 +406,20 @@ Test(nonblocking, deferred_errors_keep_the_connection, .timeout = 120)
     fw_conn_set_nonblocking(c, 1);
     cr_assert_eq(fw_conn_is_nonblocking(c), 1);
     /* Wrong shape: never executed. */
-    cr_assert_eq(fw_stream_sql(c, "SELECT 1 AS data", 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT 1 AS data", 0, NULL, 0, &s), FW_OK);
     while ((st = fw_stream_try_next(s, &json, &len)) == FW_AGAIN)
         wait_for(c, &n);
-    cr_assert_eq(st, FW_ERR_SCHEMA, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_SCHEMA, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     /* SQL error at Describe. */
-    cr_assert_eq(fw_stream_sql(c, "SELECT data FROM no_such_table", 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT data FROM no_such_table", 0, NULL, 0, &s), FW_OK);
     while ((st = fw_stream_try_next(s, &json, &len)) == FW_AGAIN)
         wait_for(c, &n);
     cr_assert_eq(st, FW_ERR_SQL);
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "42P01");
     cr_assert_eq(fw_stream_close(s), FW_OK);
     /* SQL error in the middle of the rows. */
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(10 / (5 - i)) AS data FROM generate_series(1, 9) i",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(10 / (5 - i)) AS data FROM generate_series(1, 9) i",
                                0, NULL, 2, &s), FW_OK);
     long got = 0;
     while ((st = fw_stream_try_next(s, &json, &len)) == FW_AGAIN || st == FW_OK) {
@@ -433,11 +433,11 @@ Test(nonblocking, deferred_errors_keep_the_connection, .timeout = 120)
     cr_assert_eq(got, 4);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     /* Opened and closed at once: nothing was sent yet. */
-    cr_assert_eq(fw_stream_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_OK);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     cr_assert(fw_conn_ok(c));
     /* Cancelled in the middle. */
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(i) AS data FROM generate_series(1, 1000000) i",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(i) AS data FROM generate_series(1, 1000000) i",
                                0, NULL, 100, &s), FW_OK);
     got = 0;
     while ((st = fw_stream_try_next(s, &json, &len)) == FW_AGAIN || st == FW_OK) {
@@ -446,11 +446,11 @@ Test(nonblocking, deferred_errors_keep_the_connection, .timeout = 120)
         else if (++got == 5)
             cr_assert_eq(fw_stream_cancel(s), FW_OK);
     }
-    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_lt(got, 1000000);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     /* fw_stream_next works on a stream opened in non-blocking mode. */
-    cr_assert_eq(fw_stream_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_OK);
     got = 0;
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         got++;
@@ -491,7 +491,7 @@ Test(nonblocking, fw_stream_open_queues_a_query, .timeout = 60)
     fw_conn_free(c);
 }
 
-/* connect_timeout is enforced by fw_connect_poll: a server that accepts
+/* connect_timeout is enforced by fw_conn_connect_poll: a server that accepts
  * and never answers. */
 Test(nonblocking, connect_timeout_is_enforced_by_poll, .timeout = 60)
 {
@@ -512,14 +512,14 @@ Test(nonblocking, connect_timeout_is_enforced_by_poll, .timeout = 60)
     cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=x dbname=x sslmode=disable connect_timeout=2",
              ntohs(sin.sin_port));
-    cr_assert_eq(fw_connect_start(ci, &c), FW_OK);
-    st = fw_connect_poll(c);
+    cr_assert_eq(fw_conn_connect_start(ci, &c), FW_OK);
+    st = fw_conn_connect_poll(c);
     cr_assert_eq(st, FW_AGAIN);
     t = fw_conn_timeout_ms(c);
     cr_assert(t > 0 && t <= 2000, "timeout hint %d", t);
-    while ((st = fw_connect_poll(c)) == FW_AGAIN)
+    while ((st = fw_conn_connect_poll(c)) == FW_AGAIN)
         wait_for(c, &n);
-    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -555,44 +555,44 @@ Test(nonblocking, misuse)
     nb_counts n = {0};
     fw_status st;
 
-    cr_assert_eq(fw_connect_poll(NULL), FW_ERR_USAGE);
-    cr_assert_eq(fw_connect_start(NULL, NULL), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect_poll(NULL), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect_start(NULL, NULL), FW_ERR_USAGE);
     cr_assert_eq(fw_conn_socket(NULL), -1);
     cr_assert_eq(fw_conn_wants(NULL), 0u);
     cr_assert_eq(fw_conn_timeout_ms(NULL), -1);
     cr_assert_eq(fw_conn_is_nonblocking(NULL), 0);
     fw_conn_set_nonblocking(NULL, 1);
     cr_assert_eq(fw_stream_try_next(NULL, &json, &len), FW_ERR_USAGE);
-    cr_assert_str_eq(fw_strerror(FW_AGAIN), "again");
+    cr_assert_str_eq(fw_status_name(FW_AGAIN), "again");
     /* A bad connection string: the handle carries it, poll repeats it. */
-    cr_assert_eq(fw_connect_start("sslmode=bogus", &c), FW_ERR_CONFIG);
+    cr_assert_eq(fw_conn_connect_start("sslmode=bogus", &c), FW_ERR_CONFIG);
     cr_assert_not_null(c);
-    cr_assert_eq(fw_connect_poll(c), FW_ERR_CONFIG);
+    cr_assert_eq(fw_conn_connect_poll(c), FW_ERR_CONFIG);
     cr_assert(strstr(fw_conn_error_message(c), "sslmode") != NULL, "%s", fw_conn_error_message(c));
     fw_conn_free(c);
     c = NULL;
     FWT_REQUIRE_SERVER();
     /* A query before the connection is established. */
-    cr_assert_eq(fw_connect_start(fwt_tcp("fw_trust", ""), &c), FW_OK);
-    cr_assert_eq(fw_stream_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect_start(fwt_tcp("fw_trust", ""), &c), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_ERR_USAGE);
     cr_assert_null(s);
-    cr_assert(strstr(fw_conn_error_message(c), "fw_connect_poll") != NULL, "%s",
+    cr_assert(strstr(fw_conn_error_message(c), "fw_conn_connect_poll") != NULL, "%s",
               fw_conn_error_message(c));
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_USAGE);
-    while ((st = fw_connect_poll(c)) == FW_AGAIN)
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_USAGE);
+    while ((st = fw_conn_connect_poll(c)) == FW_AGAIN)
         wait_for(c, &n);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_OK);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_OK);
     fw_conn_free(c);
-    /* A blocking connection: fw_connect_poll says it is ready. */
+    /* A blocking connection: fw_conn_connect_poll says it is ready. */
     c = fwt_connect(fwt_sock("fw_trust", ""));
-    cr_assert_eq(fw_connect_poll(c), FW_OK);
+    cr_assert_eq(fw_conn_connect_poll(c), FW_OK);
     cr_assert_eq(fw_conn_wants(c), 0u);
     cr_assert_geq(fw_conn_socket(c), 0);
     fw_conn_set_nonblocking(c, 1);
-    cr_assert_eq(fw_stream_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, ROWS_SQL, 0, NULL, 0, &s), FW_OK);
     /* One stream at a time, also while the first has not sent anything. */
-    st = fw_stream_sql(c, ROWS_SQL, 0, NULL, 0, &s2);
+    st = fw_stream_open_sql(c, ROWS_SQL, 0, NULL, 0, &s2);
     cr_assert_eq(st, FW_ERR_USAGE);
     cr_assert_null(s2);
     cr_assert_eq(fw_stream_try_next(s, NULL, &len), FW_ERR_USAGE);
@@ -610,7 +610,7 @@ Test(nonblocking, misuse)
         cr_assert_eq(fw_conn_wants(c), 0u, "wants is 0 after a row");
         rows++;
     }
-    cr_assert_eq(st, FW_DONE, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_DONE, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(rows, 40);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     fw_conn_free(c);

@@ -1,5 +1,5 @@
 /*
- * Parallel streams (fw_query_parallel) against the cluster: the parallel
+ * Parallel streams (fw_query_set_parallel) against the cluster: the parallel
  * result equals the serial one as a multiset (v_ and tv_, json and jsonb,
  * with filters and client predicates), one snapshot (rows written during the
  * stream never appear, updated rows keep their old version), a terminated
@@ -99,9 +99,9 @@ pt_read(fw_conn *c, fw_query *q, int parts)
     size_t len;
     fw_status st;
 
-    cr_assert_eq(fw_query_parallel(q, parts), FW_OK, "%s", fw_query_error(q));
+    cr_assert_eq(fw_query_set_parallel(q, parts), FW_OK, "%s", fw_query_error_message(q));
     st = fw_stream_open(c, q, &s);
-    cr_assert_eq(st, FW_OK, "open: %s: %s (SQLSTATE %s)", fw_strerror(st), fw_conn_error_message(c),
+    cr_assert_eq(st, FW_OK, "open: %s: %s (SQLSTATE %s)", fw_status_name(st), fw_conn_error_message(c),
                  fw_conn_error_sqlstate(c));
     r.parts = fw_stream_parts(s);
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
@@ -114,7 +114,7 @@ pt_read(fw_conn *c, fw_query *q, int parts)
         cr_assert_not_null(r.v[r.n]);
         r.n++;
     }
-    cr_assert_eq(st, FW_DONE, "next: %s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_DONE, "next: %s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_stream_rows(s), r.n);
     cr_assert_eq(fw_stream_close(s), FW_OK, "close: %s", fw_conn_error_message(c));
     return r;
@@ -135,7 +135,7 @@ pt_assert_same_multiset(pt_rows *a, pt_rows *b, const char *what)
 static void
 pt_assert_no_transaction(fw_conn *c)
 {
-    fw_status st = fw_exec_simple(c, "SAVEPOINT fw_probe");
+    fw_status st = fw_conn_exec(c, "SAVEPOINT fw_probe");
 
     cr_assert_eq(st, FW_ERR_SQL, "the connection is still inside the stream's transaction");
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "25P01");
@@ -176,10 +176,10 @@ Test(parallel, equals_serial_as_multiset, .timeout = 120)
                 if (table)
                     cr_assert_eq(fw_query_use_table(q), FW_OK);
                 if (filtered == 1)
-                    cr_assert_eq(fw_query_where(q, "{\"score\": {\"lt\": 3}}"), FW_OK);
+                    cr_assert_eq(fw_query_set_filter(q, "{\"score\": {\"lt\": 3}}"), FW_OK);
                 if (filtered == 2)
                     cr_assert_eq(fw_query_add_predicate(q, keep_odd_score, NULL), FW_OK);
-                cr_assert_eq(fw_query_chunk_size(q, 500), FW_OK);
+                cr_assert_eq(fw_query_set_chunk_size(q, 500), FW_OK);
                 serial = pt_read(d.c, q, 1);
                 par = pt_read(d.c, q, 4);
                 cr_assert_eq(serial.parts, 1);
@@ -220,8 +220,8 @@ Test(parallel, one_snapshot_for_every_part, .timeout = 120)
         cr_assert_eq(fw_query_new("pb", &q), FW_OK);
         if (table)
             cr_assert_eq(fw_query_use_table(q), FW_OK);
-        cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
-        cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+        cr_assert_eq(fw_query_set_chunk_size(q, 50), FW_OK);
+        cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
         st = fw_stream_open(d.c, q, &s);
         cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(d.c));
         cr_assert_eq(fw_stream_parts(s), 4);
@@ -290,8 +290,8 @@ Test(parallel, terminated_part_is_reported_once, .timeout = 60)
     pt_db_create(&d, "terminate");
     admin = fwt_connect(fwt_postgres_db(d.name));
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
-    cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
     for (int i = 0; i < 5; i++)
         cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
@@ -306,7 +306,7 @@ Test(parallel, terminated_part_is_reported_once, .timeout = 60)
     free(v);
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         n++;
-    cr_assert(st == FW_ERR_SQL || st == FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert(st == FW_ERR_SQL || st == FW_ERR_IO, "%s", fw_status_name(st));
     cr_assert(n < PT_ROWS, "every row arrived although a part died");
     cr_assert_not_null(fw_conn_error_message(d.c));
     cr_assert(strncmp(fw_conn_error_message(d.c), "part ", 5) == 0 &&
@@ -349,8 +349,8 @@ Test(parallel, terminated_caller_part, .timeout = 60)
     admin = fwt_connect(fwt_postgres_db(d.name));
     cr_assert_eq(fw_query_new("pj", &q), FW_OK);
     cr_assert_eq(fw_query_use_table(q), FW_OK);
-    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
-    cr_assert_eq(fw_query_parallel(q, 2), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 2), FW_OK);
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)::text::json AS data", fw_conn_backend_pid(d.c));
@@ -359,7 +359,7 @@ Test(parallel, terminated_caller_part, .timeout = 60)
     free(v);
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         ;
-    cr_assert(st == FW_ERR_SQL || st == FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert(st == FW_ERR_SQL || st == FW_ERR_IO, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(d.c), " of 2: ") != NULL, "%s",
               fw_conn_error_message(d.c));
     cr_assert_neq(fw_stream_close(s), FW_OK);
@@ -386,15 +386,15 @@ Test(parallel, cancel_stops_every_part, .timeout = 60)
 
     pt_db_create(&d, "cancel");
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
-    cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
     for (int i = 0; i < 3; i++)
         cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     cr_assert_eq(fw_stream_cancel(s), FW_OK);
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         n++;
-    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(d.c));
+    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_status_name(st), fw_conn_error_message(d.c));
     cr_assert_eq(fw_conn_error_class(d.c), FW_ERR_CANCELLED);
     cr_assert(n < PT_ROWS);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_ERR_CANCELLED);
@@ -417,7 +417,7 @@ Test(parallel, close_early, .timeout = 60)
 
     pt_db_create(&d, "close_early");
     cr_assert_eq(fw_query_new("pj", &q), FW_OK);
-    cr_assert_eq(fw_query_parallel(q, 3), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 3), FW_OK);
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     cr_assert_eq(fw_stream_close(s), FW_OK, "%s", fw_conn_error_message(d.c));
@@ -439,7 +439,7 @@ Test(parallel, order_by_the_key, .timeout = 60)
 
             cr_assert_eq(fw_query_new("pb", &q), FW_OK);
             cr_assert_eq(fw_query_use_table(q), FW_OK);
-            cr_assert_eq(fw_query_order_by(q, "id", type ? FW_ORDER_NUMERIC : FW_ORDER_JSONB,
+            cr_assert_eq(fw_query_add_order_by(q, "id", type ? FW_ORDER_NUMERIC : FW_ORDER_JSONB,
                                            desc ? FW_ORDER_DESC : FW_ORDER_ASC), FW_OK);
             r = pt_read(d.c, q, 4);
             cr_assert_eq(r.parts, 4);
@@ -463,9 +463,9 @@ pt_expect_refused(fw_conn *c, fw_query *q, fw_status want, const char *needle)
     fw_stream *s = NULL;
     fw_status st;
 
-    cr_assert_eq(fw_query_parallel(q, 4), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
     st = fw_stream_open(c, q, &s);
-    cr_assert_eq(st, want, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, want, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_null(s);
     cr_assert_not_null(fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), needle) != NULL, "%s", fw_conn_error_message(c));
@@ -480,27 +480,27 @@ Test(parallel, refused_orders_offset_and_transactions, .timeout = 60)
     pt_db_create(&d, "refused");
     /* Another field. */
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
     pt_expect_refused(d.c, q, FW_ERR_CONFIG, "ORDER BY \"name\" cannot be used with parallel");
     pt_assert_no_transaction(d.c);
     fw_query_free(q);
     /* The key, but sorted as text (10 before 9). */
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_TEXT, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_TEXT, 0), FW_OK);
     pt_expect_refused(d.c, q, FW_ERR_CONFIG, "does not sort in the same order");
     fw_query_free(q);
     /* Two keys; a nested path; a trusted ORDER BY; OFFSET. */
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
     pt_expect_refused(d.c, q, FW_ERR_CONFIG, "exactly the split key");
     fw_query_free(q);
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_order_by_sql_trusted(q, "data->>'id'"), FW_OK);
+    cr_assert_eq(fw_query_set_order_by_sql_trusted(q, "data->>'id'"), FW_OK);
     pt_expect_refused(d.c, q, FW_ERR_CONFIG, "trusted ORDER BY");
     fw_query_free(q);
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_offset(q, 10), FW_OK);
+    cr_assert_eq(fw_query_set_offset(q, 10), FW_OK);
     pt_expect_refused(d.c, q, FW_ERR_CONFIG, "OFFSET");
     fw_query_free(q);
     /* A connection inside a transaction: refused, the transaction kept. */
@@ -511,9 +511,9 @@ Test(parallel, refused_orders_offset_and_transactions, .timeout = 60)
     fw_query_free(q);
     /* Parts out of range. */
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_parallel(q, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_parallel(q, 1025), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "between 1 and 1024") != NULL);
+    cr_assert_eq(fw_query_set_parallel(q, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_parallel(q, 1025), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error_message(q), "between 1 and 1024") != NULL);
     fw_query_free(q);
     /* A relation with no key (a plain view): the server's error, once. */
     fwt_exec(d.c, "CREATE VIEW plain AS SELECT to_jsonb(s) AS data FROM par_src s");
@@ -536,21 +536,21 @@ Test(parallel, limit_is_global, .timeout = 60)
 
     pt_db_create(&d, "limit");
     cr_assert_eq(fw_query_new("pb", &q), FW_OK);
-    cr_assert_eq(fw_query_limit(q, 777), FW_OK);
-    cr_assert_eq(fw_query_chunk_size(q, 100), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 777), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 100), FW_OK);
     r = pt_read(d.c, q, 4);
     cr_assert_eq(r.n, 777u);
     qsort(r.v, r.n, sizeof *r.v, pt_cmp);
     for (size_t i = 1; i < r.n; i++)
         cr_assert_str_neq(r.v[i - 1], r.v[i]);
     pt_rows_free(&r);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
     r = pt_read(d.c, q, 4);
     cr_assert_eq(r.n, 777u);
     cr_assert(strncmp(r.v[0], "{\"id\": 1,", 9) == 0, "%s", r.v[0]);
     cr_assert(strncmp(r.v[776], "{\"id\": 777,", 11) == 0, "%s", r.v[776]);
     pt_rows_free(&r);
-    cr_assert_eq(fw_query_limit(q, 0), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 0), FW_OK);
     r = pt_read(d.c, q, 4);
     cr_assert_eq(r.n, 0u);
     pt_rows_free(&r);

@@ -71,7 +71,7 @@ qt_rows(fw_conn *c, fw_query *q, long *nrows)
     cr_assert_not_null(out);
     out[0] = '\0';
     st = fw_stream_open(c, q, &s);
-    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", fw_query_sql(q), fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "%s: %s: %s (SQLSTATE %s)", fw_query_sql(q), fw_status_name(st),
                  fw_conn_error_message(c), fw_conn_error_sqlstate(c));
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
         const char *text = json ? json : "NULL";
@@ -89,7 +89,7 @@ qt_rows(fw_conn *c, fw_query *q, long *nrows)
         out[used] = '\0';
         n++;
     }
-    cr_assert_eq(st, FW_DONE, "%s: %s: %s", fw_query_sql(q), fw_strerror(st),
+    cr_assert_eq(st, FW_DONE, "%s: %s: %s", fw_query_sql(q), fw_status_name(st),
                  fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     if (nrows)
@@ -109,7 +109,7 @@ qt_field(fw_conn *c, fw_query *q, const char *key)
 
     cr_assert_not_null(out);
     st = fw_stream_open(c, q, &s);
-    cr_assert_eq(st, FW_OK, "%s: %s: %s", fw_query_sql(q), fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "%s: %s: %s", fw_query_sql(q), fw_status_name(st),
                  fw_conn_error_message(c));
     while ((st = fw_stream_next_object(s, &o)) == FW_OK) {
         struct json_object *v = NULL;
@@ -127,7 +127,7 @@ qt_field(fw_conn *c, fw_query *q, const char *key)
         strcat(out, text);
         json_object_put(o);
     }
-    cr_assert_eq(st, FW_DONE, "%s: %s: %s", fw_query_sql(q), fw_strerror(st),
+    cr_assert_eq(st, FW_DONE, "%s: %s: %s", fw_query_sql(q), fw_status_name(st),
                  fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     return out;
@@ -139,7 +139,7 @@ qt_query(const char *entity)
     fw_query *q = NULL;
     fw_status st = fw_query_new(entity, &q);
 
-    cr_assert_eq(st, FW_OK, "fw_query_new(%s): %s", entity, fw_query_error(q));
+    cr_assert_eq(st, FW_OK, "fw_query_new(%s): %s", entity, fw_query_error_message(q));
     return q;
 }
 
@@ -158,7 +158,7 @@ qt_expect_sql_error(fw_conn *c, fw_query *q, const char *sqlstate, const char *m
         st = fw_stream_next(s, &json, &len);
         cr_assert_neq(st, FW_OK, "a row came before the expected error %s", sqlstate);
     }
-    cr_assert_eq(st, FW_ERR_SQL, "%s: got %s: %s", fw_query_sql(q), fw_strerror(st),
+    cr_assert_eq(st, FW_ERR_SQL, "%s: got %s: %s", fw_query_sql(q), fw_status_name(st),
                  fw_conn_error_message(c));
     cr_assert_str_eq(fw_conn_error_sqlstate(c), sqlstate, "message: %s",
                      fw_conn_error_message(c));
@@ -185,8 +185,8 @@ Test(query_api, hostile_entity_names_are_config_errors)
 
         cr_assert_eq(st, FW_ERR_CONFIG, "entity \"%s\" was accepted", bad[i]);
         cr_assert_not_null(q, "a failed fw_query_new still returns a handle");
-        cr_assert_not_null(fw_query_error(q));
-        cr_assert(strstr(fw_query_error(q), "entity") != NULL, "%s", fw_query_error(q));
+        cr_assert_not_null(fw_query_error_message(q));
+        cr_assert(strstr(fw_query_error_message(q), "entity") != NULL, "%s", fw_query_error_message(q));
         fw_query_free(q);
     }
     /* Relations given explicitly: any name, but well-formed. */
@@ -197,7 +197,7 @@ Test(query_api, hostile_entity_names_are_config_errors)
 
         cr_assert_eq(fw_query_set_relation(q, bad_rel[i]), FW_ERR_CONFIG, "relation %s accepted",
                      bad_rel[i]);
-        cr_assert(strstr(fw_query_error(q), "relation") != NULL, "%s", fw_query_error(q));
+        cr_assert(strstr(fw_query_error_message(q), "relation") != NULL, "%s", fw_query_error_message(q));
         fw_query_free(q);
     }
 }
@@ -226,7 +226,7 @@ Test(query_api, odd_names_round_trip)
 
     q = qt_query("x");
     cr_assert_eq(fw_query_set_relation(q, "\"S; --x\".\"odd \"\"name\"\" /* é */\""), FW_OK, "%s",
-                 fw_query_error(q));
+                 fw_query_error_message(q));
     rows = qt_rows(d.c, q, &n);
     cr_assert_str_eq(rows, "{\"who\": \"odd\"}");
     free(rows);
@@ -311,9 +311,9 @@ Test(query_api, hostile_values_and_fields_travel_as_parameters)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         q = qt_query("item");
-        cr_assert_eq(fw_query_where(q, cases[i].filter), FW_OK, "%s: %s", cases[i].filter,
-                     fw_query_error(q));
-        cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+        cr_assert_eq(fw_query_set_filter(q, cases[i].filter), FW_OK, "%s: %s", cases[i].filter,
+                     fw_query_error_message(q));
+        cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
         cr_assert(strstr(fw_query_sql(q), "brien") == NULL && strstr(fw_query_sql(q), "--") == NULL,
                   "the filter text is in the SQL: %s", fw_query_sql(q));
         char *ids = qt_field(d.c, q, "id");
@@ -324,8 +324,8 @@ Test(query_api, hostile_values_and_fields_travel_as_parameters)
 
     /* ORDER BY a hostile field path: a parameter, not SQL. */
     q = qt_query("item");
-    cr_assert_eq(fw_query_order_by(q, HOSTILE_KEY_PLAIN, FW_ORDER_NUMERIC, FW_ORDER_NULLS_LAST),
-                 FW_OK, "%s", fw_query_error(q));
+    cr_assert_eq(fw_query_add_order_by(q, HOSTILE_KEY_PLAIN, FW_ORDER_NUMERIC, FW_ORDER_NULLS_LAST),
+                 FW_OK, "%s", fw_query_error_message(q));
     cr_assert(strstr(fw_query_sql(q), "we'ird") == NULL, "%s", fw_query_sql(q));
     char *ids = qt_field(d.c, q, "id");
     cr_assert_str_eq(ids, "2,3,1,4");
@@ -351,9 +351,9 @@ Test(query_api, bad_filters_are_refused)
                                               "{\"a\": }", "null", "{\"a\": 1}}"};
     q = qt_query("item");
     for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++) {
-        cr_assert_eq(fw_query_where(q, not_objects[i]), FW_ERR_CONFIG, "filter \"%s\" accepted",
+        cr_assert_eq(fw_query_set_filter(q, not_objects[i]), FW_ERR_CONFIG, "filter \"%s\" accepted",
                      not_objects[i]);
-        cr_assert(strstr(fw_query_error(q), "invalid filter") != NULL, "%s", fw_query_error(q));
+        cr_assert(strstr(fw_query_error_message(q), "invalid filter") != NULL, "%s", fw_query_error_message(q));
     }
     fw_query_free(q);
 
@@ -374,12 +374,12 @@ Test(query_api, bad_filters_are_refused)
     /* json-c 0.16 lets single-quoted strings through the client's check
      * even in strict mode; the server's json parser refuses them (22P02). */
     q = qt_query("item");
-    if (fw_query_where(q, "{'n': {'eq': 1}}") == FW_OK)
+    if (fw_query_set_filter(q, "{'n': {'eq': 1}}") == FW_OK)
         qt_expect_sql_error(d.c, q, "22P02", "json");
     fw_query_free(q);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         q = qt_query("item");
-        cr_assert_eq(fw_query_where(q, bad[i].filter), FW_OK);
+        cr_assert_eq(fw_query_set_filter(q, bad[i].filter), FW_OK);
         qt_expect_sql_error(d.c, q, "22023", bad[i].path);
         fw_query_free(q);
     }
@@ -401,8 +401,8 @@ Test(query_api, table_named_user)
                  "SELECT fraiseql_wire.create_view('user', 'user');"
                  "SELECT fraiseql_wire.create_table_view('user');");
     q = qt_query("user");
-    cr_assert_eq(fw_query_where(q, "{\"team\": {\"eq\": \"core\"}}"), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, FW_ORDER_DESC), FW_OK);
+    cr_assert_eq(fw_query_set_filter(q, "{\"team\": {\"eq\": \"core\"}}"), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "name", FW_ORDER_TEXT, FW_ORDER_DESC), FW_OK);
     cr_assert(strstr(fw_query_sql(q), "FROM \"v_user\"") != NULL, "%s", fw_query_sql(q));
     ids = qt_field(d.c, q, "name");
     cr_assert_str_eq(ids, "cé,ann");
@@ -477,7 +477,7 @@ Test(query_api, client_predicates_are_anded_and_counted)
     cr_assert_eq(fw_query_add_predicate(q, pred_contains, &three), FW_OK);
     cr_assert_eq(fw_query_add_predicate(NULL, pred_contains, &three), FW_ERR_USAGE);
     cr_assert_eq(fw_query_add_predicate(q, NULL, NULL), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_chunk_size(q, 7), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 7), FW_OK);
     st = fw_stream_open(d.c, q, &s);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(d.c));
     fw_query_free(q);   /* the stream does not need the query any more */
@@ -510,9 +510,9 @@ Test(query_api, limit_and_offset)
     fwt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g) AS data "
                  "FROM generate_series(1, 20) g");
     q = qt_query("n");
-    cr_assert_eq(fw_query_order_by(q, "n", FW_ORDER_NUMERIC, 0), FW_OK);
-    cr_assert_eq(fw_query_limit(q, 5), FW_OK);
-    cr_assert_eq(fw_query_offset(q, 3), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "n", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 5), FW_OK);
+    cr_assert_eq(fw_query_set_offset(q, 3), FW_OK);
     /* $1 is the ORDER BY path key. */
     cr_assert(strstr(fw_query_sql(q), "LIMIT $2::bigint OFFSET $3::bigint") != NULL, "%s",
               fw_query_sql(q));
@@ -521,28 +521,28 @@ Test(query_api, limit_and_offset)
     ids = qt_field(d.c, q, "n");
     cr_assert_str_eq(ids, "4,5,6,7,8");
     free(ids);
-    cr_assert_eq(fw_query_limit(q, 0), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 0), FW_OK);
     ids = qt_field(d.c, q, "n");
     cr_assert_str_eq(ids, "");
     free(ids);
-    cr_assert_eq(fw_query_limit(q, -1), FW_OK);
-    cr_assert_eq(fw_query_offset(q, 18), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, -1), FW_OK);
+    cr_assert_eq(fw_query_set_offset(q, 18), FW_OK);
     ids = qt_field(d.c, q, "n");
     cr_assert_str_eq(ids, "19,20");
     free(ids);
-    cr_assert_eq(fw_query_offset(q, 1000), FW_OK);
+    cr_assert_eq(fw_query_set_offset(q, 1000), FW_OK);
     ids = qt_field(d.c, q, "n");
     cr_assert_str_eq(ids, "");
     free(ids);
-    cr_assert_eq(fw_query_offset(q, -1), FW_OK);
-    cr_assert_eq(fw_query_limit(q, 2), FW_OK);
+    cr_assert_eq(fw_query_set_offset(q, -1), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 2), FW_OK);
     ids = qt_field(d.c, q, "n");
     cr_assert_str_eq(ids, "1,2");
     free(ids);
-    cr_assert_eq(fw_query_limit(q, -2), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "LIMIT") != NULL, "%s", fw_query_error(q));
-    cr_assert_eq(fw_query_offset(q, -5), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "OFFSET") != NULL, "%s", fw_query_error(q));
+    cr_assert_eq(fw_query_set_limit(q, -2), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error_message(q), "LIMIT") != NULL, "%s", fw_query_error_message(q));
+    cr_assert_eq(fw_query_set_offset(q, -5), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error_message(q), "OFFSET") != NULL, "%s", fw_query_error_message(q));
     /* The failed calls changed nothing. */
     ids = qt_field(d.c, q, "n");
     cr_assert_str_eq(ids, "1,2");
@@ -575,7 +575,7 @@ Test(query_api, typed_order_by)
     /* Text: code-point order (B < Z < a < b < É < ä < é < 日), not the
      * database collation's. */
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "name", FW_ORDER_TEXT, 0), FW_OK);
     cr_assert(strstr(fw_query_sql(q), "COLLATE \"C\"") != NULL, "%s", fw_query_sql(q));
     v = qt_field(d.c, q, "name");
     cr_assert_str_eq(v, "B,Z,a,b,É,ä,é,日");
@@ -583,7 +583,7 @@ Test(query_api, typed_order_by)
     fw_query_free(q);
 
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "name", FW_ORDER_TEXT, FW_ORDER_DESC), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "name", FW_ORDER_TEXT, FW_ORDER_DESC), FW_OK);
     v = qt_field(d.c, q, "name");
     cr_assert_str_eq(v, "日,é,ä,É,b,a,Z,B");
     free(v);
@@ -593,25 +593,25 @@ Test(query_api, typed_order_by)
      * values count as NULL: last ascending by default, first with the flag),
      * ties broken by a second key. */
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "v", FW_ORDER_NUMERIC, 0), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "v", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
     v = qt_field(d.c, q, "id");
     cr_assert_str_eq(v, "4,7,2,1,8,3,5,6");
     free(v);
     fw_query_free(q);
 
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "v", FW_ORDER_NUMERIC, FW_ORDER_NULLS_FIRST), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_DESC), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "v", FW_ORDER_NUMERIC, FW_ORDER_NULLS_FIRST), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_DESC), FW_OK);
     v = qt_field(d.c, q, "id");
     cr_assert_str_eq(v, "6,5,4,7,2,8,1,3");
     free(v);
     fw_query_free(q);
 
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "v", FW_ORDER_NUMERIC, FW_ORDER_DESC | FW_ORDER_NULLS_LAST),
+    cr_assert_eq(fw_query_add_order_by(q, "v", FW_ORDER_NUMERIC, FW_ORDER_DESC | FW_ORDER_NULLS_LAST),
                  FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
     v = qt_field(d.c, q, "id");
     cr_assert_str_eq(v, "3,1,8,2,7,4,5,6");
     free(v);
@@ -619,8 +619,8 @@ Test(query_api, typed_order_by)
 
     /* DESC alone puts NULLs first (PostgreSQL's default). */
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "v", FW_ORDER_NUMERIC, FW_ORDER_DESC), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "v", FW_ORDER_NUMERIC, FW_ORDER_DESC), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
     v = qt_field(d.c, q, "id");
     cr_assert_str_eq(v, "5,6,3,1,8,2,7,4");
     free(v);
@@ -628,8 +628,8 @@ Test(query_api, typed_order_by)
 
     /* Date. */
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "d", FW_ORDER_DATE, FW_ORDER_NULLS_LAST), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "d", FW_ORDER_DATE, FW_ORDER_NULLS_LAST), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
     v = qt_field(d.c, q, "id");
     cr_assert_str_eq(v, "2,7,3,1,4,5,6,8");
     free(v);
@@ -637,13 +637,13 @@ Test(query_api, typed_order_by)
 
     /* Bad ORDER BY arguments are the builder's errors. */
     q = qt_query("t");
-    cr_assert_eq(fw_query_order_by(q, "", FW_ORDER_TEXT, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a..b", FW_ORDER_TEXT, 0), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "empty key") != NULL, "%s", fw_query_error(q));
-    cr_assert_eq(fw_query_order_by(q, "a", FW_ORDER_TEXT, FW_ORDER_NULLS_FIRST | FW_ORDER_NULLS_LAST),
+    cr_assert_eq(fw_query_add_order_by(q, "", FW_ORDER_TEXT, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a..b", FW_ORDER_TEXT, 0), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error_message(q), "empty key") != NULL, "%s", fw_query_error_message(q));
+    cr_assert_eq(fw_query_add_order_by(q, "a", FW_ORDER_TEXT, FW_ORDER_NULLS_FIRST | FW_ORDER_NULLS_LAST),
                  FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a", (fw_order_type)99, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a", FW_ORDER_TEXT, 0x80), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a", (fw_order_type)99, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a", FW_ORDER_TEXT, 0x80), FW_ERR_CONFIG);
     fw_query_free(q);
     qt_db_drop(&d);
 }
@@ -708,7 +708,7 @@ expect_schema_error(fw_conn *c, const char *relation, const char *msg_part)
     st = fw_stream_open(c, q, &s);
     if (st == FW_OK)
         st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_SCHEMA, "%s: %s: %s", relation, fw_strerror(st),
+    cr_assert_eq(st, FW_ERR_SCHEMA, "%s: %s: %s", relation, fw_status_name(st),
                  fw_conn_error_message(c));
     cr_assert_eq(fw_stream_rows(s), 0);
     if (s)
@@ -754,7 +754,7 @@ Test(query_api, wrong_shape_is_a_schema_error_before_any_row)
     fw_query_free(q);
     /* Same connection, right shape: every row. */
     q = qt_query("ok");
-    cr_assert_eq(fw_query_chunk_size(q, 50), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 50), FW_OK);
     rows = qt_rows(d.c, q, &n);
     cr_assert_eq(n, 300);
     free(rows);
@@ -778,10 +778,10 @@ Test(query_api, extension_missing_says_so)
     cr_assert_eq(n, 3);
     free(rows);
     /* With one, the error says what to do. */
-    cr_assert_eq(fw_query_where(q, "{\"n\": {\"eq\": 1}}"), FW_OK);
+    cr_assert_eq(fw_query_set_filter(q, "{\"n\": {\"eq\": 1}}"), FW_OK);
     fw_stream *s = NULL;
     fw_status st = fw_stream_open(d.c, q, &s);
-    cr_assert_eq(st, FW_ERR_SQL, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_SQL, "%s", fw_status_name(st));
     cr_assert_null(s);
     cr_assert_str_eq(fw_conn_error_sqlstate(d.c), "3F000", "%s", fw_conn_error_message(d.c));
     cr_assert(strstr(fw_conn_error_message(d.c), "fraiseql_wire") != NULL, "%s",
@@ -833,7 +833,7 @@ Test(query_api, statistics)
     fwt_exec(d.c, "CREATE VIEW v_n AS SELECT jsonb_build_object('n', g) AS data "
                  "FROM generate_series(1, 1000) g");
     q = qt_query("n");
-    cr_assert_eq(fw_query_chunk_size(q, 100), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 100), FW_OK);
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK);
     cr_assert_eq(fw_stream_first_row_usec(s), -1, "no row yet");
     cr_assert_geq(fw_stream_duration_usec(s), 0);
@@ -878,9 +878,9 @@ Test(query_api, statistics)
     cr_assert_eq(fw_stream_close(s), FW_OK);
 
     /* Chunk sizes: 0 is the default, more than INT32_MAX is refused. */
-    cr_assert_eq(fw_query_chunk_size(q, 0), FW_OK);
-    cr_assert_eq(fw_query_chunk_size(q, (size_t)INT32_MAX + 1), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "chunk size") != NULL, "%s", fw_query_error(q));
+    cr_assert_eq(fw_query_set_chunk_size(q, 0), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, (size_t)INT32_MAX + 1), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error_message(q), "chunk size") != NULL, "%s", fw_query_error_message(q));
 
     /* NULL-safe accessors. */
     cr_assert_eq(fw_stream_rows_dropped(NULL), 0);
@@ -900,7 +900,7 @@ Test(query_api, next_object)
     fw_status st;
 
     qt_db_create(&d, "object", 1);
-    st = fw_stream_sql(d.c,
+    st = fw_stream_open_sql(d.c,
                        "SELECT * FROM (VALUES"
                        " (1, '{\"s\": \"crème ✓\", \"i\": -42, \"f\": 2.5, \"b\": true,"
                        "   \"a\": [1, [2, {\"x\": null}]], \"big\": 9223372036854775807}'::jsonb),"
@@ -915,7 +915,7 @@ Test(query_api, next_object)
         fw_stream_close(s);
     }
     cr_assert_eq(st, FW_ERR_SCHEMA);
-    st = fw_stream_sql(d.c,
+    st = fw_stream_open_sql(d.c,
                        "SELECT data FROM (VALUES"
                        " (1, '{\"s\": \"crème ✓\", \"i\": -42, \"f\": 2.5, \"b\": true,"
                        "   \"a\": [1, [2, {\"x\": null}]], \"big\": 9223372036854775807}'::jsonb),"
@@ -954,7 +954,7 @@ Test(query_api, next_object)
     cr_assert_eq(fw_stream_close(s), FW_OK);
 
     /* A json (not jsonb) column keeps its whitespace and duplicate keys. */
-    st = fw_stream_sql(d.c, "SELECT '  {\"k\" : 1 ,\n \"k\": 2}\t'::json AS data", 0, NULL, 0, &s);
+    st = fw_stream_open_sql(d.c, "SELECT '  {\"k\" : 1 ,\n \"k\": 2}\t'::json AS data", 0, NULL, 0, &s);
     cr_assert_eq(st, FW_OK);
     cr_assert_eq(fw_stream_next_object(s, &o), FW_OK, "%s", fw_conn_error_message(d.c));
     cr_assert_eq(json_object_get_int(json_object_object_get(o, "k")), 2);
@@ -977,7 +977,7 @@ Test(query_api, next_object_bad_rows_are_per_row_errors)
     qt_db_create(&d, "objbad", 1);
     /* A text stream hands any text to the parser: the bad rows fail, the
      * good ones around them still come, in order. */
-    st = fw_stream_sql_text(d.c,
+    st = fw_stream_open_sql_text(d.c,
                             "SELECT x FROM (VALUES (1, '{\"a\": 1}'), (2, 'not json'),"
                             " (3, '{\"a\": 1} trailing'), (4, '{\"a\": 1,}'), (5, '[1]'),"
                             " (6, repeat('[', 600) || repeat(']', 600)), (7, '{\"a\": 7}'),"
@@ -1011,7 +1011,7 @@ Test(query_api, next_object_bad_rows_are_per_row_errors)
     cr_assert(fw_conn_ok(d.c));
 
     /* Stopping at a bad row: close cancels the rest, the connection goes on. */
-    st = fw_stream_sql_text(d.c, "SELECT CASE WHEN g = 2 THEN 'bad' ELSE '1' END "
+    st = fw_stream_open_sql_text(d.c, "SELECT CASE WHEN g = 2 THEN 'bad' ELSE '1' END "
                                  "FROM generate_series(1, 100000) g", 0, NULL, 10, &s);
     cr_assert_eq(st, FW_OK);
     cr_assert_eq(fw_stream_next_object(s, &o), FW_OK);
@@ -1031,7 +1031,7 @@ seq_last_value(fw_conn *c)
     const char *text;
     size_t len;
     char buf[32];
-    fw_status st = fw_stream_sql_text(c, "SELECT last_value FROM seq", 0, NULL, 0, &s);
+    fw_status st = fw_stream_open_sql_text(c, "SELECT last_value FROM seq", 0, NULL, 0, &s);
 
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
     cr_assert_eq(fw_stream_next(s, &text, &len), FW_OK);
@@ -1057,7 +1057,7 @@ Test(query_api, not_calling_next_pauses_the_server, .timeout = 120)
     qt_db_create(&d, "pause", 1);
     fwt_exec(d.c, "CREATE SEQUENCE seq");
     other = fwt_connect(fwt_postgres_db(d.name));
-    st = fw_stream_sql(d.c,
+    st = fw_stream_open_sql(d.c,
                        "SELECT jsonb_build_object('n', nextval('seq')) AS data "
                        "FROM generate_series(1, 100000)",
                        0, NULL, 100, &s);
@@ -1135,7 +1135,7 @@ Test(query_api, extension_dropped_hint_says_create_extension)
     fwt_exec(d.c, "CREATE VIEW v_x AS SELECT '{\"n\": 1}'::jsonb AS data;"
                  "DROP EXTENSION fraiseql_wire");
     q = qt_query("x");
-    cr_assert_eq(fw_query_where(q, "{\"n\": {\"eq\": 1}}"), FW_OK);
+    cr_assert_eq(fw_query_set_filter(q, "{\"n\": {\"eq\": 1}}"), FW_OK);
     cr_assert_eq(fw_stream_open(d.c, q, &s), FW_ERR_SQL);
     cr_assert_str_eq(fw_conn_error_sqlstate(d.c), "42883");
     cr_assert(fw_conn_error_hint(d.c) &&

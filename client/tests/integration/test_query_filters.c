@@ -1,6 +1,6 @@
 /*
  * Filters end to end: for each filter document, the rows the client gets
- * through fw_query_where (a jsonb parameter to fraiseql_wire.matches) are
+ * through fw_query_set_filter (a jsonb parameter to fraiseql_wire.matches) are
  * the rows of SELECT data FROM v_x WHERE <fraiseql_wire.where_sql(filter)>
  * (the SQL text the server renders, run as psql would), and are the rows
  * the filter language says (the expected ids, written by hand from
@@ -86,7 +86,7 @@ qf_drain(fw_conn *c, fw_stream *s, char **out, char *ids, size_t ids_size, const
         snprintf(ids + il, ids_size - il, "%s%d", il ? "," : "", json_object_get_int(id));
         json_object_put(o);
     }
-    cr_assert_eq(st, FW_DONE, "%s: %s: %s", what, fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_DONE, "%s: %s: %s", what, fw_status_name(st), fw_conn_error_message(c));
 }
 
 /* The where_sql() text of a filter, malloc'd. */
@@ -97,13 +97,13 @@ qf_where_sql(fw_conn *c, const char *filter)
     const char *text;
     size_t len;
     const char *params[1] = {filter};
-    fw_status st = fw_stream_sql_text(c, "SELECT fraiseql_wire.where_sql($1::jsonb)", 1, params, 0,
+    fw_status st = fw_stream_open_sql_text(c, "SELECT fraiseql_wire.where_sql($1::jsonb)", 1, params, 0,
                                       &s);
     char *out;
 
     cr_assert_eq(st, FW_OK, "%s: %s", filter, fw_conn_error_message(c));
     st = fw_stream_next(s, &text, &len);
-    cr_assert_eq(st, FW_OK, "where_sql(%s): %s: %s", filter, fw_strerror(st),
+    cr_assert_eq(st, FW_OK, "where_sql(%s): %s: %s", filter, fw_status_name(st),
                  fw_conn_error_message(c));
     cr_assert_not_null(text);
     out = strndup(text, len);
@@ -125,9 +125,9 @@ qf_check(fw_conn *c, const char *entity, const filter_case *fc)
 
     /* 1. The client: the filter as a parameter. */
     cr_assert_eq(fw_query_new(entity, &q), FW_OK);
-    cr_assert_eq(fw_query_where(q, fc->filter), FW_OK, "%s: %s", fc->filter, fw_query_error(q));
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
-    cr_assert_eq(fw_query_chunk_size(q, 3), FW_OK);   /* several chunks */
+    cr_assert_eq(fw_query_set_filter(q, fc->filter), FW_OK, "%s: %s", fc->filter, fw_query_error_message(q));
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_set_chunk_size(q, 3), FW_OK);   /* several chunks */
     st = fw_stream_open(c, q, &s);
     cr_assert_eq(st, FW_OK, "%s: %s", fc->filter, fw_conn_error_message(c));
     qf_drain(c, s, &via_client, ids_client, sizeof ids_client, fc->filter);
@@ -141,7 +141,7 @@ qf_check(fw_conn *c, const char *entity, const filter_case *fc)
     cr_assert_not_null(sql);
     snprintf(sql, n, "SELECT data FROM v_%s WHERE %s ORDER BY (data->>'id')::numeric", entity,
              where);
-    st = fw_stream_sql(c, sql, 0, NULL, 3, &s);
+    st = fw_stream_open_sql(c, sql, 0, NULL, 3, &s);
     cr_assert_eq(st, FW_OK, "%s: %s", sql, fw_conn_error_message(c));
     qf_drain(c, s, &via_sql, ids_sql, sizeof ids_sql, sql);
     cr_assert_eq(fw_stream_close(s), FW_OK);

@@ -265,13 +265,13 @@ Test(query_object, bad_rows_from_a_server_are_per_row_errors, .timeout = 30)
     fw_status st;
 
     for (int round = 0; round < 2; round++) {   /* the same connection twice */
-        st = fw_stream_sql(c, "SELECT data FROM anything", 0, NULL, 0, &s);
+        st = fw_stream_open_sql(c, "SELECT data FROM anything", 0, NULL, 0, &s);
         cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
         cr_assert_str_eq(fw_stream_data_type(s), "jsonb");
         for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
             o = (struct json_object *)&f;
             st = fw_stream_next_object(s, &o);
-            cr_assert_eq(st, want[i], "row %zu (%s): %s, %s", i + 1, rows[i], fw_strerror(st),
+            cr_assert_eq(st, want[i], "row %zu (%s): %s, %s", i + 1, rows[i], fw_status_name(st),
                          fw_conn_error_message(c));
             if (st != FW_OK) {
                 cr_assert_null(o, "no object with an error");

@@ -60,9 +60,9 @@ connect_past_silent_host(const char *attrs, double min_s, double max_s)
              "connect_timeout=2 %s",
              fwt_tcp_host(), port, fwt_port(), attrs);
     t0 = now_s();
-    st = fw_connect(ci, &c);
+    st = fw_conn_connect(ci, &c);
     dt = now_s() - t0;
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_geq(dt, min_s, "took %.1f s", dt);
     cr_assert_lt(dt, max_s, "took %.1f s: connect_timeout is per host", dt);
     cr_assert_eq(fw_conn_ok(c), 1);
@@ -88,8 +88,8 @@ Test(review_conn, failover_with_target_session_attrs, .timeout = 60)
              "host=127.0.0.1,%s port=1,%s user=fw_trust dbname=postgres sslmode=disable "
              "target_session_attrs=read-write",
              fwt_tcp_host(), fwt_port());
-    st = fw_connect(ci, &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci, &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_free(c);
     /* read-only: the only server is a primary; the message says why, the
      * class is retriable-looking IO as libpq's "session is not read-only" */
@@ -98,7 +98,7 @@ Test(review_conn, failover_with_target_session_attrs, .timeout = 60)
              "host=127.0.0.1,%s port=1,%s user=fw_trust dbname=postgres sslmode=disable "
              "target_session_attrs=read-only",
              fwt_tcp_host(), fwt_port());
-    st = fw_connect(ci, &c);
+    st = fw_conn_connect(ci, &c);
     cr_assert_neq(st, FW_OK);
     cr_assert(strstr(fw_conn_error_message(c), "not read-only") != NULL, "%s",
               fw_conn_error_message(c));
@@ -114,8 +114,8 @@ Test(review_conn, unresolvable_host_name, .timeout = 60)
     fw_conn *c = NULL;
     fw_status st;
 
-    st = fw_connect("host=no-such-host.invalid port=5432 user=u dbname=d connect_timeout=5", &c);
-    cr_assert_eq(st, FW_ERR_IO, "%s", fw_strerror(st));
+    st = fw_conn_connect("host=no-such-host.invalid port=5432 user=u dbname=d connect_timeout=5", &c);
+    cr_assert_eq(st, FW_ERR_IO, "%s", fw_status_name(st));
     cr_assert_not_null(c);
     cr_assert(strstr(fw_conn_error_message(c),
                      "could not translate host name \"no-such-host.invalid\" to address") != NULL,
@@ -124,7 +124,7 @@ Test(review_conn, unresolvable_host_name, .timeout = 60)
     fw_conn_free(c);
     /* a hostaddr that is not an address is a configuration error */
     c = NULL;
-    st = fw_connect("hostaddr=not-an-ip port=5432 user=u dbname=d", &c);
-    cr_assert_eq(st, FW_ERR_CONFIG, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect("hostaddr=not-an-ip port=5432 user=u dbname=d", &c);
+    cr_assert_eq(st, FW_ERR_CONFIG, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_free(c);
 }

@@ -352,8 +352,8 @@ no_password_after_sasl(const uint8_t *second, size_t second_len)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable password=s3cr3t-pw"), &c);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable password=s3cr3t-pw"), &c);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "SASL") != NULL, "%s", fw_conn_error_message(c));
     cr_assert_null(strstr(fw_conn_error_message(c), "s3cr3t"));
     fw_conn_free(c);
@@ -389,8 +389,8 @@ Test(review_fake, no_second_password_request, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable password=pw"), &c);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable password=pw"), &c);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_free(c);
     fake_stop(&f, th);
     cr_assert_str_eq(f.types, "p", "client sent %s", f.types);
@@ -411,11 +411,11 @@ Test(review_fake, tls_peer_gone_without_close_notify_is_io, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 1, &th);
-    st = fw_connect(ci_for(&f, "sslmode=require"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=require"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_tls(c), 1);
-    st = fw_exec_simple(c, "SELECT 1");
-    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_exec(c, "SELECT 1");
+    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_error_retriable(c), 1);
     cr_assert_eq(fw_conn_ok(c), 0);
     fw_conn_free(c);
@@ -463,8 +463,8 @@ Test(review_fake, huge_parameter_status_is_refused_unbuffered, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "type 'S'") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -502,11 +502,11 @@ Test(review_fake, huge_notice_is_skipped_and_the_connection_stays_in_step, .time
     int seen[3] = {0, 0, 0};
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_set_notice_callback(c, count_notice, seen);
-    st = fw_exec_simple(c, "SELECT 1");
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_exec(c, "SELECT 1");
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(seen[0], 1, "the small notice after the big one arrives");
     cr_assert_eq(seen[1], 0, "the 3 MiB notice is not delivered");
     cr_assert_eq(seen[2], 1, "the callback hears that a notice was dropped");
@@ -546,13 +546,13 @@ out_of_step_after_describe(const uint8_t *bad, size_t bad_len)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
-    st = fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 0, &s);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
+    st = fw_stream_open_sql(c, "SELECT data FROM v", 0, NULL, 0, &s);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_null(s);
     cr_assert_eq(fw_conn_ok(c), 0, "a connection out of step must not be reused");
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_IO);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_IO);
     fw_conn_free(c);
     fake_stop(&f, th);
 }
@@ -585,8 +585,8 @@ Test(review_fake, sasl_final_without_continue_is_refused, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable password=pw"), &c);
-    cr_assert(st == FW_ERR_PROTOCOL || st == FW_ERR_AUTH, "%s: %s", fw_strerror(st),
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable password=pw"), &c);
+    cr_assert(st == FW_ERR_PROTOCOL || st == FW_ERR_AUTH, "%s: %s", fw_status_name(st),
               fw_conn_error_message(c));
     cr_assert_eq(fw_conn_ok(c), 0);
     fw_conn_free(c);
@@ -603,8 +603,8 @@ Test(review_fake, authentication_ok_twice_is_refused, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_free(c);
     fake_stop(&f, th);
 }
@@ -631,7 +631,7 @@ no_downgrade_of_channel_binding(const char *sslmode, const uint8_t *auth, size_t
     /* allow then tries TLS on a second connection, which nobody answers */
     snprintf(extra, sizeof extra,
              "sslmode=%s channel_binding=require password=s3cr3t connect_timeout=2", sslmode);
-    st = fw_connect(ci_for(&f, extra), &c);
+    st = fw_conn_connect(ci_for(&f, extra), &c);
     cr_assert_neq(st, FW_OK);
     if (strcmp(sslmode, "allow") != 0)
         cr_assert(strstr(fw_conn_error_message(c), "channel binding") != NULL, "%s",
@@ -669,15 +669,15 @@ Test(review_fake, missing_explicit_root_certificate, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 1, &th);
-    st = fw_connect(ci_for(&f, "sslmode=require sslrootcert=/nonexistent/root.crt"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=require sslrootcert=/nonexistent/root.crt"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_tls(c), 1);
     fw_conn_free(c);
     fake_stop(&f, th);
 
     for (int i = 0; i < 2; i++) {
         c = NULL;
-        st = fw_connect(i == 0 ? "host=127.0.0.1 port=1 user=u dbname=d sslmode=verify-full "
+        st = fw_conn_connect(i == 0 ? "host=127.0.0.1 port=1 user=u dbname=d sslmode=verify-full "
                                  "sslrootcert=/nonexistent/root.crt"
                                : "host=127.0.0.1 port=1 user=u dbname=d sslmode=verify-ca "
                                  "sslrootcert=/nonexistent/root.crt",
@@ -691,8 +691,8 @@ Test(review_fake, missing_explicit_root_certificate, .timeout = 30)
 
         fake_start(&f, tls_only, 1, &th);
         c = NULL;
-        st = fw_connect(ci_for(&f, "sslmode=verify-full sslrootcert=/nonexistent/root.crt"), &c);
-        cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+        st = fw_conn_connect(ci_for(&f, "sslmode=verify-full sslrootcert=/nonexistent/root.crt"), &c);
+        cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
         cr_assert(strstr(fw_conn_error_message(c),
                          "root certificate file \"/nonexistent/root.crt\" does not exist") != NULL,
                   "%s", fw_conn_error_message(c));
@@ -737,8 +737,8 @@ Test(review_fake, parameter_names_are_bounded, .timeout = 30)
     steps[2].data = many;
     steps[2].len = n;
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_str_eq(fw_conn_parameter(c, "p0"), "v");
     cr_assert_str_eq(fw_conn_parameter(c, "p1"), "last", "a known name still updates");
     cr_assert_null(fw_conn_parameter(c, "p4999"), "the list grew to every invented name");
@@ -787,8 +787,8 @@ Test(review_fake, require_verifies_when_a_root_certificate_is_present, .timeout 
     setenv("HOME", home, 1);
 
     fake_start(&f, steps, 1, &th);
-    st = fw_connect(ci_for(&f, "sslmode=require"), &c);
-    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=require"), &c);
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "certificate verification failed") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -835,10 +835,10 @@ Test(review_fake, cancel_repeated_while_the_next_chunk_runs, .timeout = 30)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_set_timeout(c, 8000);
-    cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 1, &s), FW_OK, "%s",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT data FROM v", 0, NULL, 1, &s), FW_OK, "%s",
                  fw_conn_error_message(c));
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
     /* next waits; the cancel comes from another thread; the server then
@@ -846,7 +846,7 @@ Test(review_fake, cancel_repeated_while_the_next_chunk_runs, .timeout = 30)
     cr_assert_eq(pthread_create(&canceller, NULL, cancel_soon, s), 0);
     st = fw_stream_next(s, &json, &len);
     pthread_join(canceller, NULL);
-    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_ok(c), 1);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     fw_conn_free(c);
@@ -902,10 +902,10 @@ Test(review_fake, connect_timeout_bounds_a_server_that_keeps_talking, .timeout =
 
         snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=alice dbname=db connect_timeout=2 "
                  "sslmode=disable", f.port);
-        st = fw_connect(ci, &c);
+        st = fw_conn_connect(ci, &c);
     }
     took = ms_now() - t0;
-    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
               fw_conn_error_message(c));
     cr_assert_lt(took, 4000, "connect took %lld ms with connect_timeout=2", (long long)took);
@@ -925,11 +925,11 @@ connect_and_read_one(fake *f, fw_stream **s, int timeout_ms)
     fw_conn *c = NULL;
     const char *json;
     size_t len;
-    fw_status st = fw_connect(ci_for(f, "sslmode=disable"), &c);
+    fw_status st = fw_conn_connect(ci_for(f, "sslmode=disable"), &c);
 
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_set_timeout(c, timeout_ms);
-    cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 1, s), FW_OK, "%s",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT data FROM v", 0, NULL, 1, s), FW_OK, "%s",
                  fw_conn_error_message(c));
     cr_assert_eq(fw_stream_next(*s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
     return c;
@@ -958,7 +958,7 @@ Test(review_fake, close_is_bounded_when_the_server_ignores_the_cancel, .timeout 
     t0 = ms_now();
     st = fw_stream_close(s);
     took = ms_now() - t0;
-    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "did not end the cancelled query") != NULL, "%s",
               fw_conn_error_message(c));
     cr_assert_eq(fw_conn_ok(c), 0);
@@ -991,7 +991,7 @@ Test(review_fake, close_is_bounded_when_the_server_keeps_sending, .timeout = 40)
     t0 = ms_now();
     st = fw_stream_close(s);
     took = ms_now() - t0;
-    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_eq(fw_conn_ok(c), 0);
     cr_assert_geq(took, 4500);
     cr_assert_lt(took, 8000, "close took %lld ms (default bound 5 s)", (long long)took);
@@ -1011,18 +1011,18 @@ Test(review_fake, cancel_handle_sends_the_backend_key, .timeout = 30)
     char ebuf[128] = "unchanged";
     fw_status st;
 
-    cr_assert_null(fw_conn_get_cancel(NULL));
+    cr_assert_null(fw_cancel_new(NULL));
     cr_assert_eq(fw_cancel_request(NULL, 0, ebuf, sizeof ebuf), FW_ERR_USAGE);
     cr_assert_str_eq(ebuf, "no cancel handle");
     cr_assert_eq(fw_cancel_abort(NULL), FW_ERR_USAGE);
     fw_cancel_free(NULL);
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
-    k = fw_conn_get_cancel(c);
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
+    k = fw_cancel_new(c);
     cr_assert_not_null(k);
     st = fw_cancel_request(k, 3000, ebuf, sizeof ebuf);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), ebuf);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), ebuf);
     fw_conn_free(c);
     fake_stop(&f, th);
     cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
@@ -1032,7 +1032,7 @@ Test(review_fake, cancel_handle_sends_the_backend_key, .timeout = 30)
     cr_assert_eq(be32(f.cancel_req + 12), 7, "the secret key");
     /* The handle outlives the connection; the server is gone now. */
     st = fw_cancel_request(k, 2000, ebuf, sizeof ebuf);
-    cr_assert_eq(st, FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_IO, "%s", fw_status_name(st));
     cr_assert(strstr(ebuf, "could not connect to send cancel request: errno ") == ebuf, "%s", ebuf);
     fw_cancel_free(k);
 }
@@ -1065,14 +1065,14 @@ Test(review_fake, cancel_abort_ends_a_blocked_read, .timeout = 30)
 
     fake_start(&f, steps, 0, &th);
     c = connect_and_read_one(&f, &s, 0);
-    k = fw_conn_get_cancel(c);
+    k = fw_cancel_new(c);
     cr_assert_not_null(k);
     cr_assert_eq(pthread_create(&aborter, NULL, abort_soon, k), 0);
     t0 = ms_now();
     st = fw_stream_next(s, &json, &len);
     took = ms_now() - t0;
     pthread_join(aborter, NULL);
-    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_IO, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_lt(took, 2000, "next returned after %lld ms", (long long)took);
     t0 = ms_now();
     cr_assert_neq(fw_stream_close(s), FW_OK);
@@ -1116,11 +1116,11 @@ float_digits_setup(char server_value, const char *want_types)
     fw_status st;
 
     fake_start(&f, steps, 0, &th);
-    st = fw_connect(ci_for(&f, "sslmode=disable"), &c);
-    cr_assert_eq(st, FW_OK, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    st = fw_conn_connect(ci_for(&f, "sslmode=disable"), &c);
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     fw_conn_set_timeout(c, 5000);
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(fw_stream_sql(c, "SELECT data FROM v", 0, NULL, 0, &s), FW_OK, "%s",
+        cr_assert_eq(fw_stream_open_sql(c, "SELECT data FROM v", 0, NULL, 0, &s), FW_OK, "%s",
                      fw_conn_error_message(c));
         cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
         cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE, "%s", fw_conn_error_message(c));

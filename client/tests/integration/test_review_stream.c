@@ -39,11 +39,11 @@ Test(review_stream, division_by_zero_at_row_n_then_reusable, .timeout = 60)
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("postgres", NULL));
     /* Row 700 divides by zero: after two chunks of 256 went out. */
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(1 / (700 - i)) AS data "
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(1 / (700 - i)) AS data "
                                   "FROM generate_series(1, 1000) i", 0, NULL, 256, &s), FW_OK);
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         rows++;
-    cr_assert_eq(st, FW_ERR_SQL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_SQL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "22012");
     cr_assert_geq(rows, 512);
     cr_assert_lt(rows, 700);
@@ -64,13 +64,13 @@ Test(review_stream, zero_rows_null_rows_and_chunk_extremes, .timeout = 60)
 
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("postgres", NULL));
-    cr_assert_eq(fw_stream_sql(c, "SELECT '1'::jsonb AS data WHERE false", 0, NULL, 1, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT '1'::jsonb AS data WHERE false", 0, NULL, 1, &s), FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE);
     cr_assert_eq(fw_stream_rows(s), 0);
     cr_assert_eq(fw_stream_close(s), FW_OK);
 
-    cr_assert_eq(fw_stream_sql(c, "SELECT NULL::jsonb AS data UNION ALL SELECT '[]'", 0, NULL, 1,
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT NULL::jsonb AS data UNION ALL SELECT '[]'", 0, NULL, 1,
                                &s), FW_OK);
     json = "x";
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
@@ -101,17 +101,17 @@ Test(review_stream, max_row_bytes_exactly_met_and_one_over, .timeout = 60)
     c = fwt_connect(fwt_sock("postgres", NULL));
     /* '"xxx…"' as json: 1000 x plus the two quotes = 1002 bytes. */
     fw_conn_set_max_row_bytes(c, 1002);
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_json(repeat('x', 1000)) AS data", 0, NULL, 0, &s),
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_json(repeat('x', 1000)) AS data", 0, NULL, 0, &s),
                  FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
     cr_assert_eq(len, 1002);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_DONE);
     cr_assert_eq(fw_stream_close(s), FW_OK);
 
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_json(repeat('x', 1001)) AS data", 0, NULL, 0, &s),
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_json(repeat('x', 1001)) AS data", 0, NULL, 0, &s),
                  FW_OK);
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s", fw_status_name(st));
     cr_assert(strstr(fw_conn_error_message(c), "1003") != NULL, "%s", fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
@@ -130,36 +130,36 @@ Test(review_stream, close_in_every_state, .timeout = 60)
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("postgres", NULL));
 
-    cr_assert_eq(fw_stream_sql(c, sql, 0, NULL, 10, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, sql, 0, NULL, 10, &s), FW_OK);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
 
-    cr_assert_eq(fw_stream_sql(c, sql, 0, NULL, 10, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, sql, 0, NULL, 10, &s), FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
 
     /* all 10 rows of the first chunk read, PortalSuspended not yet */
-    cr_assert_eq(fw_stream_sql(c, sql, 0, NULL, 10, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, sql, 0, NULL, 10, &s), FW_OK);
     for (int i = 0; i < 11; i++)
         cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
 
-    cr_assert_eq(fw_stream_sql(c, sql, 0, NULL, 1000, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, sql, 0, NULL, 1000, &s), FW_OK);
     while (fw_stream_next(s, &json, &len) == FW_OK)
         ;
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
 
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(1 / (i - 1)) AS data FROM generate_series(1, 2) i",
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(1 / (i - 1)) AS data FROM generate_series(1, 2) i",
                                0, NULL, 0, &s), FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_ERR_SQL);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
 
     /* cancelled, then closed */
-    cr_assert_eq(fw_stream_sql(c, sql, 0, NULL, 10, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, sql, 0, NULL, 10, &s), FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     cr_assert_eq(fw_stream_cancel(s), FW_OK);
     cr_assert_eq(fw_stream_cancel(s), FW_OK);
@@ -180,7 +180,7 @@ Test(review_stream, stream_outlives_its_connection, .timeout = 60)
 
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("postgres", NULL));
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(i) AS data FROM generate_series(1, 1000) i", 0,
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(i) AS data FROM generate_series(1, 1000) i", 0,
                                NULL, 10, &s), FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     fw_conn_free(c);
@@ -193,7 +193,7 @@ Test(review_stream, stream_outlives_its_connection, .timeout = 60)
 
     /* a finished stream, then the connection freed */
     c = fwt_connect(fwt_sock("postgres", NULL));
-    cr_assert_eq(fw_stream_sql(c, "SELECT '1'::jsonb AS data", 0, NULL, 0, &s2), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT '1'::jsonb AS data", 0, NULL, 0, &s2), FW_OK);
     cr_assert_eq(fw_stream_next(s2, &json, &len), FW_OK);
     cr_assert_eq(fw_stream_next(s2, &json, &len), FW_DONE);
     fw_conn_free(c);
@@ -243,7 +243,7 @@ Test(review_stream, cancel_from_another_thread_while_next_waits, .timeout = 60)
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_tcp("fw_trust", "sslmode=require"));
     for (int round = 0; round < 3; round++) {
-        cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(pg_sleep(30)) AS data", 0, NULL, 0, &s),
+        cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(pg_sleep(30)) AS data", 0, NULL, 0, &s),
                      FW_OK);
         k.s = s;
         k.delay_ms = 100 + 200 * round;
@@ -252,7 +252,7 @@ Test(review_stream, cancel_from_another_thread_while_next_waits, .timeout = 60)
         t0 = now_s();
         st = fw_stream_next(s, &json, &len);
         pthread_join(th, NULL);
-        cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+        cr_assert_eq(st, FW_ERR_CANCELLED, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
         cr_assert_eq(k.st, FW_OK);
         cr_assert_lt(now_s() - t0, 10.0, "cancel took too long");
         cr_assert_eq(fw_stream_close(s), FW_OK);
@@ -273,32 +273,32 @@ Test(review_stream, reuse_after_every_error_class, .timeout = 60)
     c = fwt_connect(fwt_sock("postgres", NULL));
 
     /* FW_ERR_SQL before any row (parse error) */
-    cr_assert_eq(fw_stream_sql(c, "SELEKT 1", 0, NULL, 0, &s), FW_ERR_SQL);
+    cr_assert_eq(fw_stream_open_sql(c, "SELEKT 1", 0, NULL, 0, &s), FW_ERR_SQL);
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "42601");
     assert_reusable(c);
     /* FW_ERR_SCHEMA */
-    cr_assert_eq(fw_stream_sql(c, "SELECT 1 AS data", 0, NULL, 0, &s), FW_ERR_SCHEMA);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT 1 AS data", 0, NULL, 0, &s), FW_ERR_SCHEMA);
     assert_reusable(c);
-    cr_assert_eq(fw_stream_sql(c, "SET search_path = public", 0, NULL, 0, &s), FW_ERR_SCHEMA);
+    cr_assert_eq(fw_stream_open_sql(c, "SET search_path = public", 0, NULL, 0, &s), FW_ERR_SCHEMA);
     assert_reusable(c);
     /* FW_ERR_USAGE: a second stream while one is open */
-    cr_assert_eq(fw_stream_sql(c, "SELECT '1'::jsonb AS data", 0, NULL, 0, &s), FW_OK);
-    cr_assert_eq(fw_stream_sql(c, "SELECT '1'::jsonb AS data", 0, NULL, 0, &s2), FW_ERR_USAGE);
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_USAGE);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT '1'::jsonb AS data", 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT '1'::jsonb AS data", 0, NULL, 0, &s2), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_USAGE);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);
-    /* FW_ERR_SQL from fw_exec_simple, inside and after a failed transaction */
-    cr_assert_eq(fw_exec_simple(c, "BEGIN; SELECT 1/0"), FW_ERR_SQL);
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_SQL);
+    /* FW_ERR_SQL from fw_conn_exec, inside and after a failed transaction */
+    cr_assert_eq(fw_conn_exec(c, "BEGIN; SELECT 1/0"), FW_ERR_SQL);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_SQL);
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "25P02");
-    cr_assert_eq(fw_exec_simple(c, "ROLLBACK"), FW_OK);
+    cr_assert_eq(fw_conn_exec(c, "ROLLBACK"), FW_OK);
     assert_reusable(c);
     /* FW_ERR_PROTOCOL: COPY */
-    cr_assert_neq(fw_exec_simple(c, "COPY (SELECT 1) TO STDOUT"), FW_OK);
+    cr_assert_neq(fw_conn_exec(c, "COPY (SELECT 1) TO STDOUT"), FW_OK);
     assert_reusable(c);
-    cr_assert_neq(fw_exec_simple(c, "CREATE TEMP TABLE t (a int); COPY t FROM STDIN"), FW_OK);
+    cr_assert_neq(fw_conn_exec(c, "CREATE TEMP TABLE t (a int); COPY t FROM STDIN"), FW_OK);
     assert_reusable(c);
-    cr_assert_eq(fw_stream_sql(c, "COPY (SELECT 1) TO STDOUT", 0, NULL, 0, &s), FW_ERR_SCHEMA);
+    cr_assert_eq(fw_stream_open_sql(c, "COPY (SELECT 1) TO STDOUT", 0, NULL, 0, &s), FW_ERR_SCHEMA);
     assert_reusable(c);
     /* FW_ERR_TIMEOUT breaks the connection by design: checked in test_stream.c */
     (void)json;
@@ -322,9 +322,9 @@ Test(review_stream, parameter_over_the_message_limit_keeps_the_connection, .time
     memset(big, 'x', n);
     big[n] = '\0';
     c = fwt_connect(fwt_sock("postgres", NULL));
-    st = fw_stream_sql(c, "SELECT to_jsonb(length($1)) AS data", 1, params, 0, &s);
+    st = fw_stream_open_sql(c, "SELECT to_jsonb(length($1)) AS data", 1, params, 0, &s);
     free(big);
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert_null(s);
     cr_assert(strstr(fw_conn_error_message(c), "1 GiB") != NULL, "%s", fw_conn_error_message(c));
     assert_reusable(c);
@@ -355,24 +355,24 @@ Test(review_stream, huge_error_message_from_the_server, .timeout = 60)
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("postgres", NULL));
     fw_conn_set_notice_callback(c, count_drops, &drops);
-    cr_assert_eq(fw_exec_simple(c, "CREATE FUNCTION pg_temp.boom(n int) RETURNS jsonb "
+    cr_assert_eq(fw_conn_exec(c, "CREATE FUNCTION pg_temp.boom(n int) RETURNS jsonb "
                                    "LANGUAGE plpgsql AS $$BEGIN "
                                    "RAISE NOTICE '%', repeat('n', n); "
                                    "RAISE EXCEPTION '%', repeat('x', n); END$$"),
                  FW_OK, "%s", fw_conn_error_message(c));
-    cr_assert_eq(fw_stream_sql(c, "SELECT pg_temp.boom(2000000) AS data", 0, NULL, 0, &s), FW_OK,
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT pg_temp.boom(2000000) AS data", 0, NULL, 0, &s), FW_OK,
                  "%s", fw_conn_error_message(c));
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %.200s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %.200s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "type 'E'") != NULL, "%.200s",
               fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     cr_assert_eq(drops, 1, "the 2 MB notice was dropped and said so");
     assert_reusable(c);
     /* under the cap, the same error arrives whole */
-    cr_assert_eq(fw_stream_sql(c, "SELECT pg_temp.boom(500000) AS data", 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT pg_temp.boom(500000) AS data", 0, NULL, 0, &s), FW_OK);
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_SQL, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_SQL, "%s", fw_status_name(st));
     cr_assert_eq(strlen(fw_conn_error_message(c)), 500000);
     cr_assert_eq(fw_stream_close(s), FW_OK);
     assert_reusable(c);

@@ -27,7 +27,7 @@ Test(stream, rows_in_order_across_chunks)
 
     FWT_REQUIRE_SERVER();
     c = conn_trust();
-    st = fw_stream_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 1000) g", 0, NULL, 7,
+    st = fw_stream_open_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 1000) g", 0, NULL, 7,
                        &s);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK) {
@@ -67,7 +67,7 @@ Test(stream, parameters_json_and_null)
     cr_assert_str_eq(v, "{\"a\": [1, 2]}");
     free(v);
     /* SQL NULL: *json == NULL, *len == 0 */
-    cr_assert_eq(fw_stream_sql(c, "SELECT $1::jsonb AS data", 1, params + 1, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT $1::jsonb AS data", 1, params + 1, 0, &s), FW_OK);
     cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);
     cr_assert_null(json);
     cr_assert_eq(len, 0);
@@ -108,10 +108,10 @@ static void
 expect_schema_error(fw_conn *c, const char *sql, const char *needle)
 {
     fw_stream *s = (fw_stream *)0x1;
-    fw_status st = fw_stream_sql(c, sql, 0, NULL, 0, &s);
+    fw_status st = fw_stream_open_sql(c, sql, 0, NULL, 0, &s);
     char *v;
 
-    cr_assert_eq(st, FW_ERR_SCHEMA, "%s: %s: %s", sql, fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_SCHEMA, "%s: %s: %s", sql, fw_status_name(st), fw_conn_error_message(c));
     cr_assert_null(s);
     cr_assert_eq(fw_conn_error_class(c), FW_ERR_SCHEMA);
     cr_assert(strstr(fw_conn_error_message(c), needle) != NULL, "%s", fw_conn_error_message(c));
@@ -133,7 +133,7 @@ Test(stream, schema_errors_before_any_row)
     expect_schema_error(c, "SELECT '{}'::jsonb AS doc", "named \"doc\"");
     expect_schema_error(c, "SET work_mem = '8MB'", "no rows");
     /* The wrong shape never runs: this would fail the test below if it did. */
-    fw_exec_simple(c, "CREATE TEMP TABLE schema_side_effect (x int)");
+    fw_conn_exec(c, "CREATE TEMP TABLE schema_side_effect (x int)");
     expect_schema_error(c, "INSERT INTO schema_side_effect VALUES (1) RETURNING x",
                         "named \"x\"");
     v = fwt_one_row(c, "SELECT to_jsonb(count(*)) AS data FROM schema_side_effect", 0, NULL);
@@ -152,7 +152,7 @@ Test(stream, sql_error_fields)
 
     FWT_REQUIRE_SERVER();
     c = conn_trust();
-    st = fw_stream_sql(c, "SELECT data FROM no_such_table", 0, NULL, 0, &s);
+    st = fw_stream_open_sql(c, "SELECT data FROM no_such_table", 0, NULL, 0, &s);
     cr_assert_eq(st, FW_ERR_SQL);
     cr_assert_null(s);
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "42P01");
@@ -161,14 +161,14 @@ Test(stream, sql_error_fields)
     cr_assert_eq(fw_conn_error_retriable(c), 0);
     cr_assert(fw_conn_ok(c));
 
-    cr_assert_eq(fw_exec_simple(c,
+    cr_assert_eq(fw_conn_exec(c,
                                 "CREATE FUNCTION pg_temp.fw_fail(i int) RETURNS jsonb LANGUAGE plpgsql AS $$ "
                                 "BEGIN IF i = 5 THEN RAISE EXCEPTION 'boom at %', i USING "
                                 "ERRCODE = '22023', DETAIL = 'The detail.', HINT = 'The hint.'; "
                                 "END IF; RETURN to_jsonb(i); END $$"),
                  FW_OK, "%s", fw_conn_error_message(c));
     /* The error arrives mid-stream, after some rows. */
-    st = fw_stream_sql(c, "SELECT pg_temp.fw_fail(g) AS data FROM generate_series(1, 10) g", 0,
+    st = fw_stream_open_sql(c, "SELECT pg_temp.fw_fail(g) AS data FROM generate_series(1, 10) g", 0,
                        NULL, 2, &s);
     cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
     for (int i = 1; i <= 4; i++)
@@ -183,11 +183,11 @@ Test(stream, sql_error_fields)
     cr_assert_eq(fw_stream_close(s), FW_OK);
     cr_assert_eq(fwt_count_rows(c, "SELECT to_jsonb(1) AS data", 0), 1);
 
-    /* fw_exec_simple reports errors the same way */
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1/0"), FW_ERR_SQL);
+    /* fw_conn_exec reports errors the same way */
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1/0"), FW_ERR_SQL);
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "22012");
     cr_assert(fw_conn_ok(c));
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1; SELECT 2"), FW_OK);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1; SELECT 2"), FW_OK);
     cr_assert_eq(fw_conn_error_class(c), FW_OK);
     fw_conn_free(c);
 }
@@ -198,13 +198,13 @@ Test(stream, retriable_sql_errors)
 
     FWT_REQUIRE_SERVER();
     c = conn_trust();
-    cr_assert_eq(fw_exec_simple(c, "DO $$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '40001'; END$$"),
+    cr_assert_eq(fw_conn_exec(c, "DO $$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '40001'; END$$"),
                  FW_ERR_SQL);
     cr_assert_eq(fw_conn_error_retriable(c), 1);
-    cr_assert_eq(fw_exec_simple(c, "DO $$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '53200'; END$$"),
+    cr_assert_eq(fw_conn_exec(c, "DO $$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '53200'; END$$"),
                  FW_ERR_SQL);
     cr_assert_eq(fw_conn_error_retriable(c), 1);
-    cr_assert_eq(fw_exec_simple(c, "DO $$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '23505'; END$$"),
+    cr_assert_eq(fw_conn_exec(c, "DO $$BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '23505'; END$$"),
                  FW_ERR_SQL);
     cr_assert_eq(fw_conn_error_retriable(c), 0);
     fw_conn_free(c);
@@ -236,13 +236,13 @@ Test(stream, notices_reach_the_callback)
     FWT_REQUIRE_SERVER();
     c = conn_trust();
     fw_conn_set_notice_callback(c, on_notice, &n);
-    cr_assert_eq(fw_exec_simple(c, "DO $$BEGIN RAISE NOTICE 'hello %', 42; END$$"), FW_OK);
+    cr_assert_eq(fw_conn_exec(c, "DO $$BEGIN RAISE NOTICE 'hello %', 42; END$$"), FW_OK);
     cr_assert_eq(n.count, 1);
     cr_assert_str_eq(n.last, "hello 42");
     cr_assert_str_eq(n.severity, "NOTICE");
     cr_assert_str_eq(n.sqlstate, "00000");
     /* … and in the middle of a stream */
-    cr_assert_eq(fw_exec_simple(c, "CREATE FUNCTION pg_temp.fw_note(i int) RETURNS jsonb "
+    cr_assert_eq(fw_conn_exec(c, "CREATE FUNCTION pg_temp.fw_note(i int) RETURNS jsonb "
                                    "LANGUAGE plpgsql AS $$ BEGIN RAISE WARNING 'row %', i; "
                                    "RETURN to_jsonb(i); END $$"),
                  FW_OK);
@@ -264,11 +264,11 @@ expect_row_too_big(fw_conn *c, const char *sql)
     fw_status st;
     long before = 0;
 
-    cr_assert_eq(fw_stream_sql(c, sql, 0, NULL, 4, &s), FW_OK, "%s", fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_open_sql(c, sql, 0, NULL, 4, &s), FW_OK, "%s", fw_conn_error_message(c));
     while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
         before++;
     cr_assert_eq(before, 2, "the two small rows come first");
-    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_LIMIT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "max_row_bytes") != NULL, "%s",
               fw_conn_error_message(c));
     cr_assert_eq(fw_stream_close(s), FW_OK);
@@ -306,7 +306,7 @@ Test(stream, close_early_keeps_the_connection)
     c = conn_trust();
     /* suspended portal (the chunk is read), then running (mid-chunk) */
     for (int chunk = 5; chunk <= 1000; chunk *= 200) {
-        cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 100000) g",
+        cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 100000) g",
                                    0, NULL, (size_t)chunk, &s),
                      FW_OK);
         for (int i = 0; i < 5; i++)
@@ -326,12 +326,12 @@ Test(stream, one_stream_at_a_time)
 
     FWT_REQUIRE_SERVER();
     c = conn_trust();
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(1) AS data", 0, NULL, 0, &s), FW_OK);
-    cr_assert_eq(fw_stream_sql(c, "SELECT to_jsonb(2) AS data", 0, NULL, 0, &s2), FW_ERR_USAGE);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(1) AS data", 0, NULL, 0, &s), FW_OK);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(2) AS data", 0, NULL, 0, &s2), FW_ERR_USAGE);
     cr_assert_null(s2);
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_USAGE);
     cr_assert_eq(fw_stream_close(s), FW_OK);
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_OK);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_OK);
     fw_conn_free(c);
 }
 
@@ -341,12 +341,12 @@ Test(stream, copy_is_refused)
 
     FWT_REQUIRE_SERVER();
     c = conn_trust();
-    cr_assert_eq(fw_exec_simple(c, "COPY (SELECT g FROM generate_series(1, 1000) g) TO STDOUT"),
+    cr_assert_eq(fw_conn_exec(c, "COPY (SELECT g FROM generate_series(1, 1000) g) TO STDOUT"),
                  FW_ERR_PROTOCOL);
     cr_assert_str_eq(fw_conn_error_message(c), "COPY is not supported");
     cr_assert(fw_conn_ok(c));
-    cr_assert_eq(fw_exec_simple(c, "CREATE TEMP TABLE copy_in (x int)"), FW_OK);
-    cr_assert_eq(fw_exec_simple(c, "COPY copy_in FROM STDIN"), FW_ERR_PROTOCOL);
+    cr_assert_eq(fw_conn_exec(c, "CREATE TEMP TABLE copy_in (x int)"), FW_OK);
+    cr_assert_eq(fw_conn_exec(c, "COPY copy_in FROM STDIN"), FW_ERR_PROTOCOL);
     cr_assert_str_eq(fw_conn_error_message(c), "COPY is not supported");
     cr_assert(fw_conn_ok(c));
     cr_assert_eq(fwt_count_rows(c, "SELECT to_jsonb(x) AS data FROM copy_in", 0), 0);
@@ -388,10 +388,10 @@ Test(stream, timeout_breaks_the_connection, .timeout = 60)
     FWT_REQUIRE_SERVER();
     c = conn_trust();
     fw_conn_set_timeout(c, 300);
-    cr_assert_eq(fw_stream_sql(c, "SELECT '{}'::jsonb AS data FROM pg_sleep(5)", 0, NULL, 0, &s),
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT '{}'::jsonb AS data FROM pg_sleep(5)", 0, NULL, 0, &s),
                  FW_OK);
     st = fw_stream_next(s, &json, &len);
-    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s", fw_strerror(st));
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s", fw_status_name(st));
     cr_assert_eq(fw_conn_error_retriable(c), 1);
     cr_assert_eq(fw_conn_ok(c), 0);
     cr_assert_neq(fw_stream_close(s), FW_OK);
@@ -406,9 +406,9 @@ Test(stream, notifications_and_parameter_changes_in_between)
     FWT_REQUIRE_SERVER();
     a = conn_trust();
     b = conn_trust();
-    cr_assert_eq(fw_exec_simple(a, "LISTEN fw_channel"), FW_OK);
-    cr_assert_eq(fw_exec_simple(b, "NOTIFY fw_channel, 'one'"), FW_OK);
-    cr_assert_eq(fw_exec_simple(b, "NOTIFY fw_channel, 'two'"), FW_OK);
+    cr_assert_eq(fw_conn_exec(a, "LISTEN fw_channel"), FW_OK);
+    cr_assert_eq(fw_conn_exec(b, "NOTIFY fw_channel, 'one'"), FW_OK);
+    cr_assert_eq(fw_conn_exec(b, "NOTIFY fw_channel, 'two'"), FW_OK);
     /* a's next query reads past the two NotificationResponse messages */
     cr_assert_eq(fwt_count_rows(a, "SELECT to_jsonb(g) AS data FROM generate_series(1, 50) g", 3), 50);
     /* ParameterStatus after a change made inside a stream */
@@ -417,7 +417,7 @@ Test(stream, notifications_and_parameter_changes_in_between)
     cr_assert_str_eq(v, "\"changed_here\"");
     free(v);
     cr_assert_str_eq(fw_conn_parameter(a, "application_name"), "changed_here");
-    cr_assert_eq(fw_exec_simple(a, "SET application_name = 'by_exec'"), FW_OK);
+    cr_assert_eq(fw_conn_exec(a, "SET application_name = 'by_exec'"), FW_OK);
     cr_assert_str_eq(fw_conn_parameter(a, "application_name"), "by_exec");
     fw_conn_free(b);
     fw_conn_free(a);

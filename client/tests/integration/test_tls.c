@@ -19,7 +19,7 @@ static fw_status
 try_connect(const char *conninfo, fw_conn **c)
 {
     *c = NULL;
-    return fw_connect(conninfo, c);
+    return fw_conn_connect(conninfo, c);
 }
 
 /* "prefix sslrootcert=$FW_TEST_TLS_DIR/ca suffix" */
@@ -67,7 +67,7 @@ Test(tls, verify_full_wrong_ca_fails)
 
     FWT_REQUIRE_SERVER();
     st = try_connect(fwt_tcp("fw_tls", with_ca("password=fw_tls_pw sslmode=verify-full", "other-ca.crt", "")), &c);
-    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "certificate verify") != NULL ||
               strstr(fw_conn_error_message(c), "verification failed") != NULL,
               "%s", fw_conn_error_message(c));
@@ -89,7 +89,7 @@ Test(tls, verify_full_wrong_host_name_fails_but_verify_ca_passes)
              "password=fw_tls_pw dbname=postgres sslmode=verify-full sslrootcert=%s",
              fwt_port(), fwt_tls_file("ca.crt"));
     st = try_connect(ci, &c);
-    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "does not match host name \"not-in-cert.invalid\"")
               != NULL, "%s", fw_conn_error_message(c));
     fw_conn_free(c);
@@ -262,7 +262,7 @@ Test(tls, bytes_after_ssl_response_are_refused)
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=x dbname=x sslmode=require connect_timeout=10",
              f.port);
     st = try_connect(ci, &c);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "unencrypted data after SSL response") != NULL,
               "%s", fw_conn_error_message(c));
     fw_conn_free(c);
@@ -282,7 +282,7 @@ Test(tls, server_without_tls_refused_by_require)
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=x dbname=x sslmode=require connect_timeout=10",
              f.port);
     st = try_connect(ci, &c);
-    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "SSL was required") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
@@ -344,7 +344,7 @@ Test(tls, certificate_revocation_list)
     snprintf(extra, sizeof extra, "password=fw_tls_pw sslmode=verify-full sslrootcert=%s "
              "sslcrl=%s/revoked.crl", fwt_tls_file("ca.crt"), dir);
     st = try_connect(fwt_tcp("fw_tls", extra), &c);
-    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
     cr_assert(strstr(fw_conn_error_message(c), "revoked") != NULL, "%s", fw_conn_error_message(c));
     fw_conn_free(c);
     snprintf(cleanup, sizeof cleanup, "rm -rf '%s'", dir);

@@ -102,8 +102,8 @@ count_rows(fw_conn *c, const char *filter, size_t chunk, long stop_after, int ca
     long rows = 0;
     fw_status st;
 
-    if (fw_query_new("item", &q) != FW_OK || (filter && fw_query_where(q, filter) != FW_OK) ||
-        fw_query_chunk_size(q, chunk) != FW_OK) {
+    if (fw_query_new("item", &q) != FW_OK || (filter && fw_query_set_filter(q, filter) != FW_OK) ||
+        fw_query_set_chunk_size(q, chunk) != FW_OK) {
         fw_query_free(q);
         return -1;
     }
@@ -149,7 +149,7 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: pool_client CONNINFO\n");
         return 2;
     }
-    if (fw_connect(argv[1], &c) != FW_OK) {
+    if (fw_conn_connect(argv[1], &c) != FW_OK) {
         report(0, "connect", c);
         fw_conn_free(c);
         return 1;
@@ -178,7 +178,7 @@ main(int argc, char **argv)
     r = count_rows(c, "{\"id\": {\"gt\": 19990}}", 4, -1, 0);
     snprintf(what, sizeof what, "next stream after the error: %ld rows (want 10)", r);
     report(r == 10, what, c);
-    report(fw_exec_simple(c, "SELECT 1") == FW_OK, "a simple query on the same connection", c);
+    report(fw_conn_exec(c, "SELECT 1") == FW_OK, "a simple query on the same connection", c);
     fw_conn_free(c);
     return n_failed ? 1 : 0;
 }

@@ -74,7 +74,7 @@ ok "SONAME is libfraiseql_wire.so.$major (got: $soname)" "$( [ "$soname" = "libf
 nm -D --defined-only "$so" | awk '$2 != "A" {sub(/@.*/, "", $3); print $3}' >"$tmp/symbols"
 grep -v '^fw_' "$tmp/symbols" >"$tmp/out"
 ok "only fw_* symbols are exported ($(wc -l <"$tmp/symbols") symbols)" "$( [ ! -s "$tmp/out" ] && [ -s "$tmp/symbols" ]; echo $?)"
-for sym in fw_connect fw_stream_open fw_stream_next fw_stream_next_object fw_query_new fw_version_num; do
+for sym in fw_conn_connect fw_stream_open fw_stream_next fw_stream_next_object fw_query_new fw_version_num; do
     ok "exports $sym" "$(grep -qx "$sym" "$tmp/symbols"; echo $?)"
 done
 grep -o '^FW_API[^(]*(' "$prefix/include/fraiseql_wire.h" | sed -E 's/.*[ *]([A-Za-z_0-9]+)\($/\1/' >"$tmp/declared"

@@ -21,8 +21,8 @@ new_query(void)
 Test(api_errors, limit_is_its_own_status)
 {
     cr_assert_eq(FW_ERR_LIMIT, -12);
-    cr_assert_str_eq(fw_strerror(FW_ERR_LIMIT), "limit");
-    cr_assert_str_eq(fw_strerror(FW_ERR_MEMORY), "memory");
+    cr_assert_str_eq(fw_status_name(FW_ERR_LIMIT), "limit");
+    cr_assert_str_eq(fw_status_name(FW_ERR_MEMORY), "memory");
 }
 
 Test(api_errors, conninfo_error_class_and_message)
@@ -51,12 +51,12 @@ Test(api_errors, query_error_class_and_message_follow_the_last_call)
 
     cr_assert_eq(fw_query_error_class(q), FW_OK);
     cr_assert_null(fw_query_error_message(q));
-    cr_assert_eq(fw_query_limit(q, -5), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_limit(q, -5), FW_ERR_CONFIG);
     cr_assert_eq(fw_query_error_class(q), FW_ERR_CONFIG);
     cr_assert(strstr(fw_query_error_message(q), "LIMIT") != NULL, "%s",
               fw_query_error_message(q));
     /* A call that succeeds clears both. */
-    cr_assert_eq(fw_query_limit(q, 5), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 5), FW_OK);
     cr_assert_eq(fw_query_error_class(q), FW_OK);
     cr_assert_null(fw_query_error_message(q));
     fw_query_free(q);
@@ -78,8 +78,8 @@ Test(api_errors, too_many_order_by_fields_is_limit)
     int i;
 
     for (i = 0; i < 32; i++)
-        cr_assert_eq(fw_query_order_by(q, "a", FW_ORDER_JSONB, 0), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "a", FW_ORDER_JSONB, 0), FW_ERR_LIMIT);
+        cr_assert_eq(fw_query_add_order_by(q, "a", FW_ORDER_JSONB, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "a", FW_ORDER_JSONB, 0), FW_ERR_LIMIT);
     cr_assert_eq(fw_query_error_class(q), FW_ERR_LIMIT);
     cr_assert(strstr(fw_query_error_message(q), "at most 32") != NULL, "%s",
               fw_query_error_message(q));
@@ -93,13 +93,13 @@ Test(api_errors, order_by_path_deeper_than_32_keys_is_limit)
 
     for (int i = 0; i < 32; i++)
         strcat(path, i ? ".k" : "k");
-    cr_assert_eq(fw_query_order_by(q, path, FW_ORDER_JSONB, 0), FW_OK, "32 keys");
+    cr_assert_eq(fw_query_add_order_by(q, path, FW_ORDER_JSONB, 0), FW_OK, "32 keys");
     strcat(path, ".k");
-    cr_assert_eq(fw_query_order_by(q, path, FW_ORDER_JSONB, 0), FW_ERR_LIMIT, "33 keys");
+    cr_assert_eq(fw_query_add_order_by(q, path, FW_ORDER_JSONB, 0), FW_ERR_LIMIT, "33 keys");
     cr_assert(strstr(fw_query_error_message(q), "deeper than 32") != NULL, "%s",
               fw_query_error_message(q));
     /* A malformed path stays a configuration error. */
-    cr_assert_eq(fw_query_order_by(q, "a..b", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a..b", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
     fw_query_free(q);
 }
 
@@ -143,13 +143,13 @@ Test(api_errors, filter_nesting_over_the_client_limit_is_limit)
     fw_query *q = new_query();
     char *ok = nested_filter(10), *deep = nested_filter(200);
 
-    cr_assert_eq(fw_query_where(q, ok), FW_OK, "%s", fw_query_error_message(q));
-    cr_assert_eq(fw_query_where(q, deep), FW_ERR_LIMIT);
+    cr_assert_eq(fw_query_set_filter(q, ok), FW_OK, "%s", fw_query_error_message(q));
+    cr_assert_eq(fw_query_set_filter(q, deep), FW_ERR_LIMIT);
     cr_assert_eq(fw_query_error_class(q), FW_ERR_LIMIT);
     cr_assert(strstr(fw_query_error_message(q), "nested deeper than 64") != NULL, "%s",
               fw_query_error_message(q));
     /* Malformed JSON stays a configuration error. */
-    cr_assert_eq(fw_query_where(q, "{\"a\": "), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_filter(q, "{\"a\": "), FW_ERR_CONFIG);
     /* A failed call keeps the previous filter. */
     cr_assert(strstr(fw_query_sql(q), "matches") != NULL, "%s", fw_query_sql(q));
     free(ok);

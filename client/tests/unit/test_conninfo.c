@@ -16,8 +16,8 @@ parse_ok(const char *s)
     fw_conninfo *ci = NULL;
     fw_status st = fw_conninfo_parse(s, FW_CONNINFO_NO_ENV, &ci);
     cr_assert_not_null(ci, "no handle for [%s]", s);
-    cr_assert_eq(st, FW_OK, "[%s] failed: %s", s, fw_conninfo_error(ci));
-    cr_assert_null(fw_conninfo_error(ci));
+    cr_assert_eq(st, FW_OK, "[%s] failed: %s", s, fw_conninfo_error_message(ci));
+    cr_assert_null(fw_conninfo_error_message(ci));
     return ci;
 }
 
@@ -28,8 +28,8 @@ parse_err(const char *s, const char *message)
     fw_status st = fw_conninfo_parse(s, FW_CONNINFO_NO_ENV, &ci);
     cr_assert_not_null(ci, "no handle for [%s]", s);
     cr_assert_eq(st, FW_ERR_CONFIG, "[%s] parsed (status %d)", s, st);
-    cr_assert_not_null(fw_conninfo_error(ci));
-    cr_assert_str_eq(fw_conninfo_error(ci), message, "[%s]", s);
+    cr_assert_not_null(fw_conninfo_error_message(ci));
+    cr_assert_str_eq(fw_conninfo_error_message(ci), message, "[%s]", s);
     /* A failed parse carries only the message. */
     cr_assert_null(fw_conninfo_get(ci, "host"));
     cr_assert_null(fw_conninfo_get(ci, "user"));
@@ -603,7 +603,7 @@ Test(conninfo_api, iteration_in_enum_order)
 Test(conninfo_api, null_handles)
 {
     fw_conninfo_free(NULL);
-    cr_assert_null(fw_conninfo_error(NULL));
+    cr_assert_null(fw_conninfo_error_message(NULL));
     cr_assert_null(fw_conninfo_get(NULL, "host"));
     cr_assert_eq(fw_conninfo_count(NULL), 0);
     const char *v = "x";
@@ -620,7 +620,7 @@ params_ok(const char *const *kw, const char *const *val, int expand)
     fw_conninfo *ci = NULL;
     fw_status st = fw_conninfo_parse_params(kw, val, expand, FW_CONNINFO_NO_ENV, &ci);
     cr_assert_not_null(ci);
-    cr_assert_eq(st, FW_OK, "%s", fw_conninfo_error(ci));
+    cr_assert_eq(st, FW_OK, "%s", fw_conninfo_error_message(ci));
     return ci;
 }
 
@@ -662,11 +662,11 @@ Test(conninfo_params, errors)
     const char *val[] = {"h", "host=a nope=1", NULL};
     fw_conninfo *ci = NULL;
     cr_assert_eq(fw_conninfo_parse_params(kw, val, 1, FW_CONNINFO_NO_ENV, &ci), FW_ERR_CONFIG);
-    cr_assert_str_eq(fw_conninfo_error(ci), "invalid connection option \"nope\"");
+    cr_assert_str_eq(fw_conninfo_error_message(ci), "invalid connection option \"nope\"");
     fw_conninfo_free(ci);
     const char *kw2[] = {"colour", NULL};
     const char *val2[] = {"blue", NULL};
     cr_assert_eq(fw_conninfo_parse_params(kw2, val2, 1, FW_CONNINFO_NO_ENV, &ci), FW_ERR_CONFIG);
-    cr_assert_str_eq(fw_conninfo_error(ci), "invalid connection option \"colour\"");
+    cr_assert_str_eq(fw_conninfo_error_message(ci), "invalid connection option \"colour\"");
     fw_conninfo_free(ci);
 }

@@ -80,7 +80,7 @@ parse_ok(const char *s, unsigned flags)
     fw_conninfo *ci = NULL;
     fw_status st = fw_conninfo_parse(s, flags, &ci);
     cr_assert_not_null(ci);
-    cr_assert_eq(st, FW_OK, "[%s] failed: %s", s, fw_conninfo_error(ci));
+    cr_assert_eq(st, FW_OK, "[%s] failed: %s", s, fw_conninfo_error_message(ci));
     return ci;
 }
 
@@ -101,7 +101,7 @@ parse_err(const char *s, const char *message)
 {
     fw_conninfo *ci = NULL;
     cr_assert_eq(fw_conninfo_parse(s, 0, &ci), FW_ERR_CONFIG, "[%s] parsed", s);
-    cr_assert_str_eq(fw_conninfo_error(ci), message);
+    cr_assert_str_eq(fw_conninfo_error_message(ci), message);
     fw_conninfo_free(ci);
 }
 

@@ -227,7 +227,7 @@ static fw_conninfo *
 parse_ok(const char *s)
 {
     fw_conninfo *ci = NULL;
-    cr_assert_eq(fw_conninfo_parse(s, FW_CONNINFO_NO_ENV, &ci), FW_OK, "%s", fw_conninfo_error(ci));
+    cr_assert_eq(fw_conninfo_parse(s, FW_CONNINFO_NO_ENV, &ci), FW_OK, "%s", fw_conninfo_error_message(ci));
     return ci;
 }
 

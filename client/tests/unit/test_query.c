@@ -12,7 +12,7 @@ new_ok(const char *entity)
 {
     fw_query *q = NULL;
     cr_assert_eq(fw_query_new(entity, &q), FW_OK, "fw_query_new(%s): %s", entity,
-                 fw_query_error(q));
+                 fw_query_error_message(q));
     return q;
 }
 
@@ -41,7 +41,7 @@ Test(query, hostile_entity_names_are_refused)
         fw_query *q = NULL;
         cr_assert_eq(fw_query_new(bad[i], &q), FW_ERR_CONFIG, "accepted entity \"%s\"", bad[i]);
         cr_assert_not_null(q, "a failed fw_query_new still returns a handle");
-        cr_assert_not_null(fw_query_error(q));
+        cr_assert_not_null(fw_query_error_message(q));
         fw_query_free(q);
     }
 }
@@ -57,7 +57,7 @@ Test(query, entity_length_is_fw_entity_name_max)
     fw_query *q = NULL;
     cr_assert_eq(fw_query_new(name, &q), FW_ERR_CONFIG);
     snprintf(msg, sizeof msg, "longer than %d bytes", FW_ENTITY_NAME_MAX);
-    cr_assert(strstr(fw_query_error(q), msg) != NULL, "%s", fw_query_error(q));
+    cr_assert(strstr(fw_query_error_message(q), msg) != NULL, "%s", fw_query_error_message(q));
     fw_query_free(q);
     name[FW_ENTITY_NAME_MAX] = 0;
     q = new_ok(name);
@@ -68,13 +68,13 @@ Test(query, explicit_relation_is_quoted_as_given)
 {
     fw_query *q = new_ok("user");
     cr_assert_eq(fw_query_set_relation(q, "\"My Schema\".\"odd\"\"name\""), FW_OK, "%s",
-                 fw_query_error(q));
+                 fw_query_error_message(q));
     cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"My Schema\".\"odd\"\"name\"");
     cr_assert_eq(fw_query_use_table(q), FW_ERR_CONFIG, "tv_ of an explicit relation");
     cr_assert_eq(fw_query_set_relation(q, "x; DELETE FROM y"), FW_ERR_CONFIG);
     cr_assert_eq(fw_query_set_relation(q, "\"unterminated"), FW_ERR_CONFIG);
     cr_assert_eq(fw_query_set_relation(q, "\"\""), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "empty identifier") != NULL, "%s", fw_query_error(q));
+    cr_assert(strstr(fw_query_error_message(q), "empty identifier") != NULL, "%s", fw_query_error_message(q));
     /* A failed call leaves the previous relation in place. */
     cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"My Schema\".\"odd\"\"name\"");
     fw_query_free(q);
@@ -84,7 +84,7 @@ Test(query, filter_travels_as_a_jsonb_parameter)
 {
     fw_query *q = new_ok("user");
     const char *filter = "{\"name\": {\"eq\": \"O'Brien; --\"}}";
-    cr_assert_eq(fw_query_where(q, filter), FW_OK, "%s", fw_query_error(q));
+    cr_assert_eq(fw_query_set_filter(q, filter), FW_OK, "%s", fw_query_error_message(q));
     cr_assert_str_eq(fw_query_sql(q),
                      "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)");
     cr_assert_eq(fw_query_nparams(q), 1);
@@ -96,11 +96,11 @@ Test(query, filter_travels_as_a_jsonb_parameter)
 Test(query, filter_must_be_a_json_object)
 {
     fw_query *q = new_ok("user");
-    cr_assert_eq(fw_query_where(q, "[1,2]"), FW_ERR_CONFIG);
-    cr_assert(strstr(fw_query_error(q), "JSON object") != NULL, "%s", fw_query_error(q));
-    cr_assert_eq(fw_query_where(q, "{\"a\": "), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_where(q, "{} trailing"), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_where(q, "{\"a\": \"\xff\"}"), FW_ERR_CONFIG, "invalid UTF-8");
+    cr_assert_eq(fw_query_set_filter(q, "[1,2]"), FW_ERR_CONFIG);
+    cr_assert(strstr(fw_query_error_message(q), "JSON object") != NULL, "%s", fw_query_error_message(q));
+    cr_assert_eq(fw_query_set_filter(q, "{\"a\": "), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_filter(q, "{} trailing"), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_filter(q, "{\"a\": \"\xff\"}"), FW_ERR_CONFIG, "invalid UTF-8");
     cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\"");
     fw_query_free(q);
 }
@@ -108,13 +108,13 @@ Test(query, filter_must_be_a_json_object)
 Test(query, order_limit_offset_are_parameters)
 {
     fw_query *q = new_ok("user");
-    cr_assert_eq(fw_query_where(q, "{}"), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "author.name", FW_ORDER_TEXT, FW_ORDER_DESC | FW_ORDER_NULLS_LAST),
+    cr_assert_eq(fw_query_set_filter(q, "{}"), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "author.name", FW_ORDER_TEXT, FW_ORDER_DESC | FW_ORDER_NULLS_LAST),
                  FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "score", FW_ORDER_NUMERIC, 0), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "id", FW_ORDER_JSONB, FW_ORDER_NULLS_FIRST), FW_OK);
-    cr_assert_eq(fw_query_limit(q, 10), FW_OK);
-    cr_assert_eq(fw_query_offset(q, 20), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "score", FW_ORDER_NUMERIC, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_JSONB, FW_ORDER_NULLS_FIRST), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, 10), FW_OK);
+    cr_assert_eq(fw_query_set_offset(q, 20), FW_OK);
     cr_assert_str_eq(fw_query_sql(q),
                      "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)"
                      " ORDER BY fraiseql_wire.sort_key_text(data, $2::text, $3::text) COLLATE \"C\""
@@ -126,7 +126,7 @@ Test(query, order_limit_offset_are_parameters)
     cr_assert_eq(fw_query_nparams(q), 7);
     for (int i = 0; i < 7; i++)
         cr_assert_str_eq(fw_query_param(q, i), expect[i], "param %d", i + 1);
-    cr_assert_eq(fw_query_limit(q, -1), FW_OK);
+    cr_assert_eq(fw_query_set_limit(q, -1), FW_OK);
     cr_assert(strstr(fw_query_sql(q), "LIMIT") == NULL);
     fw_query_free(q);
 }
@@ -134,7 +134,7 @@ Test(query, order_limit_offset_are_parameters)
 Test(query, order_keys_with_sql_are_just_values)
 {
     fw_query *q = new_ok("user");
-    cr_assert_eq(fw_query_order_by(q, "x'); DROP TABLE t; --", FW_ORDER_JSONB, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "x'); DROP TABLE t; --", FW_ORDER_JSONB, 0), FW_OK);
     cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\" ORDER BY (data->$1::text) ASC");
     cr_assert_str_eq(fw_query_param(q, 0), "x'); DROP TABLE t; --");
     fw_query_free(q);
@@ -145,10 +145,10 @@ Test(query, order_keys_with_sql_are_just_values)
 Test(query, typed_order_keys_are_sort_key_calls)
 {
     fw_query *q = new_ok("user");
-    cr_assert_eq(fw_query_order_by(q, "flags.active", FW_ORDER_BOOLEAN, FW_ORDER_DESC), FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "x')) DESC; --", FW_ORDER_NUMERIC, FW_ORDER_NULLS_LAST),
+    cr_assert_eq(fw_query_add_order_by(q, "flags.active", FW_ORDER_BOOLEAN, FW_ORDER_DESC), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "x')) DESC; --", FW_ORDER_NUMERIC, FW_ORDER_NULLS_LAST),
                  FW_OK);
-    cr_assert_eq(fw_query_order_by(q, "d", FW_ORDER_DATE, 0), FW_OK);
+    cr_assert_eq(fw_query_add_order_by(q, "d", FW_ORDER_DATE, 0), FW_OK);
     cr_assert_str_eq(fw_query_sql(q),
                      "SELECT data FROM \"v_user\" ORDER BY"
                      " fraiseql_wire.sort_key_boolean(data, $1::text, $2::text) DESC,"
@@ -165,14 +165,14 @@ Test(query, typed_order_keys_are_sort_key_calls)
 Test(query, bad_order_and_limits_are_refused)
 {
     fw_query *q = new_ok("user");
-    cr_assert_eq(fw_query_order_by(q, "", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a..b", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a.", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a", FW_ORDER_JSONB, FW_ORDER_NULLS_FIRST | FW_ORDER_NULLS_LAST),
+    cr_assert_eq(fw_query_add_order_by(q, "", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a..b", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a.", FW_ORDER_JSONB, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a", FW_ORDER_JSONB, FW_ORDER_NULLS_FIRST | FW_ORDER_NULLS_LAST),
                  FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_order_by(q, "a", (fw_order_type)99, 0), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_limit(q, -2), FW_ERR_CONFIG);
-    cr_assert_eq(fw_query_offset(q, -5), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_add_order_by(q, "a", (fw_order_type)99, 0), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_limit(q, -2), FW_ERR_CONFIG);
+    cr_assert_eq(fw_query_set_offset(q, -5), FW_ERR_CONFIG);
     cr_assert_str_eq(fw_query_sql(q), "SELECT data FROM \"v_user\"");
     fw_query_free(q);
 }
@@ -180,9 +180,9 @@ Test(query, bad_order_and_limits_are_refused)
 Test(query, trusted_fragments_are_named_and_used_as_written)
 {
     fw_query *q = new_ok("user");
-    cr_assert_eq(fw_query_where(q, "{\"a\":{\"eq\":1}}"), FW_OK);
-    cr_assert_eq(fw_query_where_sql_trusted(q, "data ? 'vip'"), FW_OK);
-    cr_assert_eq(fw_query_order_by_sql_trusted(q, "data->>'id'"), FW_OK);
+    cr_assert_eq(fw_query_set_filter(q, "{\"a\":{\"eq\":1}}"), FW_OK);
+    cr_assert_eq(fw_query_set_where_sql_trusted(q, "data ? 'vip'"), FW_OK);
+    cr_assert_eq(fw_query_set_order_by_sql_trusted(q, "data->>'id'"), FW_OK);
     cr_assert_str_eq(fw_query_sql(q),
                      "SELECT data FROM \"v_user\" WHERE fraiseql_wire.matches(data, $1::jsonb)"
                      " AND (data ? 'vip') ORDER BY data->>'id'");
@@ -192,9 +192,9 @@ Test(query, trusted_fragments_are_named_and_used_as_written)
 Test(query, null_handles_are_safe)
 {
     fw_query_free(NULL);
-    cr_assert_null(fw_query_error(NULL));
+    cr_assert_null(fw_query_error_message(NULL));
     cr_assert_null(fw_query_sql(NULL));
     cr_assert_eq(fw_query_nparams(NULL), 0);
-    cr_assert_eq(fw_query_limit(NULL, 1), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_limit(NULL, 1), FW_ERR_USAGE);
     cr_assert_eq(fw_query_new("x", NULL), FW_ERR_USAGE);
 }

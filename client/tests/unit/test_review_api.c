@@ -1,7 +1,7 @@
 /*
  * API hygiene: every public function accepts NULL handles and pointers
  * without crashing and with a documented answer; every failure carries an
- * error class; fw_strerror names every status; the shared library exports
+ * error class; fw_status_name names every status; the shared library exports
  * only fw_* symbols, and exactly those the header declares.
  */
 #include <criterion/criterion.h>
@@ -35,7 +35,7 @@ Test(review_api, every_function_accepts_null_handles)
     /* conninfo */
     cr_assert_eq(fw_conninfo_parse(NULL, 0, NULL), FW_ERR_USAGE);
     fw_conninfo_free(NULL);
-    cr_assert_null(fw_conninfo_error(NULL));
+    cr_assert_null(fw_conninfo_error_message(NULL));
     cr_assert_null(fw_conninfo_get(NULL, "host"));
     cr_assert_null(fw_conninfo_get(NULL, NULL));
     cr_assert_eq(fw_conninfo_count(NULL), 0);
@@ -48,19 +48,19 @@ Test(review_api, every_function_accepts_null_handles)
     fw_conninfo_free(ci);
 
     /* connections */
-    cr_assert_eq(fw_connect(NULL, NULL), FW_ERR_USAGE);
-    cr_assert_eq(fw_connect("host=h", NULL), FW_ERR_USAGE);
-    cr_assert_eq(fw_connect_info(NULL, NULL), FW_ERR_USAGE);
-    cr_assert_eq(fw_connect_info(NULL, &c), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect(NULL, NULL), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect("host=h", NULL), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect_info(NULL, NULL), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_connect_info(NULL, &c), FW_ERR_USAGE);
     cr_assert_not_null(c, "a failed connect returns a handle with the error");
     cr_assert_eq(fw_conn_error_class(c), FW_ERR_USAGE);
     cr_assert_not_null(fw_conn_error_message(c));
     cr_assert_eq(fw_conn_ok(c), 0);
     /* a handle that never connected */
-    cr_assert_eq(fw_exec_simple(c, "SELECT 1"), FW_ERR_IO);
+    cr_assert_eq(fw_conn_exec(c, "SELECT 1"), FW_ERR_IO);
     cr_assert_eq(fw_conn_error_class(c), FW_ERR_IO);
-    cr_assert_eq(fw_exec_simple(c, NULL), FW_ERR_IO);
-    cr_assert_eq(fw_stream_sql(c, "SELECT 1", 0, NULL, 0, &s), FW_ERR_IO);
+    cr_assert_eq(fw_conn_exec(c, NULL), FW_ERR_IO);
+    cr_assert_eq(fw_stream_open_sql(c, "SELECT 1", 0, NULL, 0, &s), FW_ERR_IO);
     cr_assert_null(s);
     cr_assert_null(fw_conn_parameter(c, NULL));
     fw_conn_free(c);
@@ -79,16 +79,16 @@ Test(review_api, every_function_accepts_null_handles)
     cr_assert_null(fw_conn_error_hint(NULL));
     cr_assert_eq(fw_conn_error_position(NULL), 0);
     cr_assert_eq(fw_conn_error_retriable(NULL), 0);
-    cr_assert_eq(fw_exec_simple(NULL, "SELECT 1"), FW_ERR_USAGE);
+    cr_assert_eq(fw_conn_exec(NULL, "SELECT 1"), FW_ERR_USAGE);
 
     /* streams */
     s = (fw_stream *)1;
-    cr_assert_eq(fw_stream_sql(NULL, "SELECT 1", 0, NULL, 0, &s), FW_ERR_USAGE);
+    cr_assert_eq(fw_stream_open_sql(NULL, "SELECT 1", 0, NULL, 0, &s), FW_ERR_USAGE);
     cr_assert_null(s, "*out is cleared on failure");
     s = (fw_stream *)1;
-    cr_assert_eq(fw_stream_sql_text(NULL, "SELECT 1", 1, params, 0, &s), FW_ERR_USAGE);
+    cr_assert_eq(fw_stream_open_sql_text(NULL, "SELECT 1", 1, params, 0, &s), FW_ERR_USAGE);
     cr_assert_null(s);
-    cr_assert_eq(fw_stream_sql(NULL, NULL, 0, NULL, 0, NULL), FW_ERR_USAGE);
+    cr_assert_eq(fw_stream_open_sql(NULL, NULL, 0, NULL, 0, NULL), FW_ERR_USAGE);
     s = (fw_stream *)1;
     cr_assert_eq(fw_stream_open(NULL, NULL, &s), FW_ERR_USAGE);
     cr_assert_null(s);
@@ -112,16 +112,16 @@ Test(review_api, every_function_accepts_null_handles)
     fw_query_free(q);   /* NULL, or a handle carrying the error */
     cr_assert_eq(fw_query_new("users", NULL), FW_ERR_USAGE);
     fw_query_free(NULL);
-    cr_assert_null(fw_query_error(NULL));
+    cr_assert_null(fw_query_error_message(NULL));
     cr_assert_eq(fw_query_use_table(NULL), FW_ERR_USAGE);
     cr_assert_eq(fw_query_set_relation(NULL, "x"), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_where(NULL, "{}"), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_order_by(NULL, "a", FW_ORDER_TEXT, 0), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_limit(NULL, 1), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_offset(NULL, 1), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_chunk_size(NULL, 1), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_where_sql_trusted(NULL, "true"), FW_ERR_USAGE);
-    cr_assert_eq(fw_query_order_by_sql_trusted(NULL, "1"), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_filter(NULL, "{}"), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_add_order_by(NULL, "a", FW_ORDER_TEXT, 0), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_limit(NULL, 1), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_offset(NULL, 1), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_chunk_size(NULL, 1), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_where_sql_trusted(NULL, "true"), FW_ERR_USAGE);
+    cr_assert_eq(fw_query_set_order_by_sql_trusted(NULL, "1"), FW_ERR_USAGE);
     cr_assert_eq(fw_query_add_predicate(NULL, keep_all, NULL), FW_ERR_USAGE);
     cr_assert_null(fw_query_sql(NULL));
     cr_assert_eq(fw_query_nparams(NULL), 0);
@@ -130,10 +130,10 @@ Test(review_api, every_function_accepts_null_handles)
     /* a real query handle with NULL arguments */
     cr_assert_eq(fw_query_new("users", &q), FW_OK);
     cr_assert_neq(fw_query_set_relation(q, NULL), FW_OK);
-    cr_assert_eq(fw_query_where(q, NULL), FW_OK);   /* NULL removes the filter */
-    cr_assert_neq(fw_query_order_by(q, NULL, FW_ORDER_TEXT, 0), FW_OK);
-    cr_assert_eq(fw_query_where_sql_trusted(q, NULL), FW_OK);   /* NULL removes it */
-    cr_assert_eq(fw_query_order_by_sql_trusted(q, NULL), FW_OK);   /* NULL removes it */
+    cr_assert_eq(fw_query_set_filter(q, NULL), FW_OK);   /* NULL removes the filter */
+    cr_assert_neq(fw_query_add_order_by(q, NULL, FW_ORDER_TEXT, 0), FW_OK);
+    cr_assert_eq(fw_query_set_where_sql_trusted(q, NULL), FW_OK);   /* NULL removes it */
+    cr_assert_eq(fw_query_set_order_by_sql_trusted(q, NULL), FW_OK);   /* NULL removes it */
     cr_assert_neq(fw_query_add_predicate(q, NULL, NULL), FW_OK);
     cr_assert_null(fw_query_param(q, -1));
     cr_assert_null(fw_query_param(q, INT_MAX));
@@ -161,9 +161,9 @@ Test(review_api, strerror_names_every_status)
                {FW_ERR_LIMIT, "limit"}};
 
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        cr_assert_str_eq(fw_strerror(all[i].st), all[i].name);
-    cr_assert_str_eq(fw_strerror((fw_status)-13), "unknown");
-    cr_assert_str_eq(fw_strerror((fw_status)42), "unknown");
+        cr_assert_str_eq(fw_status_name(all[i].st), all[i].name);
+    cr_assert_str_eq(fw_status_name((fw_status)-13), "unknown");
+    cr_assert_str_eq(fw_status_name((fw_status)42), "unknown");
 }
 
 /* The .so next to the test binary (build/ or build-asan/) exports fw_* only
