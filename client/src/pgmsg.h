@@ -158,17 +158,19 @@ typedef struct fw_pg_fields {
 } fw_pg_fields;
 fw_status fw_parse_fields(const fw_msg *m, fw_pg_fields *out);
 
-/* 'R' Authentication*: code 0 ok, 3 cleartext, 5 md5 (salt), 10 SASL
- * (mechanism list), 11 SASL continue, 12 SASL final (data); other codes are
- * returned as they are for the caller to refuse.  Codes 0, 2, 3, 7, 9 must
- * have no more bytes, 5 exactly the salt; 10 needs 1..FW_MSG_MAX_SASL_MECHS
- * names then the empty terminator; 8, 11, 12 and unknown codes give the
- * rest of the body as data (NULL when empty). */
+/* 'R' Authentication*: the code (fw_auth_code) and what it carries: the
+ * salt of MD5Password, the mechanism list of SASL, the data of
+ * SASLContinue and SASLFinal; codes this client refuses are returned as
+ * they are for the caller to refuse.  OK, KerberosV5, CleartextPassword,
+ * GSS and SSPI must have no more bytes, MD5Password exactly the salt; SASL
+ * needs 1..FW_MSG_MAX_SASL_MECHS names then the empty terminator; the
+ * other codes (GSSContinue, SASLContinue, SASLFinal, SCMCredential,
+ * unknown) give the rest of the body as data (NULL when empty). */
 typedef struct fw_auth_msg {
-    int32_t code;
-    const uint8_t *data;        /* md5: 4-byte salt; 11/12: SASL data */
+    int32_t code;               /* an fw_auth_code, or an unknown one */
+    const uint8_t *data;        /* MD5Password: 4-byte salt; SASLContinue/Final: SASL data */
     uint32_t data_len;
-    const char *mechs[FW_MSG_MAX_SASL_MECHS]; /* code 10 */
+    const char *mechs[FW_MSG_MAX_SASL_MECHS]; /* SASL */
     int nmechs;
 } fw_auth_msg;
 fw_status fw_parse_auth(const fw_msg *m, fw_auth_msg *out);
