@@ -124,7 +124,8 @@ fraiseql_wire_normalize_filter(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(fraiseql_wire_matches_support);
 
-/* the planner support function of matches() (support.c) */
+/* fraiseql_wire.matches_support(internal) RETURNS internal: the planner
+ * support function of both matches() (support.c) */
 Datum
 fraiseql_wire_matches_support(PG_FUNCTION_ARGS)
 {

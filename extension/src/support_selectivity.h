@@ -9,7 +9,8 @@
 
 #include "nodes/supportnodes.h"
 
-/* Sets req->selectivity and returns req; NULL for a join. */
+/* Sets req->selectivity and returns req; NULL (no estimate) for a join
+ * clause. */
 extern Node *fw_sp_selectivity(SupportRequestSelectivity *req);
 
 #endif							/* FRAISEQL_WIRE_SUPPORT_SELECTIVITY_H */
