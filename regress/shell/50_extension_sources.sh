@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 40_extension_sources.sh — the layout rules of extension/src (extension/README.md):
+# 50_extension_sources.sh — the layout rules of extension/src (extension/README.md):
 #   - every function a .c file exports is declared exactly once, with extern,
 #     in the header of the same name (filter.h for the filter language's
 #     filter_*.c), and nowhere else (no prototypes in .c files, no second
