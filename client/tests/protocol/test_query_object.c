@@ -5,18 +5,13 @@
  * that row only; the rows around it still come, the stream ends normally
  * and the connection runs the next query.  Needs no cluster.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <json.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "fw_fake_server.h"
 #include "fw_test.h"
 
 typedef struct out_buf {
@@ -82,157 +77,20 @@ data_row(out_buf *b, const char *text, size_t len)
     msg_end(b, at);
 }
 
-typedef struct fake {
-    int lfd, port;
-    const char *const *rows;   /* NULL-terminated */
-    int queries;               /* Execute messages answered */
-} fake;
-
-static int
-read_full(int fd, uint8_t *p, size_t n)
-{
-    size_t got = 0;
-
-    while (got < n) {
-        ssize_t r = recv(fd, p + got, n - got, 0);
-
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
+/* Every row of `rows` (NULL-terminated), then CommandComplete. */
 static void
-send_all(int fd, const out_buf *b)
+rows_done(out_buf *b, const char *const *rows)
 {
-    (void)!send(fd, b->data, b->len, MSG_NOSIGNAL);
-}
+    char tag[32];
+    size_t at;
+    int n = 0;
 
-/* A server that speaks just enough: trust, then for each Describe the
- * RowDescription of one jsonb column "data", for each Execute every row of
- * f->rows and CommandComplete, for each Sync ReadyForQuery. */
-static void *
-serve(void *arg)
-{
-    fake *f = arg;
-    int fd = accept(f->lfd, NULL, NULL);
-    uint8_t hdr[5], body[8192];
-    out_buf *b = malloc(sizeof *b);
-    int want_describe = 0, want_execute = 0;
-    int described = 0;   /* Describe seen since the last Sync: an Execute before it is the
-                            stream's setup statement, answered with nothing (the client
-                            does not require its replies) */
-
-    if (fd < 0 || !b)
-        goto out;
-    /* Startup: a length and a body. */
-    if (read_full(fd, hdr, 4) != 0)
-        goto out;
-    uint32_t len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-    if (len < 4 || len - 4 > sizeof body || read_full(fd, body, len - 4) != 0)
-        goto out;
-    b->len = 0;
-    size_t at = msg_begin(b, 'R');
-    put_i32(b, 0);
+    for (const char *const *r = rows; *r; r++, n++)
+        data_row(b, *r, strlen(*r));
+    at = msg_begin(b, 'C');
+    snprintf(tag, sizeof tag, "SELECT %d", n);
+    put_bytes(b, tag, strlen(tag) + 1);
     msg_end(b, at);
-    at = msg_begin(b, 'K');
-    put_i32(b, 4242);
-    put_i32(b, 7);
-    msg_end(b, at);
-    at = msg_begin(b, 'Z');
-    put_bytes(b, "I", 1);
-    msg_end(b, at);
-    send_all(fd, b);
-
-    for (;;) {
-        if (read_full(fd, hdr, 5) != 0)
-            break;
-        len = (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 8 | hdr[4];
-        if (len < 4 || len - 4 > sizeof body || read_full(fd, body, len - 4) != 0)
-            break;
-        b->len = 0;
-        switch (hdr[0]) {
-        case 'D':
-            want_describe = 1;
-            described = 1;
-            break;
-        case 'E':
-            want_execute = described;
-            break;
-        case 'H':
-        case 'S':
-            if (want_describe) {
-                at = msg_begin(b, '1');
-                msg_end(b, at);
-                at = msg_begin(b, '2');
-                msg_end(b, at);
-                at = msg_begin(b, 'T');
-                put_i16(b, 1);
-                put_bytes(b, "data", 5);
-                put_i32(b, 0);
-                put_i16(b, 0);
-                put_i32(b, 3802);   /* jsonb */
-                put_i16(b, (uint16_t)-1);
-                put_i32(b, (uint32_t)-1);
-                put_i16(b, 0);
-                msg_end(b, at);
-                want_describe = 0;
-            }
-            if (want_execute) {
-                int n = 0;
-
-                for (const char *const *r = f->rows; *r; r++, n++)
-                    data_row(b, *r, strlen(*r));
-                at = msg_begin(b, 'C');
-                char tag[32];
-                snprintf(tag, sizeof tag, "SELECT %d", n);
-                put_bytes(b, tag, strlen(tag) + 1);
-                msg_end(b, at);
-                want_execute = 0;
-                f->queries++;
-            }
-            if (hdr[0] == 'S') {
-                described = 0;
-                at = msg_begin(b, 'Z');
-                put_bytes(b, "I", 1);
-                msg_end(b, at);
-            }
-            send_all(fd, b);
-            break;
-        case 'X':
-            goto out;
-        default:   /* Parse, Bind: answered with the Describe */
-            break;
-        }
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    free(b);
-    return NULL;
-}
-
-static fw_conn *
-fake_connect(fake *f, pthread_t *th)
-{
-    struct sockaddr_in a;
-    socklen_t alen = sizeof a;
-    char ci[256];
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(f->lfd, 0);
-    cr_assert_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(f->lfd, 1), 0);
-    cr_assert_eq(getsockname(f->lfd, (struct sockaddr *)&a, &alen), 0);
-    f->port = ntohs(a.sin_port);
-    cr_assert_eq(pthread_create(th, NULL, serve, f), 0);
-    snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=alice dbname=db sslmode=disable "
-             "connect_timeout=10", f->port);
-    return fwt_connect(ci);
 }
 
 Test(query_object, bad_rows_from_a_server_are_per_row_errors, .timeout = 30)
@@ -257,19 +115,42 @@ Test(query_object, bad_rows_from_a_server_are_per_row_errors, .timeout = 30)
     static const fw_status want[] = {FW_OK, FW_ERR_PROTOCOL, FW_ERR_PROTOCOL, FW_ERR_PROTOCOL,
                                      FW_ERR_MEMORY, FW_ERR_PROTOCOL, FW_OK, FW_OK,
                                      FW_ERR_PROTOCOL, FW_OK};
-    fake f = {.rows = rows};
-    pthread_t th;
-    fw_conn *c = fake_connect(&f, &th);
+    static const uint8_t hello[] = {FWT_MSG_AUTH_OK, FWT_MSG_BACKEND_KEY, FWT_MSG_READY};
+    /* the per-stream setup's replies (the server's extra_float_digits is 1:
+     * the second stream sends none), then the query's RowDescription */
+    static const uint8_t setup_then_described[] = {
+        '1', 0, 0, 0, 4, '2', 0, 0, 0, 4,
+        'D', 0, 0, 0, 16, 0, 2, 0, 0, 0, 1, '1', 0, 0, 0, 1, '3',
+        'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', 0,
+        '1', 0, 0, 0, 4, '2', 0, 0, 0, 4, FWT_MSG_ROW_DESC_JSONB};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, FWT_MSG_ROW_DESC_JSONB};
+    static const uint8_t ready[] = {FWT_MSG_READY};
+    static out_buf rows_b;
+    fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(hello),
+                             /* first stream */
+                             FWT_EXPECT('H'), FWT_SEND(setup_then_described), FWT_EXPECT('H'),
+                             FWT_SEND_N(NULL, 0), FWT_EXPECT('S'), FWT_SEND(ready),
+                             /* the same connection again */
+                             FWT_EXPECT('H'), FWT_SEND(described), FWT_EXPECT('H'),
+                             FWT_SEND_N(NULL, 0), FWT_EXPECT('S'), FWT_SEND(ready), FWT_END};
+    fwt_fake f;
+    fw_conn *c;
     fw_stream *s = NULL;
     struct json_object *o;
     fw_status st;
 
+    rows_b.len = 0;
+    rows_done(&rows_b, rows);
+    steps[5].data = steps[11].data = rows_b.data;
+    steps[5].len = steps[11].len = rows_b.len;
+    fwt_fake_start(&f, steps, 0);
+    c = fwt_connect(fwt_fake_conninfo(&f, "sslmode=disable"));
     for (int round = 0; round < 2; round++) {   /* the same connection twice */
         st = fw_stream_sql(c, "SELECT data FROM anything", 0, NULL, 0, &s);
         cr_assert_eq(st, FW_OK, "%s", fw_conn_error_message(c));
         cr_assert_str_eq(fw_stream_data_type(s), "jsonb");
         for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-            o = (struct json_object *)&f;
+            o = (struct json_object *)&rows_b;
             st = fw_stream_next_object(s, &o);
             cr_assert_eq(st, want[i], "row %zu (%s): %s, %s", i + 1, rows[i], fw_strerror(st),
                          fw_conn_error_message(c));
@@ -288,15 +169,16 @@ Test(query_object, bad_rows_from_a_server_are_per_row_errors, .timeout = 30)
                 cr_assert_eq(json_object_get_int(o), 42);
             json_object_put(st == FW_OK ? o : NULL);
         }
-        o = (struct json_object *)&f;
+        o = (struct json_object *)&rows_b;
         cr_assert_eq(fw_stream_next_object(s, &o), FW_DONE);
         cr_assert_null(o);
         cr_assert_eq(fw_stream_rows(s), 10, "every row was handed out, the bad ones too");
         cr_assert_eq(fw_stream_close(s), FW_OK);
         cr_assert(fw_conn_ok(c));
     }
-    cr_assert_eq(f.queries, 2);
     fw_conn_free(c);
-    pthread_join(th, NULL);
-    close(f.lfd);
+    fwt_fake_stop(&f);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d (client sent %s)",
+                 f.failed_step, f.types);
+    cr_assert_str_eq(f.types, "PBEPBDHEEHSPBDHEEHS", "two queries, the setup once");
 }

@@ -1,160 +1,75 @@
 /*
- * Startup against a scripted server on 127.0.0.1: the replies a real
- * PostgreSQL rarely sends (NegotiateProtocolVersion, unsupported methods,
- * malformed or oversized messages) must give clear errors, never a hang or
- * an allocation of what the server claims.  Needs no cluster.
+ * Connection start-up without a cluster.  Against a scripted server on
+ * 127.0.0.1, the replies a real PostgreSQL rarely sends
+ * (NegotiateProtocolVersion, a message that has no place in start-up, a
+ * partial message and a close, ParameterStatus without end, silence) give
+ * clear errors, never a hang, with the blocking and the non-blocking API;
+ * the startup packet carries only what PgBouncer accepts.  And a host name
+ * that does not resolve.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "fw_fake_server.h"
 #include "fw_test.h"
 
-typedef struct script {
-    int lfd;
-    int port;
-    const uint8_t *reply;
-    size_t reply_len;
-    uint8_t startup[512];   /* what the client sent */
-    size_t startup_len;
-    int pid;                /* what the client made of the reply */
+/* A server playing `steps`, a client connecting with "sslmode=disable
+ * <extra>"; on success the backend pid and the parameter "ab" are kept and
+ * the connection is closed (*c NULL), else *c carries the error. */
+typedef struct startup_run {
+    fwt_fake server;   /* what the client sent */
+    int pid;
     char param_ab[16];
-} script;
-
-static size_t
-read_full(int fd, uint8_t *p, size_t n)
-{
-    size_t got = 0;
-
-    while (got < n) {
-        ssize_t r = recv(fd, p + got, n - got, 0);
-
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
-static void *
-serve(void *arg)
-{
-    script *s = arg;
-    int fd = accept(s->lfd, NULL, NULL);
-    uint8_t len4[4];
-    uint32_t len;
-    struct pollfd pfd;
-
-    if (fd < 0)
-        return NULL;
-    if (read_full(fd, len4, 4) == 4) {
-        len = (uint32_t)len4[0] << 24 | (uint32_t)len4[1] << 16 | (uint32_t)len4[2] << 8 | len4[3];
-        if (len >= 4 && len - 4 <= sizeof s->startup)
-            s->startup_len = read_full(fd, s->startup, len - 4);
-    }
-    (void)!send(fd, s->reply, s->reply_len, MSG_NOSIGNAL);
-    /* Wait for the client to close (or give up after 5 s). */
-    pfd.fd = fd;
-    pfd.events = POLLIN;
-    while (poll(&pfd, 1, 5000) > 0) {
-        uint8_t sink[256];
-
-        if (recv(fd, sink, sizeof sink, 0) <= 0)
-            break;
-    }
-    close(fd);
-    return NULL;
-}
+} startup_run;
 
 static fw_status
-run(const uint8_t *reply, size_t reply_len, const char *extra, fw_conn **c, script *s)
+run(const fwt_fake_step *steps, const char *extra, fw_conn **c, startup_run *r)
 {
-    struct sockaddr_in a;
-    socklen_t alen = sizeof a;
-    pthread_t th;
-    char ci[512];
+    char opts[256];
     fw_status st;
 
-    memset(s, 0, sizeof *s);
-    s->reply = reply;
-    s->reply_len = reply_len;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(s->lfd, 0);
-    cr_assert_eq(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(s->lfd, 1), 0);
-    cr_assert_eq(getsockname(s->lfd, (struct sockaddr *)&a, &alen), 0);
-    s->port = ntohs(a.sin_port);
-    cr_assert_eq(pthread_create(&th, NULL, serve, s), 0);
-    snprintf(ci, sizeof ci,
-             "host=127.0.0.1 port=%d user=alice dbname=db sslmode=disable connect_timeout=10 %s",
-             s->port, extra ? extra : "");
+    memset(r, 0, sizeof *r);
+    snprintf(opts, sizeof opts, "sslmode=disable %s", extra ? extra : "");
+    fwt_fake_start(&r->server, steps, 0);
     *c = NULL;
-    st = fw_connect(ci, c);
+    st = fw_connect(fwt_fake_conninfo(&r->server, opts), c);
     if (*c && fw_conn_ok(*c)) {
-        s->pid = fw_conn_backend_pid(*c);
-        snprintf(s->param_ab, sizeof s->param_ab, "%s",
+        r->pid = fw_conn_backend_pid(*c);
+        snprintf(r->param_ab, sizeof r->param_ab, "%s",
                  fw_conn_parameter(*c, "ab") ? fw_conn_parameter(*c, "ab") : "");
         fw_conn_free(*c);   /* Terminate, close: the server thread ends */
         *c = NULL;
-    } else if (*c) {
-        /* failed: the socket is already closed */
     }
-    pthread_join(th, NULL);
-    close(s->lfd);
+    fwt_fake_stop(&r->server);
     return st;
 }
 
-#define R_OK_MSG 'R', 0, 0, 0, 8, 0, 0, 0, 0
-#define K_MSG 'K', 0, 0, 0, 12, 0, 0, 0x30, 0x39, 0, 0, 0, 7
-#define Z_MSG 'Z', 0, 0, 0, 5, 'I'
-
-/* The startup packet: protocol 3.0 and the session settings. */
-static int
-startup_has(const script *s, const char *name, const char *value)
-{
-    size_t i = 4;   /* after the protocol version */
-
-    while (i < s->startup_len && s->startup[i]) {
-        const char *n = (const char *)s->startup + i;
-        const char *v = n + strlen(n) + 1;
-
-        if (strcmp(n, name) == 0 && strcmp(v, value) == 0)
-            return 1;
-        i += strlen(n) + 1 + strlen(v) + 1;
-    }
-    return 0;
-}
-
-Test(fake_server, trust_with_negotiate_protocol_version)
+Test(startup, trust_with_negotiate_protocol_version, .timeout = 30)
 {
     static const uint8_t reply[] = {
         'v', 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0,   /* minor 0, nothing refused */
-        R_OK_MSG, 'S', 0, 0, 0, 10, 'a', 'b', 0, 'c', 'd', 0, K_MSG, Z_MSG};
-    script s;
+        FWT_MSG_AUTH_OK, 'S', 0, 0, 0, 10, 'a', 'b', 0, 'c', 'd', 0, FWT_MSG_BACKEND_KEY,
+        FWT_MSG_READY};
+    const fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(reply), FWT_END};
+    startup_run r;
     fw_conn *c;
-    fw_status st = run(reply, sizeof reply, NULL, &c, &s);
+    fw_status st = run(steps, NULL, &c, &r);
+    const uint8_t *p = r.server.startup;
 
     cr_assert_eq(st, FW_OK, "%s", fw_strerror(st));
-    cr_assert_eq(s.pid, 12345);
-    cr_assert_str_eq(s.param_ab, "cd");
-    cr_assert_eq(s.startup[0], 0);
-    cr_assert_eq(s.startup[1], 3, "protocol 3.0");
-    cr_assert_eq(s.startup[3], 0);
-    cr_assert(startup_has(&s, "user", "alice"));
-    cr_assert(startup_has(&s, "database", "db"));
-    cr_assert(startup_has(&s, "client_encoding", "UTF8"));
-    cr_assert(startup_has(&s, "DateStyle", "ISO"));
-    cr_assert(startup_has(&s, "TimeZone", "UTC"));
+    cr_assert_eq(r.pid, FWT_BACKEND_PID);
+    cr_assert_str_eq(r.param_ab, "cd");
+    cr_assert_eq(p[0], 0);
+    cr_assert_eq(p[1], 3, "protocol 3.0");
+    cr_assert_eq(p[3], 0);
+    cr_assert(fwt_fake_startup_has(&r.server, "user", "alice"));
+    cr_assert(fwt_fake_startup_has(&r.server, "database", "db"));
+    cr_assert(fwt_fake_startup_has(&r.server, "client_encoding", "UTF8"));
+    cr_assert(fwt_fake_startup_has(&r.server, "DateStyle", "ISO"));
+    cr_assert(fwt_fake_startup_has(&r.server, "TimeZone", "UTC"));
     /* Only what a stock PgBouncer accepts (it refuses the login with 08P01
      * "unsupported startup parameter" for anything else, e.g.
      * extra_float_digits, which is set per stream instead). */
@@ -165,8 +80,8 @@ Test(fake_server, trust_with_negotiate_protocol_version)
         size_t i = 4;
         int nnames = 0;
 
-        while (i < s.startup_len && s.startup[i]) {
-            const char *n = (const char *)s.startup + i;
+        while (i < r.server.startup_len && p[i]) {
+            const char *n = (const char *)p + i;
             const char *v = n + strlen(n) + 1;
             int ok = 0;
 
@@ -180,91 +95,40 @@ Test(fake_server, trust_with_negotiate_protocol_version)
     }
 }
 
-Test(fake_server, negotiate_refusing_an_option_is_an_error)
+Test(startup, negotiate_refusing_an_option_is_an_error, .timeout = 30)
 {
     static const uint8_t reply[] = {'v', 0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 1,
                                     '_', 'p', 'q', '_', '.', 'x', 0};
-    script s;
+    const fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(reply), FWT_END};
+    startup_run r;
     fw_conn *c = NULL;
-    fw_status st;
+    fw_status st = run(steps, NULL, &c, &r);
 
-    st = run(reply, sizeof reply, NULL, &c, &s);
     cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_strerror(st));
     cr_assert(strstr(fw_conn_error_message(c), "protocol version") != NULL, "%s",
               fw_conn_error_message(c));
     fw_conn_free(c);
 }
 
-Test(fake_server, unsupported_auth_method)
+Test(startup, unexpected_message_during_startup, .timeout = 30)
 {
-    static const uint8_t reply[] = {'R', 0, 0, 0, 8, 0, 0, 0, 7};   /* GSS */
-    script s;
+    static const uint8_t reply[] = {FWT_MSG_AUTH_OK, 'D', 0, 0, 0, 6, 0, 0};
+    const fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(reply), FWT_END};
+    startup_run r;
     fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, NULL, &c, &s);
-
-    cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_strerror(st));
-    cr_assert(strstr(fw_conn_error_message(c), "authentication method 7 is not supported") != NULL,
-              "%s", fw_conn_error_message(c));
-    fw_conn_free(c);
-}
-
-Test(fake_server, cleartext_without_password)
-{
-    static const uint8_t reply[] = {'R', 0, 0, 0, 8, 0, 0, 0, 3};
-    script s;
-    fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, "passfile=/nonexistent", &c, &s);
-
-    cr_assert_eq(st, FW_ERR_AUTH, "%s", fw_strerror(st));
-    cr_assert(strstr(fw_conn_error_message(c), "password is required") != NULL, "%s",
-              fw_conn_error_message(c));
-    fw_conn_free(c);
-}
-
-Test(fake_server, malformed_length)
-{
-    static const uint8_t reply[] = {'R', 0, 0, 0, 2, 0, 0, 0, 0};
-    script s;
-    fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, NULL, &c, &s);
-
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_strerror(st));
-    cr_assert(strstr(fw_conn_error_message(c), "invalid message length") != NULL, "%s",
-              fw_conn_error_message(c));
-    fw_conn_free(c);
-}
-
-Test(fake_server, huge_claimed_length_is_not_allocated)
-{
-    /* An ErrorResponse claiming 1 GiB: refused by its header alone. */
-    static const uint8_t reply[] = {'E', 0x40, 0, 0, 0, 'S', 'F', 'A', 'T', 'A', 'L', 0};
-    script s;
-    fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, NULL, &c, &s);
-
-    cr_assert_eq(st, FW_ERR_MEMORY, "%s", fw_strerror(st));
-    cr_assert(strstr(fw_conn_error_message(c), "exceeds the limit") != NULL, "%s",
-              fw_conn_error_message(c));
-    fw_conn_free(c);
-}
-
-Test(fake_server, unexpected_message_during_startup)
-{
-    static const uint8_t reply[] = {R_OK_MSG, 'D', 0, 0, 0, 6, 0, 0};
-    script s;
-    fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, NULL, &c, &s);
+    fw_status st = run(steps, NULL, &c, &r);
 
     cr_assert_eq(st, FW_ERR_PROTOCOL, "%s", fw_strerror(st));
     fw_conn_free(c);
 }
 
-Test(fake_server, server_closing_during_startup_is_io)
+Test(startup, server_closing_during_startup_is_io, .timeout = 30)
 {
-    static const uint8_t reply[] = {'R', 0, 0};   /* a partial message, then close */
-    script s;
+    static const uint8_t partial[] = {'R', 0, 0};   /* a partial message, then close */
+    const fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(partial), FWT_DROP, FWT_END};
+    startup_run r;
     fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, NULL, &c, &s);
+    fw_status st = run(steps, NULL, &c, &r);
 
     cr_assert_eq(st, FW_ERR_IO, "%s", fw_strerror(st));
     cr_assert(strstr(fw_conn_error_message(c), "closed the connection") != NULL, "%s",
@@ -272,19 +136,101 @@ Test(fake_server, server_closing_during_startup_is_io)
     fw_conn_free(c);
 }
 
-Test(fake_server, prefer_goes_on_without_tls_when_the_server_has_none)
+/*
+ * connect_timeout covers the whole start-up, also against a server that
+ * never stops talking (ParameterStatus after ParameterStatus, so a read
+ * never has to wait and poll's deadline is never consulted).
+ */
+Test(startup, connect_timeout_bounds_a_server_that_keeps_talking, .timeout = 40)
 {
-    /* 'N' to the SSLRequest; the rest answers the startup that follows. */
-    static const uint8_t reply[] = {'N', R_OK_MSG, K_MSG, Z_MSG};
-    script s;
+    static const uint8_t ok[] = {FWT_MSG_AUTH_OK, FWT_MSG_BACKEND_KEY};
+    /* ParameterStatus "pNNNNN" = "v", all names distinct: the client
+     * compares each with the (at most 256) names it keeps, so it reads
+     * slower than the server writes and a read never has to wait. */
+    static uint8_t params[8192 * 14];
+    fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(ok), FWT_FLOOD(params), FWT_END};
+    fwt_fake f;
     fw_conn *c = NULL;
-    fw_status st = run(reply, sizeof reply, "sslmode=prefer", &c, &s);
+    fw_status st;
+    int64_t t0, took;
 
-    cr_assert_eq(st, FW_OK, "%s", fw_strerror(st));
-    cr_assert_eq(s.startup_len, 4, "the first message was the 8-byte SSLRequest");
-    cr_assert_eq(s.startup[0], 0x04);
-    cr_assert_eq(s.startup[1], 0xd2);
-    cr_assert_eq(s.startup[2], 0x16);
-    cr_assert_eq(s.startup[3], 0x2f);
-    cr_assert_eq(s.pid, 12345);
+    for (int i = 0; i < 8192; i++) {
+        uint8_t *p = params + i * 14;
+
+        memcpy(p, "S\0\0\0\x0d", 5);
+        p[5] = 'p';
+        for (int k = 0, v = i; k < 5; k++, v /= 10)
+            p[10 - k] = (uint8_t)('0' + v % 10);
+        p[11] = 0;
+        memcpy(p + 12, "v", 2);
+    }
+    fwt_fake_start(&f, steps, 0);
+    t0 = fwt_now_ms();
+    st = fw_connect(fwt_fake_conninfo(&f, "sslmode=disable connect_timeout=2"), &c);
+    took = fwt_now_ms() - t0;
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
+              fw_conn_error_message(c));
+    cr_assert_lt(took, 4000, "connect took %lld ms with connect_timeout=2", (long long)took);
+    cr_assert_geq(took, 1900);
+    fw_conn_free(c);
+    fwt_fake_stop(&f);
+}
+
+
+/* The same through fw_connect_poll: a server that reads the startup packet
+ * and never answers; the timeout hint says when to poll again. */
+Test(startup, connect_timeout_is_enforced_by_poll, .timeout = 60)
+{
+    const fwt_fake_step steps[] = {FWT_STARTUP, FWT_END};
+    fwt_fake f;
+    fw_conn *c = NULL;
+    fw_status st;
+    int t, polls = 0;
+
+    fwt_fake_start(&f, steps, 0);
+    cr_assert_eq(fw_connect_start(fwt_fake_conninfo(&f, "sslmode=disable connect_timeout=2"), &c),
+                 FW_OK);
+    st = fw_connect_poll(c);
+    cr_assert_eq(st, FW_AGAIN);
+    t = fw_conn_timeout_ms(c);
+    cr_assert(t > 0 && t <= 2000, "timeout hint %d", t);
+    while ((st = fw_connect_poll(c)) == FW_AGAIN) {
+        unsigned w = fw_conn_wants(c);
+        struct pollfd pfd = {.fd = fw_conn_socket(c)};
+
+        cr_assert_neq(w, 0u, "FW_AGAIN with fw_conn_wants() == 0");
+        pfd.events = (short)(((w & FW_WANT_READ) ? POLLIN : 0) |
+                             ((w & FW_WANT_WRITE) ? POLLOUT : 0));
+        t = fw_conn_timeout_ms(c);
+        cr_assert_geq(poll(&pfd, 1, t < 0 || t > 20000 ? 20000 : t), 0, "poll failed");
+        polls++;
+    }
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
+              fw_conn_error_message(c));
+    cr_assert_gt(polls, 0);
+    fw_conn_free(c);
+    fwt_fake_stop(&f);
+    cr_assert_eq(f.failed_step, -1, "the client sent no startup packet");
+}
+
+Test(startup, unresolvable_host_name, .timeout = 60)
+{
+    fw_conn *c = NULL;
+    fw_status st;
+
+    st = fw_connect("host=no-such-host.invalid port=5432 user=u dbname=d connect_timeout=5", &c);
+    cr_assert_eq(st, FW_ERR_IO, "%s", fw_strerror(st));
+    cr_assert_not_null(c);
+    cr_assert(strstr(fw_conn_error_message(c),
+                     "could not translate host name \"no-such-host.invalid\" to address") != NULL,
+              "%s", fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_error_retriable(c), 1);
+    fw_conn_free(c);
+    /* a hostaddr that is not an address is a configuration error */
+    c = NULL;
+    st = fw_connect("hostaddr=not-an-ip port=5432 user=u dbname=d", &c);
+    cr_assert_eq(st, FW_ERR_CONFIG, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
+    fw_conn_free(c);
 }
