@@ -223,12 +223,35 @@ serve(void *arg)
     return NULL;
 }
 
+/* Unsets every PG* variable of this (per-test) process. */
+static void
+clear_pg_environment(void)
+{
+    extern char **environ;
+    char name[256];
+
+    for (;;) {
+        char **e = environ;
+        const char *eq = NULL;
+
+        while (*e && !(strncmp(*e, "PG", 2) == 0 && (eq = strchr(*e, '=')) != NULL))
+            e++;
+        if (!*e)
+            return;
+        cr_assert_lt((size_t)(eq - *e), sizeof name);
+        memcpy(name, *e, (size_t)(eq - *e));
+        name[eq - *e] = '\0';
+        cr_assert_eq(unsetenv(name), 0);
+    }
+}
+
 void
 fwt_fake_start(fwt_fake *f, const fwt_fake_step *steps, int tls)
 {
     struct sockaddr_in a;
     socklen_t alen = sizeof a;
 
+    clear_pg_environment();
     memset(f, 0, sizeof *f);
     f->steps = steps;
     f->fd = -1;

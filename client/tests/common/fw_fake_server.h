@@ -94,7 +94,9 @@ typedef struct fwt_fake {
 
 /* Listens, starts the thread playing `steps` (which must outlive
  * fwt_fake_stop); tls: make a self-signed certificate for FWT_TLS steps.
- * Fails the test when it cannot. */
+ * Unsets the PG* environment variables first (PGPASSWORD, PGSSLMODE …), so
+ * that the conninfo and the script alone decide (Criterion runs each test
+ * in its own process).  Fails the test when it cannot. */
 void fwt_fake_start(fwt_fake *f, const fwt_fake_step *steps, int tls);
 /* Waits for the thread to end and closes everything (f stays readable). */
 void fwt_fake_stop(fwt_fake *f);
