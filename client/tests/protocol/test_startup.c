@@ -200,6 +200,8 @@ Test(startup, connect_timeout_is_enforced_by_poll, .timeout = 60)
         struct pollfd pfd = {.fd = fw_conn_socket(c)};
 
         cr_assert_neq(w, 0u, "FW_AGAIN with fw_conn_wants() == 0");
+        cr_assert_eq(w & ~(FW_WANT_READ | FW_WANT_WRITE), 0u, "unknown wants bits %#x", w);
+        cr_assert_geq(pfd.fd, 0, "FW_AGAIN without a socket");
         pfd.events = (short)(((w & FW_WANT_READ) ? POLLIN : 0) |
                              ((w & FW_WANT_WRITE) ? POLLOUT : 0));
         t = fw_conn_timeout_ms(c);
