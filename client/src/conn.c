@@ -641,8 +641,10 @@ auth_message(fw_conn *c, struct fw_connecting *x, const fw_msg *m)
             return fail(c, FW_ERR_AUTH,
                         "channel binding required but not supported by server's "
                         "authentication request");
-        if (!(pw = get_password(c, a)))
+        if (!(pw = get_password(c, a))) {
+            c->password_needed = 1;
             return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        }
         if (am.code == 3) {
             st = fw_enc_password(&c->wbuf, pw);
         } else if (am.data_len != 4) {
@@ -698,8 +700,10 @@ auth_message(fw_conn *c, struct fw_connecting *x, const fw_msg *m)
             return fail(c, FW_ERR_AUTH,
                         "none of the server's SASL authentication mechanisms are supported");
         }
-        if (!(pw = get_password(c, a)))
+        if (!(pw = get_password(c, a))) {
+            c->password_needed = 1;
             return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        }
         ebuf[0] = '\0';
         st = fw_scram_begin(pw, how, cblen ? cbdata : NULL, cblen, NULL, &x->scram, &first, ebuf,
                             sizeof ebuf);
@@ -1195,6 +1199,7 @@ fw_connect_poll(fw_conn *c)
             if (session_fits(c, x->ci->target, x->pass == 0)) {
                 c->state = FW_CONN_IDLE;
                 fw_error_clear(&c->err);
+                c->password_needed = 0;
                 /* For parallel streams' extra connections (NULL when out
                  * of memory: only those fail, with a clear error). */
                 fw_conninfo_free(c->reconnect_ci);
