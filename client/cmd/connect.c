@@ -212,18 +212,15 @@ prompt_password(const char *prompt, char *buf, size_t size)
 /* Prompts for the user the connection will use ("Password for user U: ",
  * psql's words).  Returns prompt_password's result. */
 static int
-ask(const fwc_conn_opts *opts, char *buf, size_t size)
+ask(const fw_conninfo *ci, char *buf, size_t size)
 {
     char prompt[300];
-    int rc;
-    fw_conninfo *ci = fwc_conninfo(opts, NULL, &rc);
-    const char *user = ci ? fw_conninfo_get(ci, "user") : NULL;
+    const char *user = fw_conninfo_get(ci, "user");
 
     if (user)
         snprintf(prompt, sizeof prompt, "Password for user %.200s: ", user);
     else
         snprintf(prompt, sizeof prompt, "Password: ");
-    fw_conninfo_free(ci);
     return prompt_password(prompt, buf, size);
 }
 
@@ -237,7 +234,12 @@ fwc_connect(const fwc_conn_opts *opts, fw_conn **out, fw_conninfo **ci_out)
     if (ci_out)
         *ci_out = NULL;
     if (opts->prompt == FWC_PROMPT_ALWAYS) {
-        rc = ask(opts, password, sizeof password);
+        fw_conninfo *ci = fwc_conninfo(opts, NULL, &rc);
+
+        if (!ci)
+            return rc;
+        rc = ask(ci, password, sizeof password);
+        fw_conninfo_free(ci);
         if (rc == 0)
             fprintf(stderr, "fraiseql-wire: -W: no terminal to read the password from\n");
         if (rc != 1)
@@ -252,21 +254,23 @@ fwc_connect(const fwc_conn_opts *opts, fw_conn **out, fw_conninfo **ci_out)
         if (!ci)
             break;
         st = fw_connect_info(ci, &conn);
-        if (st == FW_OK && ci_out)
-            *ci_out = ci;
-        else
-            fw_conninfo_free(ci);
         if (st == FW_OK) {
+            if (ci_out)
+                *ci_out = ci;
+            else
+                fw_conninfo_free(ci);
             *out = conn;
             rc = FWC_EXIT_OK;
             break;
         }
         if (!conn) {
+            fw_conninfo_free(ci);
             fprintf(stderr, "fraiseql-wire: out of memory\n");
             rc = FWC_EXIT_ERROR;
             break;
         }
         if (st == FW_ERR_CONFIG) {
+            fw_conninfo_free(ci);
             fprintf(stderr, "fraiseql-wire: invalid connection string: %s\n",
                     fw_conn_error_message(conn));
             fw_conn_free(conn);
@@ -274,7 +278,9 @@ fwc_connect(const fwc_conn_opts *opts, fw_conn **out, fw_conninfo **ci_out)
             break;
         }
         if (fw_conn_needs_password(conn) && !have_password && opts->prompt == FWC_PROMPT_AUTO) {
-            rc = ask(opts, password, sizeof password);
+            rc = ask(ci, password, sizeof password);
+            fw_conninfo_free(ci);
+            ci = NULL;
             if (rc == 1) {
                 have_password = 1;
                 fw_conn_free(conn);
@@ -286,6 +292,7 @@ fwc_connect(const fwc_conn_opts *opts, fw_conn **out, fw_conninfo **ci_out)
             }
             no_tty = rc == 0;   /* else nothing was typed (said): the error as it is */
         }
+        fw_conninfo_free(ci);
         fwc_report_error(conn, st);
         if (fw_conn_needs_password(conn) && (no_tty || opts->prompt == FWC_PROMPT_NEVER))
             fprintf(stderr, "\t%s\n", opts->prompt == FWC_PROMPT_NEVER
