@@ -34,6 +34,16 @@ ci_val(const fw_conninfo *ci, fw_ci_key k)
     return v && *v ? v : NULL;
 }
 
+/* The server asked for a password and none was given: an authentication
+ * error, remembered so that a caller can ask for one and try again
+ * (fw_conn_needs_password). */
+static fw_status
+no_password(fw_conn *c)
+{
+    c->password_needed = 1;
+    return fail(c, FW_ERR_AUTH, "password is required but none was given");
+}
+
 /* The password: the conninfo's, else the password file's.  malloc'd; the
  * caller frees it with free_password. */
 static char *
@@ -122,7 +132,7 @@ auth_cleartext(fw_conn *c, fw_auth *a)
     if ((st = password_allowed(c, a)) != FW_OK)
         return st;
     if (!(pw = get_password(c, a)))
-        return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        return no_password(c);
     st = fw_enc_password(&c->wbuf, pw);
     free_password(pw);
     mark_secret(c);
@@ -144,7 +154,7 @@ auth_md5(fw_conn *c, fw_auth *a, const fw_auth_msg *am)
     if ((st = password_allowed(c, a)) != FW_OK)
         return st;
     if (!(pw = get_password(c, a)))
-        return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        return no_password(c);
     if (am->data_len != 4) {
         free_password(pw);
         return fail(c, FW_ERR_PROTOCOL, "malformed MD5 authentication request");
@@ -217,7 +227,7 @@ auth_sasl(fw_conn *c, fw_auth *a, const fw_auth_msg *am)
     if ((st = sasl_choose(c, a, am, &mech, &how, cbdata, sizeof cbdata, &cblen)) != FW_OK)
         return st;
     if (!(pw = get_password(c, a)))
-        return fail(c, FW_ERR_AUTH, "password is required but none was given");
+        return no_password(c);
     ebuf[0] = '\0';
     st = fw_scram_begin(pw, how, cblen ? cbdata : NULL, cblen, NULL, &a->scram, &first, ebuf,
                         sizeof ebuf);

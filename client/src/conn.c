@@ -795,6 +795,7 @@ fw_connect_poll(fw_conn *c)
             if (session_fits(c, x->ci->target, x->pass == 0)) {
                 c->state = FW_CONN_IDLE;
                 fw_error_clear(&c->err);
+                c->password_needed = 0;
                 /* For parallel streams' extra connections (NULL when out
                  * of memory: only those fail, with a clear error). */
                 fw_conninfo_free(c->reconnect_ci);

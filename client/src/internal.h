@@ -186,6 +186,7 @@ struct fw_conn {
     void *notice_arg;
     struct fw_stream *stream;  /* the open stream, if any */
     fw_conninfo *reconnect_ci; /* the parameters that reached this server (parallel.c) */
+    int password_needed;    /* the server asked for a password and none was given */
 };
 
 /* The deadline of one wait under the connection's timeout. */

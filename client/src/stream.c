@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pgtype.h"
 
 #define JSON_OID 114
 #define JSONB_OID 3802
@@ -413,6 +414,7 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     int16_t n;
     size_t off = 2;
     fw_field_desc f;
+    char tname[64];
 
     if (fw_parse_row_description(m, &n) != FW_OK) {
         fw_error_set(e, FW_ERR_PROTOCOL, "malformed RowDescription message");
@@ -431,14 +433,14 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     if (s->any_column)
         return FW_OK;
     if (strcmp(f.name, "data") != 0) {
-        fw_error_set(e, FW_ERR_SCHEMA, "the query's column is named \"%.64s\", expected \"data\"",
-                     f.name);
+        fw_error_set(e, FW_ERR_SCHEMA, "the query's column is named \"%.64s\" and has type %s, "
+                     "expected one column \"data\" of type json or jsonb", f.name,
+                     fw_pg_type_describe(f.type_oid, tname, sizeof tname));
         return FW_ERR_SCHEMA;
     }
     if (!is_json_oid(f.type_oid)) {
-        fw_error_set(e, FW_ERR_SCHEMA,
-                     "column \"data\" has type OID %u, expected json (114) or jsonb (3802)",
-                     f.type_oid);
+        fw_error_set(e, FW_ERR_SCHEMA, "column \"data\" has type %s, expected json or jsonb",
+                     fw_pg_type_describe(f.type_oid, tname, sizeof tname));
         return FW_ERR_SCHEMA;
     }
     return FW_OK;
