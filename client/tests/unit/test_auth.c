@@ -91,7 +91,7 @@ assert_refused(fixture *f, fw_status got, fw_status cls, const char *message)
 
 #define CONNINFO "host=127.0.0.1 port=5432 user=alice password=s3cret passfile=/nonexistent"
 
-Test(auth_exchange, refuses_methods_it_does_not_speak)
+Test(auth_methods, refuses_methods_it_does_not_speak)
 {
     static const fw_auth_code refused[] = {FW_AUTH_KERBEROS_V5, FW_AUTH_SCM_CREDENTIAL,
                                            FW_AUTH_GSS, FW_AUTH_GSS_CONTINUE, FW_AUTH_SSPI};
@@ -109,7 +109,7 @@ Test(auth_exchange, refuses_methods_it_does_not_speak)
     }
 }
 
-Test(auth_exchange, refuses_an_unknown_code)
+Test(auth_methods, refuses_an_unknown_code)
 {
     fixture f;
     int done;
@@ -120,7 +120,7 @@ Test(auth_exchange, refuses_an_unknown_code)
     teardown(&f);
 }
 
-Test(auth_exchange, only_authentication_requests_are_expected)
+Test(auth_methods, only_authentication_requests_are_expected)
 {
     fixture f;
     fw_msg m;
@@ -134,7 +134,7 @@ Test(auth_exchange, only_authentication_requests_are_expected)
     teardown(&f);
 }
 
-Test(auth_exchange, ok_without_a_password)
+Test(auth_methods, ok_without_a_password)
 {
     fixture f;
     int done = 0;
@@ -146,7 +146,7 @@ Test(auth_exchange, ok_without_a_password)
     teardown(&f);
 }
 
-Test(auth_exchange, cleartext_sends_the_password_marked_secret)
+Test(auth_methods, cleartext_sends_the_password_marked_secret)
 {
     static const uint8_t want[] = {'p', 0, 0, 0, 11, 's', '3', 'c', 'r', 'e', 't', 0};
     fixture f;
@@ -161,7 +161,7 @@ Test(auth_exchange, cleartext_sends_the_password_marked_secret)
     teardown(&f);
 }
 
-Test(auth_exchange, md5_sends_the_salted_hash_marked_secret)
+Test(auth_methods, md5_sends_the_salted_hash_marked_secret)
 {
     static const uint8_t salt[4] = {1, 2, 3, 4};
     char md5[36];
@@ -179,7 +179,7 @@ Test(auth_exchange, md5_sends_the_salted_hash_marked_secret)
     teardown(&f);
 }
 
-Test(auth_exchange, a_password_is_not_asked_for_twice)
+Test(auth_methods, a_password_is_not_asked_for_twice)
 {
     fixture f;
     int done;
@@ -192,7 +192,7 @@ Test(auth_exchange, a_password_is_not_asked_for_twice)
     teardown(&f);
 }
 
-Test(auth_exchange, no_password_given)
+Test(auth_methods, no_password_given)
 {
     fixture f;
     int done;
@@ -203,7 +203,7 @@ Test(auth_exchange, no_password_given)
     teardown(&f);
 }
 
-Test(auth_exchange, channel_binding_require_refuses_a_password)
+Test(auth_methods, channel_binding_require_refuses_a_password)
 {
     static const uint8_t salt[4] = {1, 2, 3, 4};
     fixture f;
@@ -221,7 +221,7 @@ Test(auth_exchange, channel_binding_require_refuses_a_password)
     teardown(&f);
 }
 
-Test(auth_exchange, channel_binding_require_refuses_plain_scram)
+Test(auth_methods, channel_binding_require_refuses_plain_scram)
 {
     static const char mechs[] = "SCRAM-SHA-256\0";   /* and the terminating empty name */
     fixture f;
@@ -234,7 +234,7 @@ Test(auth_exchange, channel_binding_require_refuses_plain_scram)
     teardown(&f);
 }
 
-Test(auth_exchange, channel_binding_require_refuses_ok_without_binding)
+Test(auth_methods, channel_binding_require_refuses_ok_without_binding)
 {
     fixture f;
     int done = 0;
@@ -247,7 +247,7 @@ Test(auth_exchange, channel_binding_require_refuses_ok_without_binding)
     teardown(&f);
 }
 
-Test(auth_exchange, unknown_sasl_mechanisms_are_refused)
+Test(auth_methods, unknown_sasl_mechanisms_are_refused)
 {
     static const char mechs[] = "SCRAM-SHA-1\0";
     fixture f;
@@ -259,7 +259,7 @@ Test(auth_exchange, unknown_sasl_mechanisms_are_refused)
     teardown(&f);
 }
 
-Test(auth_exchange, scram_without_tls_begins_and_refuses_downgrades)
+Test(auth_methods, scram_without_tls_begins_and_refuses_downgrades)
 {
     static const char mechs[] = "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0";
     fixture f;
@@ -285,7 +285,7 @@ Test(auth_exchange, scram_without_tls_begins_and_refuses_downgrades)
     teardown(&f);
 }
 
-Test(auth_exchange, sasl_continue_and_final_need_a_sasl_exchange)
+Test(auth_methods, sasl_continue_and_final_need_a_sasl_exchange)
 {
     fixture f;
     int done;
@@ -298,7 +298,7 @@ Test(auth_exchange, sasl_continue_and_final_need_a_sasl_exchange)
     teardown(&f);
 }
 
-Test(auth_exchange, malformed_md5_request)
+Test(auth_methods, malformed_md5_request)
 {
     fixture f;
     int done;
