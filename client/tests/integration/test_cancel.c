@@ -109,7 +109,7 @@ Test(cancel, cancel_between_chunks_and_close_with_rows_left, .timeout = 60)
     FWT_REQUIRE_SERVER();
     c = fwt_connect(fwt_sock("fw_trust", NULL));
     cr_assert_eq(fw_stream_open_sql(c, "SELECT to_jsonb(g) AS data FROM generate_series(1, 1000000) g",
-                               0, NULL, 10, &s),
+                                    0, NULL, 10, &s),
                  FW_OK);
     for (int i = 0; i < 15; i++)
         cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK);

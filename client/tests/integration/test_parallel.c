@@ -440,7 +440,7 @@ Test(parallel, order_by_the_key, .timeout = 60)
             cr_assert_eq(fw_query_new("pb", &q), FW_OK);
             cr_assert_eq(fw_query_use_table(q), FW_OK);
             cr_assert_eq(fw_query_add_order_by(q, "id", type ? FW_ORDER_NUMERIC : FW_ORDER_JSONB,
-                                           desc ? FW_ORDER_DESC : FW_ORDER_ASC), FW_OK);
+                                               desc ? FW_ORDER_DESC : FW_ORDER_ASC), FW_OK);
             r = pt_read(d.c, q, 4);
             cr_assert_eq(r.parts, 4);
             cr_assert_eq(r.n, (size_t)PT_ROWS);

@@ -98,7 +98,7 @@ qf_where_sql(fw_conn *c, const char *filter)
     size_t len;
     const char *params[1] = {filter};
     fw_status st = fw_stream_open_sql_text(c, "SELECT fraiseql_wire.where_sql($1::jsonb)", 1, params, 0,
-                                      &s);
+                                           &s);
     char *out;
 
     cr_assert_eq(st, FW_OK, "%s: %s", filter, fw_conn_error_message(c));
