@@ -37,6 +37,9 @@
 /* How often a wait for rows looks at a cancel requested from another
  * thread. */
 #define FW_PAR_SLICE_MS 100
+/* The receive buffer of each part of an unordered stream (a Unix socket's
+ * default send buffer holds about 208 KiB). */
+#define FW_PAR_RBUF (256u * 1024)
 /* pg_export_snapshot() ids are hex words joined by '-' ("00000003-0000001B-1"). */
 #define FW_SNAPSHOT_ID_MAX 64
 
@@ -710,8 +713,16 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
     s->type_oid = p->parts[0].stream->type_oid;
     s->chunk = p->parts[0].stream->chunk;
     p->active = p->nparts;
-    for (int i = 0; i < p->nparts; i++)
+    for (int i = 0; i < p->nparts; i++) {
+        fw_buf *rb = &p->parts[i].conn->rbuf;
+
         p->parts[i].fresh = 1;
+        /* Room for what a busy socket holds: one read takes it all while
+         * the other parts' servers keep sending (no error if it cannot
+         * grow: reads are only smaller). */
+        if (!p->ordered && rb->len < FW_PAR_RBUF)
+            (void)fw_buf_reserve(rb, FW_PAR_RBUF - rb->len);
+    }
     conn->stream = s;
     free(key_type);
     free(doc_key);
@@ -766,6 +777,15 @@ part_has_message(const fw_conn *c)
         return 1;
     return avail > 0 && (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail, UINT32_MAX,
                                                      &m, &consumed) != FW_FRAME_NEED_MORE);
+}
+
+/* Whether the connection's last read filled its receive buffer: the
+ * socket may hold more (the read asks for all the room left, and only the
+ * next read moves the buffer's contents). */
+static int
+read_filled(const fw_conn *c)
+{
+    return c->rbuf.cap > 0 && c->rbuf.len == c->rbuf.cap;
 }
 
 /* Tries one row from part i without waiting.  Returns 1 with *result set
@@ -873,15 +893,18 @@ next_unordered(fw_stream *s, const char **json, size_t *len)
             if (pt->done || pt->waiting)
                 continue;
             if (!part_has_message(pt->conn)) {
-                if (!pt->fresh) {
-                    /* Read since its socket was last reported ready: the
-                     * socket is most likely empty, and poll says so for
-                     * less than a recv that fails. */
+                if (!pt->fresh && !read_filled(pt->conn)) {
+                    /* Its socket was read since poll last reported it, and
+                     * that read took less than it asked for: the socket is
+                     * empty (or nearly), and one poll over every part says
+                     * so for less than a recv that fails on each. */
                     pt->waiting = 1;
                     pt->events = (short)(POLLIN |
                                          (fw_conn_output_pending(pt->conn) ? POLLOUT : 0));
                     continue;
                 }
+                if (!pt->fresh)
+                    p->counters.tries_filled++;
                 pt->fresh = 0;   /* this try reads */
             }
             if (take_from(s, i, json, len, &result))
