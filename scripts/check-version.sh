@@ -34,6 +34,62 @@ check "client/include/fraiseql_wire.h FW_VERSION_MAJOR.MINOR.PATCH" "$major.$min
 str=$(sed -n 's/^#define FW_VERSION_STRING "\([^"]*\)".*/\1/p' "$hdr")
 check "client/include/fraiseql_wire.h FW_VERSION_STRING" "$str"
 
+# Released SQL scripts never change (docs/versioning.md): each is listed in
+# extension/sql/released.sha256 with the checksum it was released with.
+n=$((n + 1))
+sums=extension/sql/released.sha256
+if [ ! -s "$sums" ]; then
+    echo "not ok $n - $sums lists the released SQL scripts"
+elif bad=$(sha256sum --quiet -c "$sums" 2>&1); then
+    echo "ok $n - the released SQL scripts in $sums are unchanged"
+else
+    echo "not ok $n - a released SQL script changed (they are immutable; add a new upgrade script instead)"
+    while IFS= read -r line; do echo "# $line"; done <<<"$bad"
+fi
+
+# Every frozen install script (fraiseql_wire--A.sql) is a released one, none
+# is for the current version (the build makes that one from the fragments),
+# and ALTER EXTENSION ... UPDATE can reach the current version from each
+# through the upgrade scripts (fraiseql_wire--A--B.sql).
+installs=""
+upgrades=""
+for f in extension/sql/fraiseql_wire--*.sql; do
+    [ -e "$f" ] || continue
+    b=${f##*/fraiseql_wire--}
+    b=${b%.sql}
+    case "$b" in
+        *--*) upgrades="$upgrades${b%%--*} ${b#*--}"$'\n' ;;
+        *) installs="$installs $b" ;;
+    esac
+done
+for v in $installs; do
+    n=$((n + 1))
+    if [ "$v" = "$version" ]; then
+        echo "not ok $n - extension/sql/fraiseql_wire--$v.sql is for the current version (made by the build from extension/sql/install/)"
+        continue
+    fi
+    if ! grep -q "  extension/sql/fraiseql_wire--$v.sql\$" "$sums" 2>/dev/null; then
+        echo "not ok $n - extension/sql/fraiseql_wire--$v.sql is not listed in $sums"
+        continue
+    fi
+    reached=" $v "
+    frontier=$v
+    while [ -n "$frontier" ]; do
+        next=""
+        for f in $frontier; do
+            while read -r a to; do
+                [ "$a" = "$f" ] || continue
+                case "$reached" in *" $to "*) ;; *) reached="$reached$to "; next="$next $to" ;; esac
+            done <<<"$upgrades"
+        done
+        frontier=$next
+    done
+    case "$reached" in
+        *" $version "*) echo "ok $n - released $v updates to $version through extension/sql/fraiseql_wire--*--*.sql" ;;
+        *) echo "not ok $n - no chain of upgrade scripts from released $v to $version in extension/sql/" ;;
+    esac
+done
+
 # META.json must at least be well-formed JSON with the keys PGXN requires.
 n=$((n + 1))
 if command -v python3 >/dev/null 2>&1; then

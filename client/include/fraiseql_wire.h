@@ -38,9 +38,9 @@ extern "C" {
 
 /* Checked against default_version in fraiseql_wire.control by `make check`. */
 #define FW_VERSION_MAJOR 0
-#define FW_VERSION_MINOR 1
+#define FW_VERSION_MINOR 2
 #define FW_VERSION_PATCH 0
-#define FW_VERSION_STRING "0.1.0"
+#define FW_VERSION_STRING "0.2.0"
 #define FW_VERSION_NUM (FW_VERSION_MAJOR * 10000 + FW_VERSION_MINOR * 100 + FW_VERSION_PATCH)
 
 /* The version of the library actually loaded (FW_VERSION_NUM at its build). */
