@@ -11,6 +11,9 @@
 #   version      fraiseql_wire.control is the one source of the version
 #   unit         client/tests/unit/*.c (Criterion, no server), also under
 #                AddressSanitizer + UBSan
+#   protocol     client/tests/protocol/*.c (Criterion, no cluster: the whole
+#                client over loopback sockets against a scripted server),
+#                also under AddressSanitizer + UBSan
 #   regress      regress/sql/*.sql (pg_regress)
 #   shell        regress/shell/*.sh and client/tests/shell/*.sh (TAP lines)
 #   integration  client/tests/integration/*.c (Criterion, needs the cluster),
@@ -171,12 +174,27 @@ run_tap doc-links "$logdir/doc-links.log" scripts/check-links.sh
 # ----------------------------------------------------------------- unit
 if [ "$mode" = check ]; then
     run_criterion unit "$logdir/unit.log" client/build/tests/unit
+fi
+
+# ------------------------------------------------------------- protocol
+# No cluster needed: a scripted server on a loopback port (also in
+# installcheck mode, where it costs nothing).
+run_criterion protocol "$logdir/protocol.log" client/build/tests/protocol --jobs 2
+
+# ------------------------------------------- unit and protocol, sanitized
+if [ "$mode" = check ]; then
     if make --no-print-directory -C client SANITIZE=1 tests >"$logdir/build-asan.log" 2>&1; then
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
             run_criterion unit-asan-ubsan "$logdir/unit-asan.log" client/build-asan/tests/unit --jobs 1
+        # Leaks count here too (the client's error paths, mostly): one job
+        # at a time, since Criterion's runner leaks a few bytes with several.
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+            run_criterion protocol-asan-ubsan "$logdir/protocol-asan.log" \
+            client/build-asan/tests/protocol --jobs 1
     else
         tail -n 40 "$logdir/build-asan.log"
         count unit-asan-ubsan 0 1
+        count protocol-asan-ubsan 0 1
     fi
 fi
 

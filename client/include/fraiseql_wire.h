@@ -86,6 +86,22 @@ typedef struct fw_conninfo fw_conninfo;
  */
 #define FW_CONNINFO_NO_ENV 0x1       /* ignore PG* variables (for tests, tools) */
 FW_API fw_status fw_conninfo_parse(const char *conninfo, unsigned flags, fw_conninfo **out);
+/*
+ * libpq's PQconnectdbParams as a parser: keywords[i] = values[i] until
+ * keywords[i] is NULL (keywords NULL = none).  A NULL or empty value is
+ * skipped (the keyword stays unset, so the PG* variable or the default
+ * applies); the last non-empty value of a keyword wins.  An unknown keyword
+ * is FW_ERR_CONFIG with "invalid connection option \"KEYWORD\"" in
+ * fw_conninfo_error.  With expand_dbname non-zero, the first dbname value
+ * that holds '=' or starts with postgresql:// or postgres:// is parsed as a
+ * whole connection string in its place: its settings override the entries
+ * before it, the entries after it override its settings (psql's -d).  Then
+ * the environment and the defaults as fw_conninfo_parse, with the same
+ * flags and the same contract for *out and the status; values NULL with
+ * keywords not NULL is FW_ERR_USAGE with *out NULL.  Owned: fw_conninfo_free().
+ */
+FW_API fw_status fw_conninfo_parse_params(const char *const *keywords, const char *const *values,
+                                          int expand_dbname, unsigned flags, fw_conninfo **out);
 FW_API void fw_conninfo_free(fw_conninfo *ci);
 /* The parse error, or NULL.  Borrowed until fw_conninfo_free. */
 FW_API const char *fw_conninfo_error(const fw_conninfo *ci);
@@ -217,6 +233,10 @@ FW_API fw_status fw_conn_error_class(const fw_conn *conn);
 FW_API const char *fw_conn_error_message(const fw_conn *conn);
 FW_API const char *fw_conn_error_sqlstate(const fw_conn *conn);
 FW_API const char *fw_conn_error_detail(const fw_conn *conn);
+/* The server's HINT; for a connection the server did not accept (connect()
+ * failed) libpq's hint: "Is the server running on that host and accepting
+ * TCP/IP connections?" or, for a Unix socket, "Is the server running
+ * locally and accepting connections on that socket?". */
 FW_API const char *fw_conn_error_hint(const fw_conn *conn);
 /* Cursor position in the query (1-based characters), 0 when absent. */
 FW_API int fw_conn_error_position(const fw_conn *conn);
@@ -224,6 +244,11 @@ FW_API int fw_conn_error_position(const fw_conn *conn);
  * io, timeout, and SQL errors of class 40 (serialization, deadlock),
  * 53 (insufficient resources), 57P01-57P03 (shutdown, cannot connect now). */
 FW_API int fw_conn_error_retriable(const fw_conn *conn);
+/* 1 when the connection failed because the server asked for a password
+ * and none was given (neither the password keyword nor the password file
+ * had one): libpq's PQconnectionNeedsPassword.  A caller may ask the user
+ * and connect again with the password set.  0 otherwise, and on NULL. */
+FW_API int fw_conn_needs_password(const fw_conn *conn);
 
 /* ------------------------------------------------------------------ streams */
 

@@ -216,7 +216,7 @@ static void
 build_packet(uint8_t packet[16], int32_t pid, int32_t key)
 {
     put_be32(packet, 16);
-    put_be32(packet + 4, 80877102u);
+    put_be32(packet + 4, FW_CANCEL_REQUEST_CODE);
     put_be32(packet + 8, (uint32_t)pid);
     put_be32(packet + 12, (uint32_t)key);
 }

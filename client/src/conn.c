@@ -1,25 +1,22 @@
 /*
- * conn.c — connecting: host and address iteration, target_session_attrs,
- * SSLRequest and TLS per sslmode, the startup packet, authentication
- * (trust, cleartext, MD5, SCRAM-SHA-256[-PLUS]) with channel_binding, and
- * the messages up to ReadyForQuery.  Also the connection's message reader
- * shared with stream.c, and the connection accessors.
+ * conn.c — the connection's life: connecting as a state machine (host and
+ * address iteration, target_session_attrs, SSLRequest and TLS per sslmode,
+ * the startup packet, the authentication phase, the messages up to
+ * ReadyForQuery), the output buffer and its flushing, Terminate and free,
+ * and the connection accessors.  Each AuthenticationRequest is answered
+ * in auth.c; messages are read by msgread.c.
  */
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "auth.h"
 #include "crypto.h"
 #include "internal.h"
-#include "scram.h"
-
-#define FW_SCRAM_MECH "SCRAM-SHA-256"
-#define FW_SCRAM_PLUS_MECH "SCRAM-SHA-256-PLUS"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -39,25 +36,6 @@ fw_conn_deadline(const fw_conn *c)
     return c->timeout_ms > 0 ? fw_now_ms() + c->timeout_ms : -1;
 }
 
-static uint32_t
-msg_cap(const fw_conn *c)
-{
-    size_t cap = c->max_row_bytes > FW_MSG_FLOOR ? c->max_row_bytes : FW_MSG_FLOOR;
-
-    cap += 64;   /* DataRow overhead: column count and value length */
-    return cap > FW_MSG_DEFAULT_MAX + 64u ? FW_MSG_DEFAULT_MAX + 64u : (uint32_t)cap;
-}
-
-/* The limit for a message of type `type`: only DataRow grows with
- * max_row_bytes; everything else PostgreSQL sends (errors, notices,
- * parameters, authentication, descriptions) stays under FW_MSG_FLOOR, so a
- * hostile server cannot make us buffer more than that of one. */
-static uint32_t
-msg_cap_for(const fw_conn *c, uint8_t type)
-{
-    return type == 'D' ? msg_cap(c) : FW_MSG_FLOOR;
-}
-
 static void
 clear_params(fw_conn *c)
 {
@@ -70,8 +48,8 @@ clear_params(fw_conn *c)
     c->nparams = 0;
 }
 
-static void
-set_param(fw_conn *c, const char *name, const char *value)
+void
+fw_conn_set_param(fw_conn *c, const char *name, const char *value)
 {
     fw_param *np;
     char *v;
@@ -205,199 +183,6 @@ fw_conn_error_from_msg(fw_conn *c, const fw_msg *m, fw_status cls)
     fw_error_set_fields(&c->err, cls, &f);
 }
 
-static void
-deliver_notice(fw_conn *c, const fw_msg *m)
-{
-    fw_pg_fields f;
-
-    if (fw_parse_fields(m, &f) != FW_OK)
-        return;   /* a malformed notice is dropped, not fatal */
-    if (c->notice_fn)
-        c->notice_fn(c->notice_arg, f.severity, f.sqlstate, f.message);
-}
-
-static fw_status
-read_msg(fw_conn *c, fw_msg *m, int nb, unsigned *wants)
-{
-    for (;;) {
-        size_t avail = c->rbuf.len - c->rpos;
-        size_t consumed = 0;
-        fw_frame_result fr;
-        fw_status st;
-        size_t got;
-        uint32_t cap = avail > 0 ? msg_cap_for(c, c->rbuf.data[c->rpos]) : msg_cap(c);
-
-        /* connect_timeout bounds the whole start-up: a server that keeps
-         * talking (notices, parameters) never lets a read wait, so the
-         * deadline is checked for every message, not only in poll(). */
-        if (c->startup_deadline >= 0 && fw_now_ms() >= c->startup_deadline) {
-            fw_error_set(&c->err, FW_ERR_TIMEOUT, "timeout expired");
-            fw_conn_break(c);
-            return FW_ERR_TIMEOUT;
-        }
-
-        if (c->skip > 0 && avail > 0) {
-            size_t n = avail < c->skip ? avail : c->skip;
-
-            c->rpos += n;
-            c->skip -= n;
-            continue;
-        }
-        if (c->skip == 0) {
-            fr = fw_msg_frame(c->rbuf.data + c->rpos, avail, cap, m, &consumed);
-            if (fr == FW_FRAME_OK) {
-                c->rpos += consumed;
-                switch (m->type) {
-                case 'N':
-                    deliver_notice(c, m);
-                    continue;
-                case 'S': {
-                    const char *name, *value;
-
-                    if (fw_parse_parameter_status(m, &name, &value) != FW_OK) {
-                        fw_error_set(&c->err, FW_ERR_PROTOCOL, "malformed ParameterStatus message");
-                        fw_conn_break(c);
-                        return FW_ERR_PROTOCOL;
-                    }
-                    set_param(c, name, value);
-                    continue;
-                }
-                case 'A': {
-                    int32_t pid;
-                    const char *channel, *payload;
-
-                    /* No LISTEN API: notifications are checked and dropped. */
-                    if (fw_parse_notification(m, &pid, &channel, &payload) != FW_OK) {
-                        fw_error_set(&c->err, FW_ERR_PROTOCOL, "malformed NotificationResponse");
-                        fw_conn_break(c);
-                        return FW_ERR_PROTOCOL;
-                    }
-                    continue;
-                }
-                default:
-                    return FW_OK;
-                }
-            }
-            if (fr == FW_FRAME_MALFORMED) {
-                fw_error_set(&c->err, FW_ERR_PROTOCOL,
-                             "invalid message length from server (message type 0x%02x)",
-                             c->rbuf.data[c->rpos]);
-                fw_conn_break(c);
-                return FW_ERR_PROTOCOL;
-            }
-            if (fr == FW_FRAME_TOO_LARGE) {
-                /* Skip it without buffering: the connection stays in step. */
-                uint32_t len = fw_read_u32(c->rbuf.data + c->rpos + 1);
-                size_t total = (size_t)len + 1;
-                char type = (char)c->rbuf.data[c->rpos];
-                size_t n = avail < total ? avail : total;
-
-                c->rpos += n;
-                c->skip = total - n;
-                if (type == 'N' || type == 'A') {
-                    /* Asynchronous: the query goes on without it; the
-                     * notice callback hears that something was dropped. */
-                    char text[160];
-
-                    snprintf(text, sizeof text,
-                             "fraiseql_wire: a server %s of %u bytes was dropped (over the "
-                             "limit of %u)", type == 'N' ? "notice" : "notification", len - 4,
-                             cap);
-                    if (c->notice_fn)
-                        c->notice_fn(c->notice_arg, "WARNING", NULL, text);
-                    continue;
-                }
-                if (type == 'D')
-                    fw_error_set(&c->err, FW_ERR_MEMORY,
-                                 "row of %u bytes exceeds max_row_bytes (%zu)", len - 4,
-                                 c->max_row_bytes);
-                else
-                    fw_error_set(&c->err, FW_ERR_MEMORY,
-                                 "server message of %u bytes (type '%c') exceeds the limit of %u",
-                                 len - 4, type >= 32 && type < 127 ? type : '?', cap);
-                return FW_ERR_MEMORY;
-            }
-        } else {
-            consumed = 0;
-        }
-        /* Need more bytes: keep the partial message at the start of the buffer. */
-        if (c->rpos > 0) {
-            size_t left = c->rbuf.len - c->rpos;
-
-            if (left > 0)
-                memmove(c->rbuf.data, c->rbuf.data + c->rpos, left);
-            c->rbuf.len = left;
-            c->rpos = 0;
-        }
-        {
-            /* Room for the rest of this message, and preferably a good read. */
-            size_t need = consumed > c->rbuf.len ? consumed - c->rbuf.len : 1;
-            size_t want = need < 8192 ? 8192 : need;
-
-            if (c->rbuf.cap - c->rbuf.len < want && fw_buf_reserve(&c->rbuf, want) != FW_OK &&
-                fw_buf_reserve(&c->rbuf, need) != FW_OK) {
-                fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory for the receive buffer");
-                fw_conn_break(c);
-                return FW_ERR_MEMORY;
-            }
-        }
-        if (c->sock.fd < 0) {
-            fw_error_set(&c->err, FW_ERR_IO, "connection is closed");
-            return FW_ERR_IO;
-        }
-        if (nb) {
-            st = fw_net_read_nb(&c->sock, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len,
-                                &got, wants, &c->err);
-            if (st == FW_AGAIN)
-                return FW_AGAIN;
-        } else {
-            st = fw_net_read_some(&c->sock, c->rbuf.data + c->rbuf.len,
-                                  c->rbuf.cap - c->rbuf.len, fw_conn_deadline(c), &got, &c->err);
-        }
-        if (st != FW_OK) {
-            fw_conn_break(c);
-            return st;
-        }
-        c->rbuf.len += got;
-    }
-}
-
-fw_status
-fw_conn_read_msg(fw_conn *c, fw_msg *m)
-{
-    return read_msg(c, m, 0, NULL);
-}
-
-fw_status
-fw_conn_read_msg_nb(fw_conn *c, fw_msg *m, unsigned *wants)
-{
-    *wants = 0;
-    return read_msg(c, m, 1, wants);
-}
-
-fw_status
-fw_conn_wait_message(fw_conn *c, int ms)
-{
-    size_t avail = c->rbuf.len - c->rpos;
-    fw_msg m;
-    size_t consumed;
-    fw_error e = {.cls = FW_OK};
-    fw_status st;
-
-    if (c->sock.fd < 0)
-        return FW_OK;   /* the read reports it */
-    if (avail > 0 &&
-        (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail,
-                                     msg_cap_for(c, c->rbuf.data[c->rpos]), &m,
-                                     &consumed) != FW_FRAME_NEED_MORE))
-        return FW_OK;
-    if (c->sock.tls && fw_tls_pending(c->sock.tls))
-        return FW_OK;
-    st = fw_net_wait(c->sock.fd, POLLIN, fw_now_ms() + ms, &e);
-    fw_error_clear(&e);
-    return st == FW_ERR_TIMEOUT ? FW_ERR_TIMEOUT : FW_OK;
-}
-
 /* ------------------------------------------------------------ startup */
 
 /*
@@ -411,7 +196,7 @@ fw_conn_wait_message(fw_conn *c, int ms)
  *   CX_CONNECTING  connect() completing (writable)   -> CX_CONNECTED
  *   CX_CONNECTED   SSLRequest queued (use_tls)       -> CX_SSL_SEND, else startup -> CX_STARTUP
  *   CX_SSL_SEND    SSLRequest written                -> CX_SSL_REPLY
- *   CX_SSL_REPLY   one byte: 'S' -> CX_TLS, 'N' -> startup packet -> CX_STARTUP
+ *   CX_SSL_REPLY   one byte: accepted -> CX_TLS, refused -> startup packet -> CX_STARTUP
  *   CX_TLS         handshake (may want read or write) -> startup packet -> CX_STARTUP
  *   CX_STARTUP     startup packet written            -> CX_AUTH
  *   CX_AUTH        authentication requests answered  -> AuthenticationOk -> CX_READY
@@ -443,9 +228,7 @@ struct fw_connecting {
     int second_try;           /* this address is being retried (sslmode allow/prefer) */
     char target[600];
     attempt a;
-    /* authentication */
-    fw_scram *scram;
-    int sasl_started, sasl_done, cbind_used, password_sent;
+    fw_auth auth;             /* this attempt's authentication exchange (auth.c) */
 };
 
 static const char *
@@ -525,42 +308,6 @@ queue_startup(fw_conn *c, const fw_conninfo *ci)
     return FW_OK;
 }
 
-/* The password: the conninfo's, else the password file's.  malloc'd. */
-static char *
-get_password(fw_conn *c, const attempt *a)
-{
-    const char *pw = ci_val(a->ci, FW_CI_PASSWORD);
-    const char *host = a->host->host && *a->host->host ? a->host->host : a->host->hostaddr;
-    const char *user = ci_val(a->ci, FW_CI_USER);
-    const char *db = ci_val(a->ci, FW_CI_DBNAME);
-    char *warning = NULL;
-    char *found;
-
-    if (pw)
-        return strdup(pw);
-    if (!host || (a->host->is_unix && (strcmp(host, "/var/run/postgresql") == 0 ||
-                                       strcmp(host, "/run/postgresql") == 0 ||
-                                       strcmp(host, "/tmp") == 0)))
-        host = "localhost";
-    found = fw_pgpass_lookup(ci_val(a->ci, FW_CI_PASSFILE), host, a->host->port, db ? db : user,
-                             user, &warning);
-    if (warning) {
-        if (c->notice_fn)
-            c->notice_fn(c->notice_arg, "WARNING", NULL, warning);
-        free(warning);
-    }
-    return found;
-}
-
-static void
-free_password(char *pw)
-{
-    if (pw) {
-        fw_secure_zero(pw, strlen(pw));
-        free(pw);
-    }
-}
-
 static int
 error_class_for_startup(const fw_msg *m)
 {
@@ -585,167 +332,28 @@ check_negotiate(fw_conn *c, const fw_msg *m)
     return FW_OK;
 }
 
-/* Queues a message carrying a secret: wiped from the buffer once sent. */
-static void
-mark_secret(fw_conn *c)
-{
-    c->wbuf_secret = 1;
-}
-
 /*
- * One message of the authentication exchange.  FW_OK: go on (a reply may
- * be queued; x->phase is CX_READY after AuthenticationOk); else the error.
+ * One message of the authentication exchange: the server's error and its
+ * protocol negotiation are the startup's; the requests are auth.c's.
+ * FW_OK: go on (a reply may be queued; x->phase is CX_READY after
+ * AuthenticationOk); else the error.
  */
 static fw_status
-auth_message(fw_conn *c, struct fw_connecting *x, const fw_msg *m)
+auth_phase_message(fw_conn *c, struct fw_connecting *x, const fw_msg *m)
 {
-    const attempt *a = &x->a;
-    fw_cbind_mode cb = a->ci->channel_binding;
-    char ebuf[256];
+    int done = 0;
     fw_status st;
-    fw_auth_msg am;
-    char *pw = NULL;
 
-    if (m->type == 'E') {
+    if (m->type == FW_BE_ERROR_RESPONSE) {
         fw_conn_error_from_msg(c, m, error_class_for_startup(m));
         return c->err.cls;
     }
-    if (m->type == 'v')
+    if (m->type == FW_BE_NEGOTIATE_PROTOCOL_VERSION)
         return check_negotiate(c, m);
-    if (m->type != 'R')
-        return fail(c, FW_ERR_PROTOCOL, "expected an authentication request from the server");
-    if (fw_parse_auth(m, &am) != FW_OK)
-        return fail(c, FW_ERR_PROTOCOL, "malformed authentication request");
-    switch (am.code) {
-    case 0:
-        if (cb == FW_CBIND_REQUIRE && !x->cbind_used)
-            return fail(c, FW_ERR_AUTH,
-                        "channel binding required, but server authenticated client without "
-                        "channel binding");
-        if (x->sasl_started && !x->sasl_done)
-            return fail(c, FW_ERR_AUTH, "server ended the SCRAM exchange without its proof");
+    st = fw_auth_message(c, &x->auth, m, &done);
+    if (st == FW_OK && done)
         x->phase = CX_READY;
-        return FW_OK;
-    case 3:
-    case 5: {
-        char md5[36];
-
-        /* A server that began SCRAM, or already had the password, has
-         * no business asking (again) for it: a downgrade attempt. */
-        if (x->sasl_started)
-            return fail(c, FW_ERR_PROTOCOL,
-                        "server asked for a password after SASL authentication began");
-        if (x->password_sent)
-            return fail(c, FW_ERR_PROTOCOL, "server asked for the password twice");
-        if (cb == FW_CBIND_REQUIRE)
-            return fail(c, FW_ERR_AUTH,
-                        "channel binding required but not supported by server's "
-                        "authentication request");
-        if (!(pw = get_password(c, a)))
-            return fail(c, FW_ERR_AUTH, "password is required but none was given");
-        if (am.code == 3) {
-            st = fw_enc_password(&c->wbuf, pw);
-        } else if (am.data_len != 4) {
-            free_password(pw);
-            return fail(c, FW_ERR_PROTOCOL, "malformed MD5 authentication request");
-        } else {
-            st = fw_md5_password(pw, ci_val(a->ci, FW_CI_USER), am.data, md5);
-            if (st == FW_OK)
-                st = fw_enc_password(&c->wbuf, md5);
-            fw_secure_zero(md5, sizeof md5);
-        }
-        free_password(pw);
-        mark_secret(c);
-        if (st != FW_OK)
-            return fail(c, st, "could not build the password message");
-        x->password_sent = 1;
-        return FW_OK;
-    }
-    case 10: {
-        int has_plus = 0, has_plain = 0;
-        const char *mech;
-        fw_scram_cbind how;
-        uint8_t cbdata[64];
-        size_t cblen = 0;
-        const char *first;
-
-        if (x->sasl_started || x->password_sent)
-            return fail(c, FW_ERR_PROTOCOL, x->sasl_started
-                                                ? "duplicate SASL authentication request"
-                                                : "server asked for SASL authentication after "
-                                                  "the password was sent");
-        for (int i = 0; i < am.nmechs; i++) {
-            if (strcmp(am.mechs[i], FW_SCRAM_PLUS_MECH) == 0)
-                has_plus = 1;
-            else if (strcmp(am.mechs[i], FW_SCRAM_MECH) == 0)
-                has_plain = 1;
-        }
-        if (c->sock.tls && cb != FW_CBIND_DISABLE && has_plus) {
-            mech = FW_SCRAM_PLUS_MECH;
-            how = FW_SCRAM_CBIND_TLS_SERVER_END_POINT;
-            st = fw_tls_server_end_point(c->sock.tls, cbdata, sizeof cbdata, &cblen, &c->err);
-            if (st != FW_OK)
-                return st;
-        } else if (cb == FW_CBIND_REQUIRE) {
-            return fail(c, FW_ERR_AUTH,
-                        "channel binding is required, but server did not offer an "
-                        "authentication method that supports channel binding");
-        } else if (has_plain) {
-            mech = FW_SCRAM_MECH;
-            how = c->sock.tls && cb != FW_CBIND_DISABLE ? FW_SCRAM_CBIND_NOT_USED
-                                                       : FW_SCRAM_CBIND_NONE;
-        } else {
-            return fail(c, FW_ERR_AUTH,
-                        "none of the server's SASL authentication mechanisms are supported");
-        }
-        if (!(pw = get_password(c, a)))
-            return fail(c, FW_ERR_AUTH, "password is required but none was given");
-        ebuf[0] = '\0';
-        st = fw_scram_begin(pw, how, cblen ? cbdata : NULL, cblen, NULL, &x->scram, &first, ebuf,
-                            sizeof ebuf);
-        free_password(pw);
-        if (st != FW_OK)
-            return fail(c, st == FW_ERR_MEMORY ? st : FW_ERR_AUTH,
-                        ebuf[0] ? ebuf : "could not start SCRAM authentication");
-        x->sasl_started = 1;
-        x->cbind_used = how == FW_SCRAM_CBIND_TLS_SERVER_END_POINT;
-        st = fw_enc_sasl_initial(&c->wbuf, mech, (const uint8_t *)first, strlen(first));
-        mark_secret(c);
-        if (st != FW_OK)
-            return fail(c, st, "out of memory");
-        return FW_OK;
-    }
-    case 11: {
-        const char *final;
-
-        if (!x->scram || x->sasl_done)
-            return fail(c, FW_ERR_PROTOCOL, "unexpected SASL continue message");
-        ebuf[0] = '\0';
-        st = fw_scram_continue(x->scram, (const char *)am.data, am.data_len, &final, ebuf,
-                               sizeof ebuf);
-        if (st != FW_OK)
-            return fail(c, st == FW_ERR_MEMORY ? st : FW_ERR_AUTH,
-                        ebuf[0] ? ebuf : "invalid SCRAM server-first message");
-        st = fw_enc_sasl_response(&c->wbuf, (const uint8_t *)final, strlen(final));
-        mark_secret(c);
-        if (st != FW_OK)
-            return fail(c, st, "out of memory");
-        return FW_OK;
-    }
-    case 12:
-        if (!x->scram || x->sasl_done)
-            return fail(c, FW_ERR_PROTOCOL, "unexpected SASL final message");
-        ebuf[0] = '\0';
-        st = fw_scram_finish(x->scram, (const char *)am.data, am.data_len, ebuf, sizeof ebuf);
-        if (st != FW_OK)
-            return fail(c, FW_ERR_AUTH, ebuf[0] ? ebuf : "server SCRAM signature is invalid");
-        x->sasl_done = 1;
-        return FW_OK;
-    default:
-        fw_error_set(&c->err, FW_ERR_AUTH, "authentication method %d is not supported",
-                     (int)am.code);
-        return FW_ERR_AUTH;
-    }
+    return st;
 }
 
 /* One message after AuthenticationOk: FW_OK (*ready once ReadyForQuery
@@ -755,16 +363,16 @@ ready_message(fw_conn *c, const fw_msg *m, int *ready)
 {
     *ready = 0;
     switch (m->type) {
-    case 'K':
+    case FW_BE_BACKEND_KEY_DATA:
         if (fw_parse_backend_key(m, &c->be_pid, &c->be_key) != FW_OK)
             return fail(c, FW_ERR_PROTOCOL, "malformed BackendKeyData message");
         return FW_OK;
-    case 'v':
+    case FW_BE_NEGOTIATE_PROTOCOL_VERSION:
         return check_negotiate(c, m);
-    case 'E':
+    case FW_BE_ERROR_RESPONSE:
         fw_conn_error_from_msg(c, m, error_class_for_startup(m));
         return c->err.cls;
-    case 'Z':
+    case FW_BE_READY_FOR_QUERY:
         if (fw_parse_ready(m, &c->tx_status) != FW_OK)
             return fail(c, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
         *ready = 1;
@@ -786,15 +394,7 @@ reset_session(fw_conn *c)
     c->efd_state = FW_EFD_UNKNOWN;   /* another server: ask again */
 }
 
-static void
-reset_auth(struct fw_connecting *x)
-{
-    fw_scram_free(x->scram);
-    x->scram = NULL;
-    x->sasl_started = x->sasl_done = x->cbind_used = x->password_sent = 0;
-}
-
-/* The SSL answer byte arrived: 'S' starts the handshake. */
+/* The SSL answer byte arrived: FW_SSL_REPLY_ACCEPT starts the handshake. */
 static fw_status
 ssl_reply(fw_conn *c, struct fw_connecting *x, uint8_t byte)
 {
@@ -805,7 +405,7 @@ ssl_reply(fw_conn *c, struct fw_connecting *x, uint8_t byte)
     const char *sni;
     fw_status st;
 
-    if (byte == 'N') {
+    if (byte == FW_SSL_REPLY_REFUSE) {
         if (a->ci->sslmode >= FW_SSL_REQUIRE)
             return fail(c, FW_ERR_TLS, "server does not support SSL, but SSL was required");
         if ((st = queue_startup(c, a->ci)) != FW_OK)
@@ -813,9 +413,9 @@ ssl_reply(fw_conn *c, struct fw_connecting *x, uint8_t byte)
         x->phase = CX_STARTUP;
         return FW_OK;
     }
-    if (byte == 'E')
+    if (byte == FW_BE_ERROR_RESPONSE)
         return fail(c, FW_ERR_PROTOCOL, "server sent an error response during SSL exchange");
-    if (byte != 'S')
+    if (byte != FW_SSL_REPLY_ACCEPT)
         return fail(c, FW_ERR_PROTOCOL, "received invalid response to SSL negotiation");
     /* Exactly one byte: anything after it was sent before the handshake
      * and must not be taken as coming through TLS (CVE-2021-23222). */
@@ -859,7 +459,7 @@ attempt_step(fw_conn *c, struct fw_connecting *x)
             int timeout = x->ci->connect_timeout;
 
             reset_session(c);
-            reset_auth(x);
+            fw_auth_begin(&x->auth, x->ci, x->a.host);
             x->a.tls_on = 0;
             if (timeout > 0 && timeout < 2)
                 timeout = 2;   /* libpq's floor */
@@ -957,7 +557,7 @@ attempt_step(fw_conn *c, struct fw_connecting *x)
             if (st != FW_OK)
                 return st;
             if (x->phase == CX_AUTH) {
-                if ((st = auth_message(c, x, &m)) != FW_OK)
+                if ((st = auth_phase_message(c, x, &m)) != FW_OK)
                     return st;
                 break;
             }
@@ -1030,7 +630,7 @@ connecting_free(fw_conn *c)
 
     if (!x)
         return;
-    reset_auth(x);
+    fw_auth_end(&x->auth);
     if (x->res)
         freeaddrinfo(x->res);
     fw_conninfo_free(x->ci);
@@ -1140,7 +740,7 @@ retry_other_tls(const struct fw_connecting *x, fw_status st)
     if (mode == FW_SSL_ALLOW)
         return st == FW_ERR_AUTH;
     /* Without TLS only when TLS was the trouble: after a plain-text
-     * failure (the server answered 'N') a second try changes nothing but
+     * failure (the server refused TLS) a second try changes nothing but
      * the message, and costs the server another failed login. */
     return mode == FW_SSL_PREFER && (st == FW_ERR_TLS || (st == FW_ERR_AUTH && x->a.tls_on));
 }
@@ -1195,6 +795,7 @@ fw_connect_poll(fw_conn *c)
             if (session_fits(c, x->ci->target, x->pass == 0)) {
                 c->state = FW_CONN_IDLE;
                 fw_error_clear(&c->err);
+                c->password_needed = 0;
                 /* For parallel streams' extra connections (NULL when out
                  * of memory: only those fail, with a clear error). */
                 fw_conninfo_free(c->reconnect_ci);
@@ -1237,7 +838,7 @@ conn_new(void)
     c->err.cls = FW_OK;
     c->notice_fn = default_notice;
     fw_buf_init(&c->wbuf, 0);
-    fw_buf_init(&c->rbuf, (size_t)msg_cap(c) + FW_RBUF_HEADROOM);
+    fw_buf_init(&c->rbuf, (size_t)fw_conn_msg_cap(c) + FW_RBUF_HEADROOM);
     if (fw_buf_reserve(&c->rbuf, FW_RBUF_INITIAL) != FW_OK) {
         free(c);
         return NULL;
@@ -1432,7 +1033,7 @@ fw_conn_set_max_row_bytes(fw_conn *conn, size_t max_row_bytes)
     if (max_row_bytes == 0 || max_row_bytes > FW_MSG_DEFAULT_MAX)
         max_row_bytes = FW_MSG_DEFAULT_MAX;
     conn->max_row_bytes = max_row_bytes;
-    conn->rbuf.limit = (size_t)msg_cap(conn) + FW_RBUF_HEADROOM;
+    conn->rbuf.limit = (size_t)fw_conn_msg_cap(conn) + FW_RBUF_HEADROOM;
     if (conn->rbuf.limit < conn->rbuf.cap)
         conn->rbuf.limit = conn->rbuf.cap;   /* never below what is already allocated */
 }

@@ -1069,12 +1069,16 @@ fw_conninfo_parse(const char *conninfo, unsigned flags, fw_conninfo **out)
     return ci_finish(&r, flags, out);
 }
 
-fw_status
+FW_API fw_status
 fw_conninfo_parse_params(const char *const *keywords, const char *const *values,
                          int expand_dbname, unsigned flags, fw_conninfo **out)
 {
     if (out == NULL)
         return FW_ERR_USAGE;
+    if (keywords != NULL && values == NULL) {
+        *out = NULL;
+        return FW_ERR_USAGE;
+    }
     ci_raw r = {0};
     int seen_dbname = 0;
     for (size_t i = 0; keywords != NULL && keywords[i] != NULL; i++) {

@@ -90,16 +90,8 @@ struct fw_conninfo {
 /* The enum value of a keyword name, or -1 when it is not one of ours. */
 int fw_ci_key_lookup(const char *name);
 
-/*
- * Like libpq's PQconnectdbParams: keywords[i] = values[i] until keywords[i]
- * is NULL; a NULL or empty value is skipped; the last non-empty value of a
- * keyword wins.  With expand_dbname, the first dbname value that contains
- * '=' or starts with postgresql:// or postgres:// is parsed as a connection
- * string in its place.  Then the environment and defaults as in
- * fw_conninfo_parse.  Same contract for *out and the status.
- */
-fw_status fw_conninfo_parse_params(const char *const *keywords, const char *const *values,
-                                   int expand_dbname, unsigned flags, fw_conninfo **out);
+/* fw_conninfo_parse_params (PQconnectdbParams' analogue) is public:
+ * fraiseql_wire.h. */
 
 /*
  * The user's home directory: $HOME when set and not empty, else the

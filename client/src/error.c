@@ -164,3 +164,9 @@ fw_conn_error_retriable(const fw_conn *conn)
 {
     return conn && conn->err.cls != FW_OK ? fw_error_is_retriable(&conn->err) : 0;
 }
+
+FW_API int
+fw_conn_needs_password(const fw_conn *conn)
+{
+    return conn ? conn->password_needed : 0;
+}

@@ -1,7 +1,8 @@
 /*
  * internal.h — the private layout of a connection and a stream, and the
  * internal interfaces between net.c (sockets), tls.c (OpenSSL), conn.c
- * (startup and authentication), stream.c (queries), cancel.c and error.c.
+ * (the connection and its startup), msgread.c (the message reader),
+ * auth.c (authentication, auth.h), stream.c (queries), cancel.c and error.c.
  *
  * Not installed; nothing here is part of the ABI.
  */
@@ -185,6 +186,7 @@ struct fw_conn {
     void *notice_arg;
     struct fw_stream *stream;  /* the open stream, if any */
     fw_conninfo *reconnect_ci; /* the parameters that reached this server (parallel.c) */
+    int password_needed;    /* the server asked for a password and none was given */
 };
 
 /* The deadline of one wait under the connection's timeout. */
@@ -196,12 +198,19 @@ fw_status fw_conn_flush(fw_conn *c);
 fw_status fw_conn_flush_nb(fw_conn *c, unsigned *wants);
 /* 1 when queued output is not sent yet. */
 int fw_conn_output_pending(const fw_conn *c);
-/* As fw_conn_read_msg without waiting: FW_AGAIN with *wants when no whole
- * message is buffered and the socket has nothing more now. */
-fw_status fw_conn_read_msg_nb(fw_conn *c, fw_msg *m, unsigned *wants);
 /* Waits (poll) for c->wants on the socket until deadline (-1: none);
  * FW_OK, FW_ERR_TIMEOUT (nothing recorded), or FW_ERR_IO (err set). */
 fw_status fw_conn_wait_wants(fw_conn *c, int64_t deadline);
+/* Marks the connection unusable and closes the socket; keeps the error. */
+void fw_conn_break(fw_conn *c);
+/* Records an ErrorResponse as the connection's error. */
+void fw_conn_error_from_msg(fw_conn *c, const fw_msg *m, fw_status cls);
+/* Keeps a ParameterStatus (replacing a value; at most FW_MAX_PARAMS names;
+ * out of memory drops it). */
+void fw_conn_set_param(fw_conn *c, const char *name, const char *value);
+
+/* ----------------------------------------------------------- msgread.c */
+
 /*
  * Reads the next message into *m (valid until the next call).
  * Handles NoticeResponse, ParameterStatus and NotificationResponse itself.
@@ -209,13 +218,15 @@ fw_status fw_conn_wait_wants(fw_conn *c, int64_t deadline);
  * step (its bytes are skipped); I/O and framing errors break it.
  */
 fw_status fw_conn_read_msg(fw_conn *c, fw_msg *m);
+/* As fw_conn_read_msg without waiting: FW_AGAIN with *wants when no whole
+ * message is buffered and the socket has nothing more now. */
+fw_status fw_conn_read_msg_nb(fw_conn *c, fw_msg *m, unsigned *wants);
 /* FW_OK when a message can be read without blocking, or bytes arrive
  * within ms; FW_ERR_TIMEOUT otherwise (the connection is left as it is). */
 fw_status fw_conn_wait_message(fw_conn *c, int ms);
-/* Marks the connection unusable and closes the socket; keeps the error. */
-void fw_conn_break(fw_conn *c);
-/* Records an ErrorResponse as the connection's error. */
-void fw_conn_error_from_msg(fw_conn *c, const fw_msg *m, fw_status cls);
+/* The largest DataRow accepted under max_row_bytes (with its framing);
+ * every other message type is capped at FW_MSG_FLOOR. */
+uint32_t fw_conn_msg_cap(const fw_conn *c);
 
 /* ------------------------------------------------------------ cancel.c */
 

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +109,18 @@ fw_net_wait_wants(int fd, unsigned wants, int64_t deadline, fw_error *err)
     return fw_net_wait(fd, events, deadline, err);
 }
 
+/* libpq's words after a failed connect(): where to look. */
+static void
+set_connect_hint(fw_error *err, int family)
+{
+    free(err->hint);
+    err->hint = strdup(family == AF_UNIX
+                           ? "Is the server running locally and accepting connections on that "
+                             "socket?"
+                           : "Is the server running on that host and accepting TCP/IP "
+                             "connections?");
+}
+
 fw_status
 fw_net_connect_start(fw_sock *s, const struct sockaddr *addr, socklen_t len,
                      const fw_conninfo *ci, fw_error *err)
@@ -133,6 +146,7 @@ fw_net_connect_start(fw_sock *s, const struct sockaddr *addr, socklen_t len,
     if (connect(fd, addr, len) != 0) {
         if (errno != EINPROGRESS && errno != EINTR && errno != EAGAIN) {
             fw_error_set(err, FW_ERR_IO, "%s", strerror(errno));
+            set_connect_hint(err, addr->sa_family);
             close(fd);
             return FW_ERR_IO;
         }
@@ -164,6 +178,7 @@ fw_net_connect_check(fw_sock *s, fw_error *err)
         soerr = errno;
     if (soerr != 0) {
         fw_error_set(err, FW_ERR_IO, "%s", strerror(soerr));
+        set_connect_hint(err, ((const struct sockaddr *)&s->addr)->sa_family);
         return FW_ERR_IO;
     }
     return FW_OK;

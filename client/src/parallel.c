@@ -599,7 +599,7 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
         fw_error_set(&conn->err, st, "%s", why);
         return st;
     }
-    if (conn->tx_status != 'I') {
+    if (conn->tx_status != FW_TX_IDLE) {
         fw_error_set(&conn->err, FW_ERR_USAGE,
                      "parallel streams start their own transaction: the connection is inside one "
                      "(end it first)");

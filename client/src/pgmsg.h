@@ -26,6 +26,82 @@
 #define FW_MSG_MAX_FIELDS 1664          /* MaxTupleAttributeNumber */
 #define FW_MSG_MAX_SASL_MECHS 16
 
+/* ---- names for the protocol's codes ----
+ * Every type byte, authentication code and status byte this client sends
+ * or dispatches on, named as in the PostgreSQL documentation ("Message
+ * Formats"), so that no file spells them as bare literals. */
+
+/* The first int32 of the packets sent before the startup is done. */
+#define FW_PROTOCOL_3_0 196608            /* 3 << 16 */
+#define FW_SSL_REQUEST_CODE 80877103      /* 1234 << 16 | 5679 */
+#define FW_CANCEL_REQUEST_CODE 80877102   /* 1234 << 16 | 5678 */
+
+/* The one byte that answers an SSLRequest ('E' is an ErrorResponse from
+ * a server too old to know SSLRequest). */
+#define FW_SSL_REPLY_ACCEPT 'S'
+#define FW_SSL_REPLY_REFUSE 'N'
+
+/* Backend message types. */
+#define FW_BE_NOTIFICATION_RESPONSE 'A'
+#define FW_BE_COMMAND_COMPLETE 'C'
+#define FW_BE_DATA_ROW 'D'
+#define FW_BE_ERROR_RESPONSE 'E'
+#define FW_BE_COPY_IN_RESPONSE 'G'
+#define FW_BE_COPY_OUT_RESPONSE 'H'
+#define FW_BE_EMPTY_QUERY_RESPONSE 'I'
+#define FW_BE_BACKEND_KEY_DATA 'K'
+#define FW_BE_NOTICE_RESPONSE 'N'
+#define FW_BE_AUTHENTICATION 'R'
+#define FW_BE_PARAMETER_STATUS 'S'
+#define FW_BE_ROW_DESCRIPTION 'T'
+#define FW_BE_COPY_BOTH_RESPONSE 'W'
+#define FW_BE_READY_FOR_QUERY 'Z'
+#define FW_BE_PARSE_COMPLETE '1'
+#define FW_BE_BIND_COMPLETE '2'
+#define FW_BE_CLOSE_COMPLETE '3'
+#define FW_BE_NO_DATA 'n'
+#define FW_BE_PORTAL_SUSPENDED 's'
+#define FW_BE_NEGOTIATE_PROTOCOL_VERSION 'v'
+
+/* Frontend message types. */
+#define FW_FE_BIND 'B'
+#define FW_FE_CLOSE 'C'
+#define FW_FE_DESCRIBE 'D'
+#define FW_FE_EXECUTE 'E'
+#define FW_FE_FLUSH 'H'
+#define FW_FE_PARSE 'P'
+#define FW_FE_QUERY 'Q'
+#define FW_FE_SYNC 'S'
+#define FW_FE_TERMINATE 'X'
+#define FW_FE_COPY_FAIL 'f'
+#define FW_FE_PASSWORD 'p'   /* PasswordMessage, SASLInitialResponse, SASLResponse */
+
+/* The kind byte of Describe and Close. */
+#define FW_KIND_STATEMENT 'S'
+#define FW_KIND_PORTAL 'P'
+
+/* ReadyForQuery's transaction status. */
+#define FW_TX_IDLE 'I'
+#define FW_TX_IN_BLOCK 'T'
+#define FW_TX_FAILED 'E'
+
+/* The code of an AuthenticationRequest ('R').  This client answers OK,
+ * CleartextPassword, MD5Password and SASL (SCRAM-SHA-256[-PLUS]); it
+ * refuses the others. */
+typedef enum fw_auth_code {
+    FW_AUTH_OK = 0,
+    FW_AUTH_KERBEROS_V5 = 2,
+    FW_AUTH_CLEARTEXT_PASSWORD = 3,
+    FW_AUTH_MD5_PASSWORD = 5,
+    FW_AUTH_SCM_CREDENTIAL = 6,
+    FW_AUTH_GSS = 7,
+    FW_AUTH_GSS_CONTINUE = 8,
+    FW_AUTH_SSPI = 9,
+    FW_AUTH_SASL = 10,
+    FW_AUTH_SASL_CONTINUE = 11,
+    FW_AUTH_SASL_FINAL = 12
+} fw_auth_code;
+
 typedef enum fw_frame_result {
     FW_FRAME_OK = 0,
     FW_FRAME_NEED_MORE = 1,   /* not a whole message yet: read more */
@@ -82,17 +158,19 @@ typedef struct fw_pg_fields {
 } fw_pg_fields;
 fw_status fw_parse_fields(const fw_msg *m, fw_pg_fields *out);
 
-/* 'R' Authentication*: code 0 ok, 3 cleartext, 5 md5 (salt), 10 SASL
- * (mechanism list), 11 SASL continue, 12 SASL final (data); other codes are
- * returned as they are for the caller to refuse.  Codes 0, 2, 3, 7, 9 must
- * have no more bytes, 5 exactly the salt; 10 needs 1..FW_MSG_MAX_SASL_MECHS
- * names then the empty terminator; 8, 11, 12 and unknown codes give the
- * rest of the body as data (NULL when empty). */
+/* 'R' Authentication*: the code (fw_auth_code) and what it carries: the
+ * salt of MD5Password, the mechanism list of SASL, the data of
+ * SASLContinue and SASLFinal; codes this client refuses are returned as
+ * they are for the caller to refuse.  OK, KerberosV5, CleartextPassword,
+ * GSS and SSPI must have no more bytes, MD5Password exactly the salt; SASL
+ * needs 1..FW_MSG_MAX_SASL_MECHS names then the empty terminator; the
+ * other codes (GSSContinue, SASLContinue, SASLFinal, SCMCredential,
+ * unknown) give the rest of the body as data (NULL when empty). */
 typedef struct fw_auth_msg {
-    int32_t code;
-    const uint8_t *data;        /* md5: 4-byte salt; 11/12: SASL data */
+    int32_t code;               /* an fw_auth_code, or an unknown one */
+    const uint8_t *data;        /* MD5Password: 4-byte salt; SASLContinue/Final: SASL data */
     uint32_t data_len;
-    const char *mechs[FW_MSG_MAX_SASL_MECHS]; /* code 10 */
+    const char *mechs[FW_MSG_MAX_SASL_MECHS]; /* SASL */
     int nmechs;
 } fw_auth_msg;
 fw_status fw_parse_auth(const fw_msg *m, fw_auth_msg *out);

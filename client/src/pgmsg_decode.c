@@ -171,18 +171,18 @@ fw_parse_auth(const fw_msg *m, fw_auth_msg *out)
     if (!cur_i32(&c, &out->code))
         return FW_ERR_PROTOCOL;
     switch (out->code) {
-    case 0:     /* AuthenticationOk */
-    case 2:     /* KerberosV5 */
-    case 3:     /* CleartextPassword */
-    case 7:     /* GSS */
-    case 9:     /* SSPI */
+    case FW_AUTH_OK:
+    case FW_AUTH_KERBEROS_V5:
+    case FW_AUTH_CLEARTEXT_PASSWORD:
+    case FW_AUTH_GSS:
+    case FW_AUTH_SSPI:
         return cur_end(&c);
-    case 5:     /* MD5Password: a 4-byte salt */
+    case FW_AUTH_MD5_PASSWORD:   /* a 4-byte salt */
         if (!cur_bytes(&c, 4, &out->data))
             return FW_ERR_PROTOCOL;
         out->data_len = 4;
         return cur_end(&c);
-    case 10:    /* SASL: mechanism names, ended by an empty one */
+    case FW_AUTH_SASL:           /* mechanism names, ended by an empty one */
         for (;;) {
             const char *mech;
 
@@ -197,7 +197,7 @@ fw_parse_auth(const fw_msg *m, fw_auth_msg *out)
         if (out->nmechs == 0)
             return FW_ERR_PROTOCOL;
         return cur_end(&c);
-    default:    /* 8 GSSContinue, 11 SASLContinue, 12 SASLFinal, unknown */
+    default:    /* GSSContinue, SASLContinue, SASLFinal, SCMCredential, unknown */
         out->data_len = (uint32_t)cur_left(&c);
         out->data = out->data_len > 0 ? c.p + c.off : NULL;
         return FW_OK;
@@ -235,7 +235,7 @@ fw_parse_ready(const fw_msg *m, char *tx_status)
     cur_init(&c, m);
     if (!cur_u8(&c, &st))
         return FW_ERR_PROTOCOL;
-    if (st != 'I' && st != 'T' && st != 'E')
+    if (st != FW_TX_IDLE && st != FW_TX_IN_BLOCK && st != FW_TX_FAILED)
         return FW_ERR_PROTOCOL;
     *tx_status = (char)st;
     return cur_end(&c);

@@ -11,10 +11,6 @@
 
 #include "pgmsg.h"
 
-#define PROTOCOL_3_0 196608         /* 3 << 16 */
-#define SSL_REQUEST_CODE 80877103   /* 1234 << 16 | 5679 */
-#define CANCEL_REQUEST_CODE 80877102 /* 1234 << 16 | 5678 */
-
 /* A message under construction: where it starts, where its length goes. */
 typedef struct msg_start {
     size_t start;       /* b->len on entry, for the rollback */
@@ -87,7 +83,7 @@ fw_enc_startup(fw_buf *b, const char *const *params)
     st = msg_begin(b, 0, &ms);
     if (st != FW_OK)
         return st;
-    st = fw_buf_put_i32(b, PROTOCOL_3_0);
+    st = fw_buf_put_i32(b, FW_PROTOCOL_3_0);
     for (i = 0; st == FW_OK && params != NULL && params[i] != NULL; i += 2) {
         if (params[i + 1] == NULL || params[i][0] == '\0') {
             st = FW_ERR_USAGE;      /* a name without a value, or an empty name */
@@ -111,7 +107,7 @@ fw_enc_ssl_request(fw_buf *b)
     st = msg_begin(b, 0, &ms);
     if (st != FW_OK)
         return st;
-    return msg_end(b, &ms, fw_buf_put_i32(b, SSL_REQUEST_CODE));
+    return msg_end(b, &ms, fw_buf_put_i32(b, FW_SSL_REQUEST_CODE));
 }
 
 fw_status
@@ -123,7 +119,7 @@ fw_enc_cancel_request(fw_buf *b, int32_t pid, int32_t key)
     st = msg_begin(b, 0, &ms);
     if (st != FW_OK)
         return st;
-    st = fw_buf_put_i32(b, CANCEL_REQUEST_CODE);
+    st = fw_buf_put_i32(b, FW_CANCEL_REQUEST_CODE);
     if (st == FW_OK)
         st = fw_buf_put_i32(b, pid);
     if (st == FW_OK)
@@ -139,7 +135,7 @@ fw_enc_password(fw_buf *b, const char *password)
 
     if (password == NULL)
         return FW_ERR_USAGE;
-    st = msg_begin(b, 'p', &ms);
+    st = msg_begin(b, FW_FE_PASSWORD, &ms);
     if (st != FW_OK)
         return st;
     return msg_end(b, &ms, put_str(b, password));
@@ -155,7 +151,7 @@ fw_enc_sasl_initial(fw_buf *b, const char *mechanism, const uint8_t *data, size_
         return FW_ERR_USAGE;
     if (len > INT32_MAX)
         return FW_ERR_MEMORY;
-    st = msg_begin(b, 'p', &ms);
+    st = msg_begin(b, FW_FE_PASSWORD, &ms);
     if (st != FW_OK)
         return st;
     st = put_str(b, mechanism);
@@ -177,7 +173,7 @@ fw_enc_sasl_response(fw_buf *b, const uint8_t *data, size_t len)
         return FW_ERR_USAGE;
     if (len > INT32_MAX - 4)
         return FW_ERR_MEMORY;
-    st = msg_begin(b, 'p', &ms);
+    st = msg_begin(b, FW_FE_PASSWORD, &ms);
     if (st != FW_OK)
         return st;
     return msg_end(b, &ms, fw_buf_put(b, data, len));
@@ -191,7 +187,7 @@ fw_enc_query(fw_buf *b, const char *sql)
 
     if (sql == NULL)
         return FW_ERR_USAGE;
-    st = msg_begin(b, 'Q', &ms);
+    st = msg_begin(b, FW_FE_QUERY, &ms);
     if (st != FW_OK)
         return st;
     return msg_end(b, &ms, put_str(b, sql));
@@ -208,7 +204,7 @@ fw_enc_parse(fw_buf *b, const char *stmt, const char *sql, int16_t ntypes, const
         return FW_ERR_USAGE;
     if (types == NULL)
         ntypes = 0;
-    st = msg_begin(b, 'P', &ms);
+    st = msg_begin(b, FW_FE_PARSE, &ms);
     if (st != FW_OK)
         return st;
     st = put_str(b, stmt);
@@ -231,7 +227,7 @@ fw_enc_bind(fw_buf *b, const char *portal, const char *stmt, int16_t nparams,
 
     if (portal == NULL || stmt == NULL || nparams < 0 || (nparams > 0 && values == NULL))
         return FW_ERR_USAGE;
-    st = msg_begin(b, 'B', &ms);
+    st = msg_begin(b, FW_FE_BIND, &ms);
     if (st != FW_OK)
         return st;
     st = put_str(b, portal);
@@ -270,7 +266,7 @@ enc_kind_name(fw_buf *b, char type, char kind, const char *name)
     msg_start ms;
     fw_status st;
 
-    if ((kind != 'S' && kind != 'P') || name == NULL)
+    if ((kind != FW_KIND_STATEMENT && kind != FW_KIND_PORTAL) || name == NULL)
         return FW_ERR_USAGE;
     st = msg_begin(b, type, &ms);
     if (st != FW_OK)
@@ -284,13 +280,13 @@ enc_kind_name(fw_buf *b, char type, char kind, const char *name)
 fw_status
 fw_enc_describe(fw_buf *b, char kind, const char *name)
 {
-    return enc_kind_name(b, 'D', kind, name);
+    return enc_kind_name(b, FW_FE_DESCRIBE, kind, name);
 }
 
 fw_status
 fw_enc_close(fw_buf *b, char kind, const char *name)
 {
-    return enc_kind_name(b, 'C', kind, name);
+    return enc_kind_name(b, FW_FE_CLOSE, kind, name);
 }
 
 fw_status
@@ -301,7 +297,7 @@ fw_enc_execute(fw_buf *b, const char *portal, int32_t max_rows)
 
     if (portal == NULL || max_rows < 0)
         return FW_ERR_USAGE;
-    st = msg_begin(b, 'E', &ms);
+    st = msg_begin(b, FW_FE_EXECUTE, &ms);
     if (st != FW_OK)
         return st;
     st = put_str(b, portal);
@@ -325,17 +321,17 @@ enc_bodiless(fw_buf *b, char type)
 fw_status
 fw_enc_sync(fw_buf *b)
 {
-    return enc_bodiless(b, 'S');
+    return enc_bodiless(b, FW_FE_SYNC);
 }
 
 fw_status
 fw_enc_flush(fw_buf *b)
 {
-    return enc_bodiless(b, 'H');
+    return enc_bodiless(b, FW_FE_FLUSH);
 }
 
 fw_status
 fw_enc_terminate(fw_buf *b)
 {
-    return enc_bodiless(b, 'X');
+    return enc_bodiless(b, FW_FE_TERMINATE);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pgtype.h"
 
 #define JSON_OID 114
 #define JSONB_OID 3802
@@ -31,7 +32,7 @@ fw_enc_copy_fail_local(fw_buf *b, const char *reason)
     size_t n = strlen(reason) + 1;
     fw_status st;
 
-    if ((st = fw_buf_put_u8(b, 'f')) != FW_OK)
+    if ((st = fw_buf_put_u8(b, FW_FE_COPY_FAIL)) != FW_OK)
         return st;
     if ((st = fw_buf_put_i32(b, (int32_t)(4 + n))) != FW_OK)
         return st;
@@ -171,7 +172,7 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadlin
         if (st != FW_OK)
             return st;
         switch (m.type) {
-        case 'Z':
+        case FW_BE_READY_FOR_QUERY:
             if (fw_parse_ready(&m, &c->tx_status) != FW_OK) {
                 fw_error_set(&c->err, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
                 fw_conn_break(c);
@@ -180,13 +181,13 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadlin
             c->state = FW_CONN_IDLE;
             shrink_rbuf(c);
             return FW_OK;
-        case 'E':
+        case FW_BE_ERROR_RESPONSE:
             if (first && first->cls == FW_OK) {
                 fw_conn_error_from_msg(c, &m, FW_ERR_SQL);
                 fw_error_move(first, &c->err);
             }
             break;
-        case 'G':
+        case FW_BE_COPY_IN_RESPONSE:
             /* COPY FROM STDIN: refuse.  In the extended protocol the server
              * then wants a Sync again (it ignores Sync during copy-in); in
              * the simple protocol a Sync would bring a second ReadyForQuery. */
@@ -201,8 +202,8 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadlin
             if ((st = fw_conn_flush(c)) != FW_OK)
                 return st;
             break;
-        case 'H':
-        case 'W':
+        case FW_BE_COPY_OUT_RESPONSE:
+        case FW_BE_COPY_BOTH_RESPONSE:
             if (first && first->cls == FW_OK)
                 fw_error_set(first, FW_ERR_PROTOCOL, "COPY is not supported");
             break;
@@ -363,7 +364,7 @@ drain_message(fw_stream *s, const fw_msg *m, int *done)
 
     *done = 0;
     switch (m->type) {
-    case 'Z':
+    case FW_BE_READY_FOR_QUERY:
         if (fw_parse_ready(m, &c->tx_status) != FW_OK) {
             fw_error_set(&c->err, FW_ERR_PROTOCOL, "malformed ReadyForQuery message");
             return FW_ERR_PROTOCOL;
@@ -372,13 +373,13 @@ drain_message(fw_stream *s, const fw_msg *m, int *done)
         shrink_rbuf(c);
         *done = 1;
         return FW_OK;
-    case 'E':
+    case FW_BE_ERROR_RESPONSE:
         if (keep_first) {
             fw_conn_error_from_msg(c, m, FW_ERR_SQL);
             fw_error_move(&s->first, &c->err);
         }
         return FW_OK;
-    case 'G':
+    case FW_BE_COPY_IN_RESPONSE:
         /* COPY FROM STDIN: refuse; the server then wants a Sync again (it
          * ignores Sync during copy-in). */
         if (keep_first)
@@ -389,8 +390,8 @@ drain_message(fw_stream *s, const fw_msg *m, int *done)
             return FW_ERR_MEMORY;
         }
         return FW_OK;
-    case 'H':
-    case 'W':
+    case FW_BE_COPY_OUT_RESPONSE:
+    case FW_BE_COPY_BOTH_RESPONSE:
         if (keep_first)
             fw_error_set(&s->first, FW_ERR_PROTOCOL, "COPY is not supported");
         return FW_OK;
@@ -413,6 +414,7 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     int16_t n;
     size_t off = 2;
     fw_field_desc f;
+    char tname[64];
 
     if (fw_parse_row_description(m, &n) != FW_OK) {
         fw_error_set(e, FW_ERR_PROTOCOL, "malformed RowDescription message");
@@ -431,14 +433,14 @@ check_schema(fw_stream *s, const fw_msg *m, fw_error *e)
     if (s->any_column)
         return FW_OK;
     if (strcmp(f.name, "data") != 0) {
-        fw_error_set(e, FW_ERR_SCHEMA, "the query's column is named \"%.64s\", expected \"data\"",
-                     f.name);
+        fw_error_set(e, FW_ERR_SCHEMA, "the query's column is named \"%.64s\" and has type %s, "
+                     "expected one column \"data\" of type json or jsonb", f.name,
+                     fw_pg_type_describe(f.type_oid, tname, sizeof tname));
         return FW_ERR_SCHEMA;
     }
     if (!is_json_oid(f.type_oid)) {
-        fw_error_set(e, FW_ERR_SCHEMA,
-                     "column \"data\" has type OID %u, expected json (114) or jsonb (3802)",
-                     f.type_oid);
+        fw_error_set(e, FW_ERR_SCHEMA, "column \"data\" has type %s, expected json or jsonb",
+                     fw_pg_type_describe(f.type_oid, tname, sizeof tname));
         return FW_ERR_SCHEMA;
     }
     return FW_OK;
@@ -547,18 +549,19 @@ describe_message(fw_stream *s, const fw_msg *m)
     fw_conn *c = s->conn;
     fw_error e = {.cls = FW_OK};
 
-    if (s->setup_sent && !s->setup_done && (m->type == 'D' || m->type == 'C')) {
+    if (s->setup_sent && !s->setup_done &&
+        (m->type == FW_BE_DATA_ROW || m->type == FW_BE_COMMAND_COMPLETE)) {
         /* the setup statement's one row and completion */
-        if (m->type == 'D' && s->efd_unknown)
+        if (m->type == FW_BE_DATA_ROW && s->efd_unknown)
             (void)fw_parse_data_row(m, note_float_digits, c);
-        s->setup_done = m->type == 'C';
+        s->setup_done = m->type == FW_BE_COMMAND_COMPLETE;
         return;
     }
     switch (m->type) {
-    case '1':
-    case '2':
+    case FW_BE_PARSE_COMPLETE:
+    case FW_BE_BIND_COMPLETE:
         return;
-    case 'T':
+    case FW_BE_ROW_DESCRIPTION:
         if (check_schema(s, m, &e) != FW_OK) {
             fail_stream(s, &e, 0);
             return;
@@ -566,11 +569,11 @@ describe_message(fw_stream *s, const fw_msg *m)
         if (queue_execute(s) != FW_OK)
             (void)broken(s);
         return;
-    case 'n':
+    case FW_BE_NO_DATA:
         fw_error_set(&e, FW_ERR_SCHEMA, "the statement returns no rows, expected one column \"data\"");
         fail_stream(s, &e, 0);
         return;
-    case 'E':
+    case FW_BE_ERROR_RESPONSE:
         fw_conn_error_from_msg(c, m, FW_ERR_SQL);
         if (s->extension_hint)
             add_extension_hint(c);
@@ -597,7 +600,7 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
     fw_error e = {.cls = FW_OK};
 
     switch (m->type) {
-    case 'D': {
+    case FW_BE_DATA_ROW: {
         const uint8_t *v;
         uint32_t vlen;
 
@@ -631,7 +634,7 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
         *len = v ? vlen : 0;
         return FW_OK;
     }
-    case 's':
+    case FW_BE_PORTAL_SUSPENDED:
         s->inflight--;
         if (atomic_load(&s->cancel_requested)) {
             s->state = FW_ST_SUSPENDED;   /* the next step begins the cancel */
@@ -640,8 +643,8 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
         if (queue_execute(s) != FW_OK)
             (void)broken(s);
         return FW_AGAIN;
-    case 'C':
-    case 'I':
+    case FW_BE_COMMAND_COMPLETE:
+    case FW_BE_EMPTY_QUERY_RESPONSE:
         if (queue_sync(s) != FW_OK) {
             (void)broken(s);
             return FW_AGAIN;
@@ -650,18 +653,18 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
         s->drain_kind = FW_DRAIN_END;
         s->cancelling = 0;
         return FW_AGAIN;
-    case 'E':
+    case FW_BE_ERROR_RESPONSE:
         fw_conn_error_from_msg(c, m, FW_ERR_SQL);
         fw_error_move(&e, &c->err);
         if (atomic_load(&s->cancel_requested) && e.sqlstate && strcmp(e.sqlstate, "57014") == 0)
             e.cls = FW_ERR_CANCELLED;
         fail_stream(s, &e, 0);
         return FW_AGAIN;
-    case 'G':
-    case 'H':
-    case 'W':
+    case FW_BE_COPY_IN_RESPONSE:
+    case FW_BE_COPY_OUT_RESPONSE:
+    case FW_BE_COPY_BOTH_RESPONSE:
         fw_error_set(&e, FW_ERR_PROTOCOL, "COPY is not supported");
-        if (m->type == 'G' &&
+        if (m->type == FW_BE_COPY_IN_RESPONSE &&
             fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK)
             fw_conn_break(c);
         fail_stream(s, &e, 0);
@@ -849,7 +852,7 @@ stream_start(fw_conn *conn, const char *sql, int nparams, const char *const *par
     if ((st = encode_stream_setup(conn, &s->setup_sent)) != FW_OK ||
         (st = fw_enc_parse(&conn->wbuf, "", sql, 0, NULL)) != FW_OK ||
         (st = fw_enc_bind(&conn->wbuf, "", "", (int16_t)nparams, params)) != FW_OK ||
-        (st = fw_enc_describe(&conn->wbuf, 'P', "")) != FW_OK ||
+        (st = fw_enc_describe(&conn->wbuf, FW_KIND_PORTAL, "")) != FW_OK ||
         (st = fw_enc_flush(&conn->wbuf)) != FW_OK) {
         conn->wbuf.len = mark;
         free(s);
@@ -1105,7 +1108,7 @@ fw_stream_row_buffered(const fw_stream *s)
         return 0;
     c = s->conn;
     avail = c->rbuf.len - c->rpos;
-    if (c->skip > 0 || avail == 0 || c->rbuf.data[c->rpos] != 'D')
+    if (c->skip > 0 || avail == 0 || c->rbuf.data[c->rpos] != FW_BE_DATA_ROW)
         return 0;
     return fw_msg_frame(c->rbuf.data + c->rpos, avail, UINT32_MAX, &m, &consumed) == FW_FRAME_OK;
 }

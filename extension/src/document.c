@@ -24,7 +24,7 @@
  *
  * A function call takes at most 100 arguments (50 keys);
  * json_document_concat() joins several json_document() objects into one, so
- * that a document has no key limit.  The planner support (support.c) traces
+ * that a document has no key limit.  The planner support (support_viewdoc.c) traces
  * keys through both, as through json_build_object() and ||.
  */
 #include "compat.h"

@@ -4,7 +4,7 @@
  * One semantics everywhere (DESIGN.md, docs/filters.md): the tree built by
  * fw_filter_parse() is what fraiseql_wire.matches() evaluates (filter_eval.c),
  * what fraiseql_wire.where_sql() renders (filter_sql.c) and what the planner
- * support function rewrites (support.c).
+ * support function rewrites (support.c and support_*.c).
  *
  * A filter is parsed once and is immutable afterwards; every node lives in
  * the memory context that was current during fw_filter_parse().

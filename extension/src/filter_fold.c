@@ -11,10 +11,10 @@
  *
  * Exactness: in is defined as the OR of its equalities and nin as the AND of
  * its inequalities, with SQL's rules for UNKNOWN (filter_eval.c, filter_sql.c
- * and support.c all implement them so), and OR and AND are associative and
- * commutative in three-valued logic; so the folded tree has the same value
- * as the original on every document.  Only comparisons with the same path
- * and the same "type" are merged.
+ * and support_compare.c all implement them so), and OR and AND are
+ * associative and commutative in three-valued logic; so the folded tree has
+ * the same value as the original on every document.  Only comparisons with
+ * the same path and the same "type" are merged.
  */
 #include "compat.h"
 

@@ -1,7 +1,9 @@
 /*
  * filter_funcs.c — the SQL-callable functions of the filter language:
- * fraiseql_wire.matches (jsonb and json documents), where_sql,
- * normalize_filter and the as_<type> casts used by rendered SQL.
+ * fraiseql_wire.matches (jsonb and json documents) and its planner support
+ * function, where_sql, normalize_filter, filter_containment and the
+ * as_<type> casts used by rendered SQL.  The work is done elsewhere
+ * (filter.h, support.h); here are the fmgr entry points only.
  */
 #include "compat.h"
 
@@ -11,6 +13,8 @@
 #include "utils/memutils.h"
 
 #include "filter.h"
+#include "support.h"
+#include "support_gin.h"
 
 /*
  * The parsed filter is cached in fn_extra across the rows of one query,
@@ -118,6 +122,33 @@ fraiseql_wire_normalize_filter(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(fw_filter_to_jsonb(fw_filter_parse(PG_GETARG_JSONB_P(0))));
 }
 
+PG_FUNCTION_INFO_V1(fraiseql_wire_matches_support);
+
+/* fraiseql_wire.matches_support(internal) RETURNS internal: the planner
+ * support function of both matches() (support.c) */
+Datum
+fraiseql_wire_matches_support(PG_FUNCTION_ARGS)
+{
+	Node	   *req = (Node *) PG_GETARG_POINTER(0);
+
+	PG_RETURN_POINTER(fw_sp_matches_support(req));
+}
+
+PG_FUNCTION_INFO_V1(fraiseql_wire_filter_containment);
+
+/*
+ * fraiseql_wire.filter_containment(filter jsonb) RETURNS jsonb: the GIN
+ * index condition of a filter that is a parameter (support_gin.c)
+ */
+Datum
+fraiseql_wire_filter_containment(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *filter = PG_GETARG_JSONB_P(0);
+	int			nkeys;
+
+	PG_RETURN_JSONB_P(fw_filter_containment(fw_filter_parse(filter), &nkeys));
+}
+
 PG_FUNCTION_INFO_V1(fraiseql_wire_where_sql);
 
 /* fraiseql_wire.where_sql(filter jsonb, target text) RETURNS text */
@@ -146,7 +177,6 @@ as_type(FunctionCallInfo fcinfo, FwCastType cast)
 
 #define FW_AS_FUNCTION(name, cast) \
 PG_FUNCTION_INFO_V1(fraiseql_wire_as_##name); \
-Datum fraiseql_wire_as_##name(PG_FUNCTION_ARGS); \
 Datum \
 fraiseql_wire_as_##name(PG_FUNCTION_ARGS) \
 { \

@@ -1,8 +1,8 @@
 /*
  * fraiseql_wire.c — module entry point: PG_MODULE_MAGIC, _PG_init, version.
  *
- * Subsystems register their GUCs from _PG_init through fw_*_init() hooks
- * declared in their own headers.
+ * Every setting is registered by fw_guc_init() (guc.c); the planner hook of
+ * order_key.c by fw_order_init().
  */
 #include "compat.h"
 
@@ -10,17 +10,16 @@
 #include "utils/builtins.h"
 
 #include "fraiseql_wire.h"
+#include "guc.h"
+#include "order_key.h"
 
 PG_MODULE_MAGIC;
-
-void _PG_init(void);
 
 void
 _PG_init(void)
 {
-	fw_support_init();
-	fw_order_init();
 	fw_guc_init();
+	fw_order_init();
 }
 
 PG_FUNCTION_INFO_V1(fraiseql_wire_version);

@@ -1,5 +1,5 @@
 /*
- * fraiseql_wire.h — module-wide declarations shared by the subsystems.
+ * fraiseql_wire.h — the module entry point (fraiseql_wire.c).
  */
 #ifndef FRAISEQL_WIRE_H
 #define FRAISEQL_WIRE_H
@@ -9,14 +9,8 @@
 #error "FRAISEQL_WIRE_VERSION must be defined by the build"
 #endif
 
-/* guc.c: registers every fraiseql_wire.* setting. */
-extern void fw_guc_init(void);
-
-/* support.c: registers fraiseql_wire.enable_rewrite; runs before fw_guc_init()
- * reserves the prefix. */
-extern void fw_support_init(void);
-
-/* order_key.c: installs the planner hook that orders by index columns. */
-extern void fw_order_init(void);
+/* Called by the server when the library is loaded: registers the settings
+ * (guc.c) and the planner hook (order_key.c). */
+extern void _PG_init(void);
 
 #endif /* FRAISEQL_WIRE_H */

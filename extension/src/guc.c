@@ -11,11 +11,11 @@
 
 #include "utils/guc.h"
 
-#include "fraiseql_wire.h"
 #include "guc.h"
 
 int			fw_max_filter_depth = 32;
 int			fw_max_filter_nodes = 100000;
+bool		fw_enable_rewrite = true;
 
 void
 fw_guc_init(void)
@@ -37,6 +37,15 @@ fw_guc_init(void)
 							"before any row is read or any plan is made.",
 							&fw_max_filter_nodes, 100000, 1, 100000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("fraiseql_wire.enable_rewrite",
+							 "Lets the planner rewrite fraiseql_wire.matches() into index-friendly SQL.",
+							 "When off, matches() is planned as an opaque function call: no rewrite "
+							 "onto view columns and no derived GIN index condition.",
+							 &fw_enable_rewrite,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("fraiseql_wire");
 }

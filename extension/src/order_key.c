@@ -11,10 +11,10 @@
  *
  * Simplify (support function): when `data` is the inlined document of a v_
  *   view and the path is a constant, the field is traced back to the SQL
- *   expression that renders it (support.c, fw_trace_view_field).  When the
- *   key provably equals that expression — an integer column for a numeric
- *   key, text/varchar for a text key, boolean for a boolean key, with NULL
- *   exactly where the key is NULL — the call becomes the expression.  A text
+ *   expression that renders it (support_viewdoc.c, fw_trace_view_field).
+ *   When the key provably equals that expression — an integer column for a
+ *   numeric key, text/varchar for a text key, boolean for a boolean key, with
+ *   NULL exactly where the key is NULL — the call becomes the expression.  A text
  *   key keeps its collation (COLLATE "C" from the client: code point order),
  *   so only an index with that collation serves it.  A numeric key must keep
  *   its type numeric here, so an integer column becomes
@@ -54,8 +54,9 @@
 #include "utils/numeric.h"
 #include "utils/typcache.h"
 
-#include "fraiseql_wire.h"
-#include "support.h"
+#include "guc.h"
+#include "order_key.h"
+#include "support_viewdoc.h"
 
 PG_FUNCTION_INFO_V1(fraiseql_wire_sort_key_numeric);
 PG_FUNCTION_INFO_V1(fraiseql_wire_sort_key_numeric_json);

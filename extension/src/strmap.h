@@ -1,6 +1,6 @@
 /*
  * strmap.h — a hash map from byte strings to pointers, for the linear-time
- * de-duplication and grouping in the filter code (filter_fold.c, support.c).
+ * de-duplication and grouping in the filter code (filter_fold.c, support_*.c).
  *
  * Keys are not copied: they must outlive the map.  Allocates in the memory
  * context current at fw_strmap_create().

@@ -1,50 +1,30 @@
 /*
- * support.h — the planner support function of fraiseql_wire.matches().
- *
- * support.c rewrites matches(data, filter) into index-friendly SQL
- * (docs/pushdown.md lists every rule), derives lossy GIN index conditions
- * and estimates selectivity.
+ * support.h — the planner support function of fraiseql_wire.matches()
+ * (support.c): the dispatch of its requests and the parsed filter they
+ * share.  support.c lists the files that do the work.
  */
 #ifndef FRAISEQL_WIRE_SUPPORT_H
 #define FRAISEQL_WIRE_SUPPORT_H
 
 #include "compat.h"
 
-#include "nodes/nodes.h"
-#include "utils/jsonb.h"
+#include "nodes/primnodes.h"
 
 #include "filter.h"
 
-/* fraiseql_wire.enable_rewrite: planner rewrites of matches() (default on). */
-extern bool fw_enable_rewrite;
-
-/* Registers fraiseql_wire.enable_rewrite; called from _PG_init. */
-extern void fw_support_init(void);
+/*
+ * The answer to one SupportRequest node of matches(): the replacement
+ * expression (Simplify), a list of lossy index conditions (IndexCondition),
+ * the request with its selectivity set (Selectivity), or NULL.
+ */
+extern Node *fw_sp_matches_support(Node *req);
 
 /*
- * The part of a filter that a GIN (jsonb_ops or jsonb_path_ops) index can
- * serve: the scalar equalities ANDed at the top of the filter, as one
- * containment document, so that filter TRUE implies data @> result.
- * Returns '{}' when there is none (*nkeys = 0).  Allocates in
- * CurrentMemoryContext.
+ * The tree of a constant, non-NULL filter, folded (fw_filter_fold) or as
+ * written.  Parsed once for all the requests of one planning: the tree
+ * lives in CurrentMemoryContext and is forgotten when that context is
+ * reset or deleted.
  */
-extern Jsonb *fw_filter_containment(const FwNode *node, int *nkeys);
-
-/*
- * A field path of a v_ view's document, traced back to the SQL expression
- * that renders it: doc is the inlined jsonb_build_object()/json_build_object()
- * (or || of such) call.  FW_FIELD_VALUE sets *expr (not copied) to the
- * expression whose rendering is the field's value; FW_FIELD_MISSING means the
- * document never has that field; FW_FIELD_UNKNOWN that it cannot be told (or
- * the document may not be taken apart: volatile, sub-plans, set-returning).
- */
-typedef enum FwFieldTrace
-{
-	FW_FIELD_UNKNOWN,
-	FW_FIELD_MISSING,
-	FW_FIELD_VALUE
-} FwFieldTrace;
-
-extern FwFieldTrace fw_trace_view_field(Node *doc, char **path, int npath, Node **expr);
+extern FwNode *fw_sp_parse(Const *fc, bool fold);
 
 #endif							/* FRAISEQL_WIRE_SUPPORT_H */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *
 env_or(const char *name, const char *def)
@@ -165,4 +166,13 @@ fwt_count_rows(fw_conn *c, const char *sql, size_t chunk)
     cr_assert_eq((uint64_t)n, fw_stream_rows(s));
     cr_assert_eq(fw_stream_close(s), FW_OK);
     return n;
+}
+
+int64_t
+fwt_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

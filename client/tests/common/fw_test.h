@@ -1,5 +1,5 @@
 /*
- * fw_test.h — helpers shared by the integration tests.
+ * fw_test.h — helpers shared by the integration and protocol tests.
  *
  * The cluster is described by the environment scripts/check.sh exports
  * (scripts/cluster.sh env): PGHOST (socket directory), PGPORT,
@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fraiseql_wire.h"
 
@@ -48,5 +49,8 @@ fw_conn *fwt_connect(const char *conninfo);
 char *fwt_one_row(fw_conn *c, const char *sql, int nparams, const char *const *params);
 /* Streams every row, returning the count; fails the test on any error. */
 long fwt_count_rows(fw_conn *c, const char *sql, size_t chunk);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t fwt_now_ms(void);
 
 #endif /* FW_TEST_H */

@@ -8,7 +8,8 @@
  * direct connection; FW_AGAIN must have been seen, never with wants == 0.
  * The blocking API runs through the proxy too (it is the same machine),
  * and the error paths: a wrong password, the server going away mid-stream,
- * connect_timeout, and misuse.
+ * and misuse (connect_timeout against a silent server needs no cluster:
+ * protocol/test_startup.c).
  */
 #include <criterion/criterion.h>
 #include <poll.h>
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "fw_proxy.h"
@@ -489,41 +488,6 @@ Test(nonblocking, fw_stream_open_queues_a_query, .timeout = 60)
     cr_assert_str_eq(fw_conn_error_sqlstate(c), "42P01");
     cr_assert_eq(fw_stream_close(s), FW_OK);
     fw_conn_free(c);
-}
-
-/* connect_timeout is enforced by fw_connect_poll: a server that accepts
- * and never answers. */
-Test(nonblocking, connect_timeout_is_enforced_by_poll, .timeout = 60)
-{
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin;
-    socklen_t slen = sizeof sin;
-    char ci[256];
-    fw_conn *c = NULL;
-    nb_counts n = {0};
-    fw_status st;
-    int t;
-
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-    cr_assert_eq(listen(lfd, 4), 0);
-    cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-    snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=x dbname=x sslmode=disable connect_timeout=2",
-             ntohs(sin.sin_port));
-    cr_assert_eq(fw_connect_start(ci, &c), FW_OK);
-    st = fw_connect_poll(c);
-    cr_assert_eq(st, FW_AGAIN);
-    t = fw_conn_timeout_ms(c);
-    cr_assert(t > 0 && t <= 2000, "timeout hint %d", t);
-    while ((st = fw_connect_poll(c)) == FW_AGAIN)
-        wait_for(c, &n);
-    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
-    cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
-              fw_conn_error_message(c));
-    fw_conn_free(c);
-    close(lfd);
 }
 
 /* Several hosts: the first refuses, the second (the proxy) serves. */

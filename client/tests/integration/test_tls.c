@@ -1,16 +1,14 @@
 /*
- * TLS: sslmode, certificate and host name verification, client
- * certificates, channel binding, and the SSLRequest answer (exactly one
- * byte, nothing buffered after it: CVE-2021-23222).
+ * TLS against the throw-away cluster: sslmode, certificate and host name
+ * verification, client certificates, channel binding, revocation lists.
+ * The SSLRequest answer itself (exactly one byte, nothing buffered after
+ * it: CVE-2021-23222) is checked against a scripted server in
+ * protocol/test_tls_peer.c.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fw_test.h"
@@ -197,97 +195,6 @@ Test(tls, channel_binding_disable_and_prefer)
     fw_conn_free(c);
     c = fwt_connect(fwt_tcp("fw_tls", "password=fw_tls_pw sslmode=require channel_binding=prefer"));
     fw_conn_free(c);
-}
-
-/* ---- a fake server answering SSLRequest with chosen bytes ---- */
-
-typedef struct fake {
-    int lfd;
-    int port;
-    const char *reply;
-    size_t reply_len;
-} fake;
-
-static void *
-fake_serve(void *arg)
-{
-    fake *f = arg;
-    int fd = accept(f->lfd, NULL, NULL);
-    unsigned char req[8];
-    size_t got = 0;
-
-    if (fd < 0)
-        return NULL;
-    while (got < sizeof req) {
-        ssize_t r = recv(fd, req + got, sizeof req - got, 0);
-
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    (void)!send(fd, f->reply, f->reply_len, MSG_NOSIGNAL);
-    usleep(500 * 1000);   /* keep the socket open while the client looks */
-    close(fd);
-    return NULL;
-}
-
-static void
-fake_start(fake *f, pthread_t *th)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(f->lfd, 0);
-    cr_assert_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(f->lfd, 1), 0);
-    cr_assert_eq(getsockname(f->lfd, (struct sockaddr *)&a, &len), 0);
-    f->port = ntohs(a.sin_port);
-    cr_assert_eq(pthread_create(th, NULL, fake_serve, f), 0);
-}
-
-Test(tls, bytes_after_ssl_response_are_refused)
-{
-    fake f = {.reply = "SE\0\0\0\x10garbage", .reply_len = 14};
-    pthread_t th;
-    char ci[256];
-    fw_conn *c;
-    fw_status st;
-
-    fake_start(&f, &th);
-    usleep(50 * 1000);
-    snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=x dbname=x sslmode=require connect_timeout=10",
-             f.port);
-    st = try_connect(ci, &c);
-    cr_assert_eq(st, FW_ERR_PROTOCOL, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
-    cr_assert(strstr(fw_conn_error_message(c), "unencrypted data after SSL response") != NULL,
-              "%s", fw_conn_error_message(c));
-    fw_conn_free(c);
-    pthread_join(th, NULL);
-    close(f.lfd);
-}
-
-Test(tls, server_without_tls_refused_by_require)
-{
-    fake f = {.reply = "N", .reply_len = 1};
-    pthread_t th;
-    char ci[256];
-    fw_conn *c;
-    fw_status st;
-
-    fake_start(&f, &th);
-    snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=x dbname=x sslmode=require connect_timeout=10",
-             f.port);
-    st = try_connect(ci, &c);
-    cr_assert_eq(st, FW_ERR_TLS, "%s: %s", fw_strerror(st), fw_conn_error_message(c));
-    cr_assert(strstr(fw_conn_error_message(c), "SSL was required") != NULL, "%s",
-              fw_conn_error_message(c));
-    fw_conn_free(c);
-    pthread_join(th, NULL);
-    close(f.lfd);
 }
 
 Test(tls, allow_retries_with_tls_when_refused_without)

@@ -186,7 +186,7 @@ slow_running
 psql -X -q -At -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db' AND query LIKE '%v_slow%' AND pid <> pg_backend_pid()" >/dev/null
 wait "$pid"
 rc=$?
-ok "backend terminated mid-stream: exit 1 with SQLSTATE 57P01" "$( [ "$rc" -eq 1 ] && err_has '57P01'; echo $?)"
+ok "backend terminated mid-stream: exit 2 (connection lost) with SQLSTATE 57P01" "$( [ "$rc" -eq 2 ] && err_has '57P01'; echo $?)"
 
 "$bin" -d "$db" stream big >/dev/full 2>"$tmp/err"
 rc=$?
@@ -201,7 +201,7 @@ run stream textual
 ok "a data column of type text: exit 1, schema error" "$( [ "$rc" -eq 1 ] && err_has 'schema' && [ ! -s "$tmp/out" ]; echo $?)"
 "$bin" -d "fwcmd_nosuchdb_$$" stream person >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "unknown database: exit 1 with 3D000" "$( [ "$rc" -eq 1 ] && err_has '3D000'; echo $?)"
+ok "unknown database: exit 2 (could not connect) with 3D000" "$( [ "$rc" -eq 2 ] && err_has '3D000'; echo $?)"
 
 # --------------------------------------------------------------- usage errors
 for args in "stream" "stream person --limit" "stream person --limit abc" "stream person --limit -1" \
@@ -210,18 +210,18 @@ for args in "stream" "stream person --limit" "stream person --limit abc" "stream
             "check person --where {}" "check person --limit 1" "frobnicate" ""; do
     # shellcheck disable=SC2086
     run $args
-    ok "usage error exits 2: fraiseql-wire $args" "$( [ "$rc" -eq 2 ] && [ -s "$tmp/err" ] && [ ! -s "$tmp/out" ]; echo $?)"
+    ok "usage error exits 1: fraiseql-wire $args" "$( [ "$rc" -eq 1 ] && [ -s "$tmp/err" ] && [ ! -s "$tmp/out" ]; echo $?)"
 done
 run stream person --where 'not json'
-ok "--where that is not JSON exits 2" "$( [ "$rc" -eq 2 ] && err_has 'where'; echo $?)"
+ok "--where that is not JSON exits 1" "$( [ "$rc" -eq 1 ] && err_has 'where'; echo $?)"
 run stream person --where '[1]'
-ok "--where that is not an object exits 2" "$( [ "$rc" -eq 2 ] && err_has 'object'; echo $?)"
+ok "--where that is not an object exits 1" "$( [ "$rc" -eq 1 ] && err_has 'object'; echo $?)"
 for name in 'x;DROP TABLE person' 'person"--' 'a b' 'x--' 'x/*' '$$x' 'é' "o'brien" 'a.b.c' 'a\b'; do
     run stream "$name"
-    ok "hostile entity name exits 2: $name" "$( [ "$rc" -eq 2 ] && err_has 'invalid entity' && [ ! -s "$tmp/out" ]; echo $?)"
+    ok "hostile entity name exits 1: $name" "$( [ "$rc" -eq 1 ] && err_has 'invalid entity' && [ ! -s "$tmp/out" ]; echo $?)"
 done
 run stream x --relation 'x; DROP TABLE person'
-ok "hostile --relation exits 2" "$( [ "$rc" -eq 2 ] && err_has 'invalid relation'; echo $?)"
+ok "hostile --relation exits 1" "$( [ "$rc" -eq 1 ] && err_has 'invalid relation'; echo $?)"
 check "person is still there" psql -X -q -d "$db" -c 'SELECT 1 FROM person LIMIT 1'
 
 # ---------------------------------------------------------------- explain
@@ -263,7 +263,7 @@ ok "check of an unknown entity: exit 1 with SQLSTATE 42P01" "$( [ "$rc" -eq 1 ] 
 run check textual
 ok "check of a view with a text data column: exit 1, schema error" "$( [ "$rc" -eq 1 ] && err_has 'schema' && err_has 'expected json'; echo $?)"
 run check 'x;y'
-ok "check of a hostile name exits 2" "$( [ "$rc" -eq 2 ]; echo $?)"
+ok "check of a hostile name exits 1" "$( [ "$rc" -eq 1 ]; echo $?)"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -134,10 +134,10 @@ rc=$?
 ok "--statement-timeout that does not fire: the rows" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
 "$bin" -d "$db" stream drip --timeout=0 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "--timeout=0 is a usage error" "$( [ "$rc" -eq 2 ] && grep -q 'invalid value "0" for --timeout' "$tmp/err"; echo $?)"
+ok "--timeout=0 is a usage error (exit 1)" "$( [ "$rc" -eq 1 ] && grep -q 'invalid value "0" for --timeout' "$tmp/err"; echo $?)"
 "$bin" -d "$db" stream drip --statement-timeout=x >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "--statement-timeout=x is a usage error" "$( [ "$rc" -eq 2 ] && grep -q 'invalid value "x" for --statement-timeout' "$tmp/err"; echo $?)"
+ok "--statement-timeout=x is a usage error (exit 1)" "$( [ "$rc" -eq 1 ] && grep -q 'invalid value "x" for --statement-timeout' "$tmp/err"; echo $?)"
 
 # -------------------------------------------------- a server that ignores the cancel
 # Answers the start-up and the Describe, then stays silent; takes

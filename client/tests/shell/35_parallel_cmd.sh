@@ -94,17 +94,17 @@ ok "--order-by another field with --parallel is refused (exit 1, reason)" $?
 
 "$bin" -d "$direct" stream item --parallel 4 --offset 5 2>"$tmp/err" >"$tmp/out"
 rc=$?
-[ $rc -eq 2 ] && grep -q -- '--offset cannot be used with --parallel' "$tmp/err"
-ok "--offset with --parallel is a usage error (exit 2)" $?
+[ $rc -eq 1 ] && grep -q -- '--offset cannot be used with --parallel' "$tmp/err"
+ok "--offset with --parallel is a usage error (exit 1)" $?
 
 "$bin" -d "$direct" stream item --parallel 0 2>"$tmp/err" >"$tmp/out"
 rc=$?
-[ $rc -eq 2 ]
+[ $rc -eq 1 ]
 ok "--parallel 0 is a usage error" $?
 
 "$bin" -d "$direct" stream item --parallel 1025 2>"$tmp/err" >"$tmp/out"
 rc=$?
-[ $rc -eq 2 ]
+[ $rc -eq 1 ]
 ok "--parallel 1025 is a usage error" $?
 
 # ----------------------------------------------------------- PgBouncer

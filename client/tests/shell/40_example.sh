@@ -54,8 +54,11 @@ else
     n=$((n + 1))
     echo "ok $n - man -l docs/fraiseql-wire.1 # SKIP man not installed"
 fi
-# Every long option the command's --help names is in the man page.
-"$prefix/bin/fraiseql-wire" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u >"$tmp/options"
+# Every long option the command's --help and its subcommands' names is in the man page.
+for c in "" stream explain check conninfo; do
+    # shellcheck disable=SC2086
+    "$prefix/bin/fraiseql-wire" $c --help
+done | grep -oE -- '--[a-z][a-z-]+' | sort -u >"$tmp/options"
 missing=$(while read -r o; do grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$root/docs/fraiseql-wire.1" || echo "$o"; done <"$tmp/options")
 ok "the man page documents every option of --help ($(wc -l <"$tmp/options") options)${missing:+; missing: $missing}" "$( [ -z "$missing" ] && [ -s "$tmp/options" ]; echo $?)"
 

@@ -60,7 +60,7 @@ parse_and_free(const char *conninfo)
     fw_conninfo_free(ci);
 }
 
-Test(review_secrets, keyword_value_string_copies_are_wiped)
+Test(secrets, keyword_value_string_copies_are_wiped)
 {
     const char *conninfo = "host=db.example.com port=5432 dbname=app user=alice "
                            "password=" MARKER " application_name=review sslmode=disable";
@@ -70,7 +70,7 @@ Test(review_secrets, keyword_value_string_copies_are_wiped)
                   "a freed copy of the connection string still holds the password");
 }
 
-Test(review_secrets, uri_copies_are_wiped)
+Test(secrets, uri_copies_are_wiped)
 {
     const char *uri = "postgresql://alice:" MARKER "@db.example.com:5432/app"
                       "?application_name=review&sslmode=disable";
@@ -82,7 +82,7 @@ Test(review_secrets, uri_copies_are_wiped)
                   "a freed decoded copy still holds the password");
 }
 
-Test(review_secrets, uri_query_password_copies_are_wiped)
+Test(secrets, uri_query_password_copies_are_wiped)
 {
     const char *uri = "postgresql://db.example.com:5432/app?user=alice&password=" MARKER
                       "&sslmode=disable";
@@ -94,7 +94,7 @@ Test(review_secrets, uri_query_password_copies_are_wiped)
                   "a freed decoded copy still holds the password");
 }
 
-Test(review_secrets, password_file_lines_are_wiped)
+Test(secrets, password_file_lines_are_wiped)
 {
     char path[] = "/tmp/fw_review_pgpassXXXXXX";
     /* A line that does not match (read, then dropped) and one that does;
@@ -122,7 +122,7 @@ Test(review_secrets, password_file_lines_are_wiped)
 
 /* An error about the host part of a URI shows the URI, never the password,
  * whether it was in the userinfo or in the query. */
-Test(review_secrets, uri_errors_never_show_the_password)
+Test(secrets, uri_errors_never_show_the_password)
 {
     static const char *const uris[] = {
         "postgresql://[]:5432/app?user=alice&password=" MARKER,

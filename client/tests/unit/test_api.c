@@ -1,8 +1,9 @@
 /*
  * API hygiene: every public function accepts NULL handles and pointers
  * without crashing and with a documented answer; every failure carries an
- * error class; fw_strerror names every status; the shared library exports
- * only fw_* symbols, and exactly those the header declares.
+ * error class (a failed connect still returns a handle with it);
+ * fw_strerror names every status; the shared library exports only fw_*
+ * symbols, and exactly those the header declares.
  */
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -22,7 +23,7 @@ keep_all(void *arg, const char *json, size_t len)
     return 1;
 }
 
-Test(review_api, every_function_accepts_null_handles)
+Test(api, every_function_accepts_null_handles)
 {
     const char *json = "x", *value = "x";
     size_t len = 7;
@@ -140,7 +141,36 @@ Test(review_api, every_function_accepts_null_handles)
     fw_query_free(q);
 }
 
-Test(review_api, strerror_names_every_status)
+Test(api, connect_with_bad_conninfo_is_a_config_error)
+{
+    fw_conn *c = NULL;
+    fw_status st = fw_connect("host=x nosuchkeyword=1", &c);
+
+    cr_assert_eq(st, FW_ERR_CONFIG);
+    cr_assert_not_null(c);
+    cr_assert_not_null(fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 0);
+    fw_conn_free(c);
+}
+
+Test(api, conn_accessors_accept_null)
+{
+    fw_conn_free(NULL);
+    cr_assert_eq(fw_conn_ok(NULL), 0);
+    cr_assert_null(fw_conn_parameter(NULL, "x"));
+    cr_assert_eq(fw_conn_backend_pid(NULL), 0);
+    cr_assert_eq(fw_conn_tls(NULL), 0);
+    cr_assert_null(fw_conn_error_message(NULL));
+    cr_assert_null(fw_conn_error_sqlstate(NULL));
+    cr_assert_eq(fw_conn_error_position(NULL), 0);
+    cr_assert_eq(fw_conn_error_retriable(NULL), 0);
+    cr_assert_eq(fw_stream_close(NULL), FW_OK);
+    cr_assert_eq(fw_stream_rows(NULL), 0);
+    cr_assert_str_eq(fw_strerror(FW_ERR_AUTH), "auth");
+    cr_assert_str_eq(fw_strerror(FW_DONE), "done");
+}
+
+Test(api, strerror_names_every_status)
 {
     static const struct {
         fw_status st;
@@ -167,7 +197,7 @@ Test(review_api, strerror_names_every_status)
 
 /* The .so next to the test binary (build/ or build-asan/) exports fw_* only,
  * and exactly the functions the header declares with FW_API. */
-Test(review_api, shared_library_exports_only_the_header_api)
+Test(api, shared_library_exports_only_the_header_api)
 {
     char exe[4096], cmd[8400], line[512];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

@@ -26,7 +26,7 @@ position_of(const char *p)
     return pos;
 }
 
-Test(review_errors, error_position_from_a_hostile_server)
+Test(error_fields, error_position_from_a_hostile_server)
 {
     cr_assert_eq(position_of("8"), 8);
     cr_assert_eq(position_of("2147483647"), 2147483647);
