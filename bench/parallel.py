@@ -17,7 +17,12 @@ Methods, interleaved in every repetition (BENCH_REPS, default 3):
   fw_parallel_2, _4        the same query with fw_query_set_parallel(q, 2 | 4)
 Reports the median rows/s of each method and its ratio to fw_serial and to
 libpq_single, with the machine's core count and load average (the machine
-may be shared: the numbers say so).
+may be shared: the numbers say so), and the CPU each row cost (medians, µs
+per row): the client process's (its getrusage, query part) and the server's
+(the backends' user + system time, read from the postmaster's cutime/cstime
+in /proc, which grow when the postmaster reaps a backend: every run ends its
+backends; "n/a" when /proc or the data directory cannot be read).  CPU time
+is less sensitive to other load than rows/s.
 """
 import argparse
 import datetime
@@ -26,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, 'bench', 'build', 'clients')
@@ -44,6 +50,23 @@ def psql(sql):
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip())
     return out.stdout.strip()
+
+
+def postmaster_pid():
+    try:
+        with open(os.path.join(psql('SHOW data_directory'), 'postmaster.pid')) as f:
+            pid = int(f.readline())
+        reaped_cpu(pid)
+        return pid
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def reaped_cpu(pid):
+    """CPU seconds of the postmaster's reaped children (cutime + cstime)."""
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf('SC_CLK_TCK')
 
 
 def conninfo():
@@ -83,12 +106,17 @@ def main():
             'load_before': os.getloadavg(),
             'started_utc': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
             'command': 'make bench-parallel (bench/run.sh parallel)'}
+    pm = postmaster_pid()
     runs = []
     failed = 0
     for rep in range(reps):
         for label, rel in RELATIONS:
             for name, prog, parts in METHODS:
+                before = reaped_cpu(pm) if pm else None
                 r = run(prog, rel, parts)
+                if pm:
+                    time.sleep(0.3)   # the backends exit after the client
+                    r['server_cpu_s'] = reaped_cpu(pm) - before
                 r.update({'relation': rel, 'method': name, 'rep': rep})
                 if not r.get('ok') or r.get('rows') != nrows:
                     failed += 1
@@ -99,25 +127,34 @@ def main():
                       f'{r.get("query_s", float("nan")):.3f} s', file=sys.stderr)
     meta['load_after'] = os.getloadavg()
     summary = []
-    lines = [f'| relation | method | rows/s (median of {reps}) | × fw_serial | × libpq_single |',
-             '|---|---|---|---|---|']
+    lines = [f'| relation | method | rows/s (median of {reps}) | × fw_serial | × libpq_single '
+             f'| client µs/row | server µs/row |',
+             '|---|---|---|---|---|---|---|']
     for label, rel in RELATIONS:
-        med = {}
+        med, cpu = {}, {}
         for name, _, _ in METHODS:
-            ts = [r['query_s'] for r in runs if r['relation'] == rel and r['method'] == name
-                  and r.get('ok') and r.get('rows') == nrows]
+            good = [r for r in runs if r['relation'] == rel and r['method'] == name
+                    and r.get('ok') and r.get('rows') == nrows]
+            ts = [r['query_s'] for r in good]
             med[name] = statistics.median(ts) if ts else None
+            cc = [r['query_cpu_s'] for r in good if r.get('query_cpu_s') is not None]
+            sc = [r['server_cpu_s'] for r in good if r.get('server_cpu_s') is not None]
+            cpu[name] = (statistics.median(cc) * 1e6 / nrows if cc else None,
+                         statistics.median(sc) * 1e6 / nrows if sc else None)
         for name, _, _ in METHODS:
             if med[name] is None:
-                lines.append(f'| {label} | {name} | failed | | |')
+                lines.append(f'| {label} | {name} | failed | | | | |')
                 continue
             rps = nrows / med[name]
             vs_serial = med['fw_serial'] / med[name] if med['fw_serial'] else None
             vs_libpq = med['libpq_single'] / med[name] if med['libpq_single'] else None
+            cus, sus = cpu[name]
             summary.append({'relation': rel, 'method': name, 'median_query_s': med[name],
-                            'rows_per_s': rps, 'x_fw_serial': vs_serial, 'x_libpq_single': vs_libpq})
+                            'rows_per_s': rps, 'x_fw_serial': vs_serial, 'x_libpq_single': vs_libpq,
+                            'client_cpu_us_per_row': cus, 'server_cpu_us_per_row': sus})
+            fmt = lambda v: 'n/a' if v is None else f'{v:.2f}'
             lines.append(f'| {label} | {name} | {rps:,.0f} | '
-                         f'{vs_serial:.2f} | {vs_libpq:.2f} |')
+                         f'{vs_serial:.2f} | {vs_libpq:.2f} | {fmt(cus)} | {fmt(sus)} |')
     table = '\n'.join(lines)
     note = (f"{meta['cores']} cores; load average {meta['load_before'][0]:.2f} before, "
             f"{meta['load_after'][0]:.2f} after; {nrows} rows; Unix socket")

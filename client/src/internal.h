@@ -307,5 +307,13 @@ fw_status fw_par_cancel(fw_stream *s);
 fw_status fw_par_close(fw_stream *s);
 /* The caller's connection is being freed under an open parallel stream. */
 void fw_par_detach(fw_stream *s);
+/* What the unordered multiplexer did (tests, benchmarks): tries of a part
+ * (fw_stream_try_next), those that found nothing (FW_AGAIN), poll(2) calls,
+ * parts poll reported ready, and reads tried without a report because the
+ * part's last read filled its buffer. */
+typedef struct fw_par_counters {
+    uint64_t tries, tries_again, polls, ready, tries_filled;
+} fw_par_counters;
+void fw_par_get_counters(const fw_stream *s, fw_par_counters *out);
 
 #endif /* FW_INTERNAL_H */

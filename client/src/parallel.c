@@ -37,6 +37,9 @@
 /* How often a wait for rows looks at a cancel requested from another
  * thread. */
 #define FW_PAR_SLICE_MS 100
+/* The receive buffer of each part of an unordered stream (a Unix socket's
+ * default send buffer holds about 208 KiB). */
+#define FW_PAR_RBUF (256u * 1024)
 /* pg_export_snapshot() ids are hex words joined by '-' ("00000003-0000001B-1"). */
 #define FW_SNAPSHOT_ID_MAX 64
 
@@ -46,6 +49,11 @@ typedef struct par_part {
     int owned;
     fw_stream *stream;   /* the part's stream; kept until fw_par_close */
     int done;            /* ended (rows read, or drained after a cancel) */
+    int waiting;         /* nothing to read without waiting: not tried again until
+                          * poll(2) reports its socket ready for `events` */
+    short events;
+    int fresh;           /* poll reported it ready and no recv(2) ran since */
+    int connecting;      /* its connection is being made (connect_parts) */
     char *lower, *upper; /* bounds, NULL = unbounded */
 } par_part;
 
@@ -59,6 +67,7 @@ struct fw_par {
     int active;          /* parts not done */
     int64_t limit;       /* -1 = none */
     int in_tx;           /* the caller's connection has our transaction open */
+    fw_par_counters counters;
 };
 
 /* ------------------------------------------------------------ conninfo */
@@ -443,45 +452,135 @@ load_parts(fw_conn *conn, fw_query *q, struct fw_par *p, int asked, int by_key,
     return FW_OK;
 }
 
-/* Opens one more connection for part pt and imports the snapshot. */
+/* Moves part pt's connection error to the caller's connection, naming the
+ * part. */
 static fw_status
-connect_part(fw_conn *conn, par_part *pt, int nparts, const char *snapshot)
+part_failed(fw_conn *conn, par_part *pt, int nparts, fw_status st)
+{
+    fw_error_move(&conn->err, &pt->conn->err);
+    if (conn->err.cls == FW_OK)
+        fw_error_set(&conn->err, st, "%s", fw_status_name(st));
+    name_part(conn, pt, nparts);
+    return st;
+}
+
+/*
+ * Opens the connections of parts 1.. (one each, the caller's parameters
+ * pinned to its server) all at once: every connection is started, then
+ * their state machines are driven together with one poll(2) over the
+ * sockets, so the start-up round trips and the servers' backend starts
+ * overlap instead of adding up.  Then each imports the snapshot.  On a
+ * failure the error names the part; the connections already made are
+ * pt->conn (owned), freed by the caller's cleanup.
+ */
+static fw_status
+connect_parts(fw_conn *conn, struct fw_par *p, const char *snapshot)
 {
     char sql[160 + FW_SNAPSHOT_ID_MAX];
-    fw_conn *c = NULL;
-    fw_status st;
+    struct pollfd fds[64];
+    int which[64];
+    struct pollfd *pfd = fds;
+    int *pw = which;
+    int pending = 0;
+    fw_status st = FW_OK;
 
     if (!conn->reconnect_ci) {
         fw_error_set(&conn->err, FW_ERR_MEMORY,
                      "out of memory keeping the connection parameters for parallel streams");
         return FW_ERR_MEMORY;
     }
-    st = fw_conn_connect_info(conn->reconnect_ci, &c);
-    if (!c) {
-        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
-        return FW_ERR_MEMORY;
+    if (p->nparts > 64) {
+        pfd = calloc((size_t)p->nparts, sizeof *pfd);
+        pw = calloc((size_t)p->nparts, sizeof *pw);
+        if (!pfd || !pw) {
+            st = FW_ERR_MEMORY;
+            fw_error_set(&conn->err, st, "out of memory");
+            goto out;
+        }
     }
-    pt->conn = c;
-    pt->owned = 1;
-    c->timeout_ms = conn->timeout_ms;
-    fw_conn_set_max_row_bytes(c, conn->max_row_bytes);
-    fw_conn_set_notice_callback(c, conn->notice_fn, conn->notice_arg);
-    if (st == FW_OK) {
-        /* The id was checked: hex words and dashes only, so the literal
-         * cannot end early. */
-        snprintf(sql, sizeof sql,
-                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
-                 snapshot);
-        st = fw_conn_exec(c, sql);
+    for (int i = 1; i < p->nparts; i++) {
+        par_part *pt = &p->parts[i];
+        fw_conn *c = NULL;
+
+        st = fw_conn_connect_start_info(conn->reconnect_ci, &c);
+        if (!c) {
+            st = FW_ERR_MEMORY;
+            fw_error_set(&conn->err, st, "out of memory");
+            goto out;
+        }
+        pt->conn = c;
+        pt->owned = 1;
+        pt->connecting = 1;
+        c->timeout_ms = conn->timeout_ms;
+        fw_conn_set_max_row_bytes(c, conn->max_row_bytes);
+        fw_conn_set_notice_callback(c, conn->notice_fn, conn->notice_arg);
+        if (st != FW_OK) {
+            part_failed(conn, pt, p->nparts, st);
+            goto out;
+        }
+        pending++;
     }
-    if (st != FW_OK) {
-        fw_error_move(&conn->err, &c->err);
-        if (conn->err.cls == FW_OK)
-            fw_error_set(&conn->err, st, "%s", fw_status_name(st));
-        name_part(conn, pt, nparts);
-        return st;
+    while (pending > 0) {
+        int nfds = 0, timeout = -1, rc;
+
+        for (int i = 1; i < p->nparts; i++) {
+            par_part *pt = &p->parts[i];
+            unsigned wants;
+            int left;
+
+            if (!pt->connecting)
+                continue;
+            st = fw_conn_connect_poll(pt->conn);
+            if (st == FW_OK) {
+                pt->connecting = 0;
+                pending--;
+                continue;
+            }
+            if (st != FW_AGAIN) {
+                part_failed(conn, pt, p->nparts, st);
+                goto out;
+            }
+            wants = fw_conn_wants(pt->conn);
+            pfd[nfds].fd = fw_conn_socket(pt->conn);
+            pfd[nfds].events = (short)(((wants & FW_WANT_READ) ? POLLIN : 0) |
+                                       ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
+            if (pfd[nfds].events == 0)
+                pfd[nfds].events = POLLIN;
+            pfd[nfds].revents = 0;
+            pw[nfds++] = i;
+            /* connect_timeout: fw_conn_connect_poll fails the attempt once its
+             * deadline has passed. */
+            left = fw_conn_timeout_ms(pt->conn);
+            if (left >= 0 && (timeout < 0 || left < timeout))
+                timeout = left;
+        }
+        if (nfds == 0)
+            break;
+        rc = poll(pfd, (nfds_t)nfds, timeout);
+        if (rc < 0 && errno != EINTR) {
+            st = FW_ERR_IO;
+            fw_error_set(&conn->err, st, "poll() failed while connecting the parts: %s",
+                         strerror(errno));
+            goto out;
+        }
     }
-    return FW_OK;
+    /* The id was checked: hex words and dashes only, so the literal cannot
+     * end early. */
+    snprintf(sql, sizeof sql,
+             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
+             snapshot);
+    for (int i = 1; i < p->nparts; i++)
+        if ((st = fw_conn_exec(p->parts[i].conn, sql)) != FW_OK) {
+            part_failed(conn, &p->parts[i], p->nparts, st);
+            goto out;
+        }
+    st = FW_OK;
+out:
+    if (pfd != fds) {
+        free(pfd);
+        free(pw);
+    }
+    return st;
 }
 
 fw_status
@@ -569,9 +668,8 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
     }
     /* The first part in reading order goes on the caller's connection. */
     p->parts[0].conn = conn;
-    for (int i = 1; i < p->nparts; i++)
-        if ((st = connect_part(conn, &p->parts[i], p->nparts, snapshot)) != FW_OK)
-            goto fail;
+    if (p->nparts > 1 && (st = connect_parts(conn, p, snapshot)) != FW_OK)
+        goto fail;
     {
         const fw_predicate_entry *predicates;
         const char *sql0;
@@ -615,6 +713,16 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
     s->type_oid = p->parts[0].stream->type_oid;
     s->chunk = p->parts[0].stream->chunk;
     p->active = p->nparts;
+    for (int i = 0; i < p->nparts; i++) {
+        fw_buf *rb = &p->parts[i].conn->rbuf;
+
+        p->parts[i].fresh = 1;
+        /* Room for what a busy socket holds: one read takes it all while
+         * the other parts' servers keep sending (no error if it cannot
+         * grow: reads are only smaller). */
+        if (!p->ordered && rb->len < FW_PAR_RBUF)
+            (void)fw_buf_reserve(rb, FW_PAR_RBUF - rb->len);
+    }
     conn->stream = s;
     free(key_type);
     free(doc_key);
@@ -655,6 +763,31 @@ next_ordered(fw_stream *s, const char **json, size_t *len)
     return finish_done(s);
 }
 
+/* Whether the connection can go on without reading its socket: a whole
+ * message (or the rest of one being skipped) in its buffer, or bytes that
+ * TLS has decrypted and not handed out (poll(2) does not see those). */
+static int
+part_has_message(const fw_conn *c)
+{
+    size_t avail = c->rbuf.len - c->rpos;
+    size_t consumed;
+    fw_msg m;
+
+    if (c->sock.tls && fw_tls_pending(c->sock.tls))
+        return 1;
+    return avail > 0 && (c->skip > 0 || fw_msg_frame(c->rbuf.data + c->rpos, avail, UINT32_MAX,
+                                                     &m, &consumed) != FW_FRAME_NEED_MORE);
+}
+
+/* Whether the connection's last read filled its receive buffer: the
+ * socket may hold more (the read asks for all the room left, and only the
+ * next read moves the buffer's contents). */
+static int
+read_filled(const fw_conn *c)
+{
+    return c->rbuf.cap > 0 && c->rbuf.len == c->rbuf.cap;
+}
+
 /* Tries one row from part i without waiting.  Returns 1 with *result set
  * when the caller returns it (a row, the end of the cancel, an error), 0
  * to go on (the part has nothing now, or it just ended). */
@@ -668,8 +801,16 @@ take_from(fw_stream *s, int i, const char **json, size_t *len, fw_status *result
 
     s->bytes += pt->stream->bytes - bytes;
     s->dropped += pt->stream->dropped - dropped;
-    if (st == FW_AGAIN)
+    p->counters.tries++;
+    if (st == FW_AGAIN) {
+        unsigned wants = fw_conn_wants(pt->conn);
+
+        pt->waiting = 1;
+        pt->events = (short)(((wants & FW_WANT_READ) ? POLLIN : 0) |
+                             ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
+        p->counters.tries_again++;
         return 0;
+    }
     if (st == FW_OK) {
         s->rows++;
         if (s->first_row_us == 0)
@@ -706,10 +847,16 @@ fail_local(fw_stream *s, fw_status st, const char *msg)
 }
 
 /*
- * Unordered: every part is asked for a row without waiting, the part the
- * last row came from first (so a chunk is read in one go); when none has
- * one, poll(2) waits for what any of them wants (fw_conn_socket,
- * fw_conn_wants), in slices so that a cancel from another thread is seen.
+ * Unordered: the part the last row came from is asked first, so that what
+ * one read brought in is handed out before anything else is tried (no
+ * system call while a whole row is buffered).  A part whose try found
+ * nothing (FW_AGAIN: no whole message buffered and its socket empty, or
+ * output it could not write) waits: it is not tried again, so costs no
+ * recv(2), until poll(2) reports its socket ready for what it wants
+ * (fw_conn_socket, fw_conn_wants).  poll runs only when every part still
+ * running waits, over all of them, in slices so that a cancel from another
+ * thread is seen; every part it reports ready is tried, the first one
+ * first.
  */
 static fw_status
 next_unordered(fw_stream *s, const char **json, size_t *len)
@@ -741,31 +888,46 @@ next_unordered(fw_stream *s, const char **json, size_t *len)
         }
         for (int k = 0; k < p->nparts; k++) {
             int i = (p->rr + k) % p->nparts;
+            par_part *pt = &p->parts[i];
 
-            if (!p->parts[i].done && take_from(s, i, json, len, &result))
+            if (pt->done || pt->waiting)
+                continue;
+            if (!part_has_message(pt->conn)) {
+                if (!pt->fresh && !read_filled(pt->conn)) {
+                    /* Its socket was read since poll last reported it, and
+                     * that read took less than it asked for: the socket is
+                     * empty (or nearly), and one poll over every part says
+                     * so for less than a recv that fails on each. */
+                    pt->waiting = 1;
+                    pt->events = (short)(POLLIN |
+                                         (fw_conn_output_pending(pt->conn) ? POLLOUT : 0));
+                    continue;
+                }
+                if (!pt->fresh)
+                    p->counters.tries_filled++;
+                pt->fresh = 0;   /* this try reads */
+            }
+            if (take_from(s, i, json, len, &result))
                 goto out;
         }
         if (p->active == 0) {
             result = finish_done(s);
             goto out;
         }
+        /* Every part still running waits for its socket. */
         for (int i = 0; i < p->nparts; i++) {
             par_part *pt = &p->parts[i];
-            unsigned wants;
 
             if (pt->done)
                 continue;
-            wants = fw_conn_wants(pt->conn);
             pfd[nfds].fd = fw_conn_socket(pt->conn);
-            pfd[nfds].events = (short)(((wants & FW_WANT_READ) ? POLLIN : 0) |
-                                       ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
-            if (pfd[nfds].events == 0)
-                pfd[nfds].events = POLLIN;
+            pfd[nfds].events = pt->events ? pt->events : POLLIN;
             pfd[nfds].revents = 0;
             pw[nfds++] = i;
         }
         if (waited_since < 0)
             waited_since = fw_now_ms();
+        p->counters.polls++;
         rc = poll(pfd, (nfds_t)nfds, FW_PAR_SLICE_MS);
         if (rc < 0) {
             if (errno == EINTR)
@@ -781,11 +943,14 @@ next_unordered(fw_stream *s, const char **json, size_t *len)
             continue;
         }
         waited_since = -1;
-        /* The next scan starts with the first part that became ready. */
-        for (int k = 0; k < nfds; k++)
+        /* Every part reported ready (POLLERR and POLLHUP included: its next
+         * try reports the error) is tried; the first one first. */
+        for (int k = nfds - 1; k >= 0; k--)
             if (pfd[k].revents) {
+                p->counters.ready++;
+                p->parts[pw[k]].waiting = 0;
+                p->parts[pw[k]].fresh = 1;
                 p->rr = pw[k];
-                break;
             }
     }
 out:
@@ -794,6 +959,14 @@ out:
         free(pw);
     }
     return result;
+}
+
+void
+fw_par_get_counters(const fw_stream *s, fw_par_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s && s->par)
+        *out = s->par->counters;
 }
 
 fw_status

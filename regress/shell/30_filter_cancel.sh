@@ -15,9 +15,12 @@ tag="$$_$(date +%s)_${RANDOM}"
 db="fw_cancel_$tag"
 role="fw_cancel_role_$tag"
 work=$(mktemp -d "${TMPDIR:-/tmp}/fw_cancel.XXXXXX")
-# how long a cancelled statement may take to end (the goal is well under
-# 1 s; the bound is loose for a shared, loaded machine)
-grace_ms=${FW_CANCEL_GRACE_MS:-3000}
+# how long a cancelled statement may take to end.  The goal is well under
+# 1 s and the measured times are printed; the bound only has to tell "the
+# loops check for interrupts" from "they do not" (uninterruptible, these
+# statements run for more than a minute), so it is loose: a 2-core machine
+# at load 10 took 3.2 s once.
+grace_ms=${FW_CANCEL_GRACE_MS:-10000}
 
 q() {       # q SQL: run SQL in the test database, unaligned tuples only
     "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"

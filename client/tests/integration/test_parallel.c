@@ -6,7 +6,10 @@
  * part's backend (the error once, naming the part; the others cancelled; no
  * hang), cancel, ORDER BY the split key (in order, both directions), refused
  * ORDER BY and OFFSET, global LIMIT, SCRAM over TCP for the extra
- * connections, and a connection already in a transaction.
+ * connections, and a connection already in a transaction; the multiplexer
+ * tries a part again only after poll(2) reported its socket ready; the
+ * extra connections are made together, and one that fails is reported
+ * (naming its part) with every other connection closed.
  *
  * Each test creates its own database (fwp_<test>_<pid>).
  */
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "fw_test.h"
+#include "internal.h"   /* fw_par_get_counters */
 
 #define PT_ROWS 10000
 
@@ -319,11 +323,20 @@ Test(parallel, terminated_part_is_reported_once, .timeout = 60)
     cr_assert_eq(fw_stream_next(s, &json, &len), st);
     fw_stream_close(s);
     fw_query_free(q);
-    /* No part's query is still running, and the caller's connection works. */
-    v = fwt_one_row(admin, "SELECT count(*)::text::json AS data FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND state = 'active' AND pid <> pg_backend_pid()",
-                    0, NULL);
-    cr_assert_str_eq(v, "0");
+    /* No part's query is still running, and the caller's connection works.
+     * Close does not wait for the other backends to exit (their cancel and
+     * Terminate are sent, the sockets closed): give them 10 s to go. */
+    for (int tries = 0;; tries++) {
+        v = fwt_one_row(admin,
+                        "SELECT count(*)::text::json AS data FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND state = 'active' AND pid <> pg_backend_pid()",
+                        0, NULL);
+        if (strcmp(v, "0") == 0 || tries == 100)
+            break;
+        free(v);
+        usleep(100 * 1000);
+    }
+    cr_assert_str_eq(v, "0", "a part's query is still active 10 s after the close");
     free(v);
     cr_assert(fw_conn_ok(d.c));
     pt_assert_no_transaction(d.c);
@@ -583,4 +596,114 @@ Test(parallel, extra_connections_authenticate_like_the_first, .timeout = 60)
     fw_query_free(q);
     fw_conn_free(c);
     pt_db_drop(&d);
+}
+
+/* The unordered multiplexer reads a part's socket only when it may have
+ * data: a try that finds nothing (FW_AGAIN, which costs a recv that fails)
+ * happens at most once per part at the start, once per time poll(2)
+ * reported the part ready, and once per read that filled the part's
+ * buffer; never on the parts poll did not report.  Many
+ * small chunks over 4 parts: many waits. */
+Test(parallel, tries_only_parts_poll_reported, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    fw_par_counters n;
+    const char *json;
+    size_t len;
+    fw_status st;
+    long rows = 0;
+
+    pt_db_create(&d, "tries");
+    for (int rel = 0; rel < 2; rel++) {
+        cr_assert_eq(fw_query_new(rel == 0 ? "pb" : "pj", &q), FW_OK);
+        if (rel == 1)
+            cr_assert_eq(fw_query_use_table(q), FW_OK);
+        cr_assert_eq(fw_query_set_chunk_size(q, 20), FW_OK);
+        cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
+        cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
+        cr_assert_eq(fw_stream_parts(s), 4);
+        rows = 0;
+        while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
+            rows++;
+        cr_assert_eq(st, FW_DONE, "%s", fw_conn_error_message(d.c));
+        cr_assert_eq(rows, PT_ROWS);
+        fw_par_get_counters(s, &n);
+        cr_assert_gt(n.polls, 0, "no wait at all: the test shows nothing");
+        cr_assert_leq(n.tries_again, 4 + n.ready + n.tries_filled,
+                      "%s: %llu tries found nothing, but poll reported only %llu parts ready "
+                      "(%llu polls, %llu tries, %llu after a full read)",
+                      rel == 0 ? "v_" : "tv_", (unsigned long long)n.tries_again,
+                      (unsigned long long)n.ready, (unsigned long long)n.polls,
+                      (unsigned long long)n.tries, (unsigned long long)n.tries_filled);
+        cr_assert_eq(fw_stream_close(s), FW_OK);
+        fw_query_free(q);
+    }
+    pt_db_drop(&d);
+}
+
+/* The extra connections are made together: when one is refused (a role
+ * allowed two connections, four parts), the open fails with that part's
+ * error, named, and every connection the stream made is closed; the
+ * caller's connection is usable and outside any transaction. */
+Test(parallel, connect_failure_closes_every_part, .timeout = 60)
+{
+    pt_db d;
+    fw_conn *c, *admin;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    char role[64], sql[512], extra[160];
+    const char *msg;
+    fw_status st;
+    char *v = NULL;
+
+    pt_db_create(&d, "connfail");
+    snprintf(role, sizeof role, "fwp_limited_%d", (int)getpid());
+    snprintf(sql, sizeof sql,
+             "CREATE ROLE %s LOGIN CONNECTION LIMIT 2; GRANT USAGE ON SCHEMA public TO %s; "
+             "GRANT SELECT ON v_pb TO %s",
+             role, role, role);
+    fwt_exec(d.c, sql);
+    snprintf(extra, sizeof extra, "dbname=%s", d.name);
+    c = fwt_connect(fwt_sock(role, extra));
+    admin = fwt_connect(fwt_postgres_db(d.name));
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
+    st = fw_stream_open(c, q, &s);
+    cr_assert_eq(st, FW_ERR_SQL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
+    cr_assert_null(s);
+    msg = fw_conn_error_message(c);
+    cr_assert_not_null(msg);
+    cr_assert(strncmp(msg, "part ", 5) == 0 && strstr(msg, " of 4: ") != NULL,
+              "the error does not name the part: %s", msg);
+    cr_assert_str_eq(fw_conn_error_sqlstate(c), "53300");
+    /* Only the caller's connection is left (a closed connection's backend
+     * goes away shortly after). */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*)::text::json AS data FROM pg_stat_activity WHERE usename = '%s'", role);
+    for (int i = 0; i < 100; i++) {
+        free(v);
+        v = fwt_one_row(admin, sql, 0, NULL);
+        if (strcmp(v, "1") == 0)
+            break;
+        usleep(50 * 1000);
+    }
+    cr_assert_str_eq(v, "1", "connections of the failed open are still there");
+    free(v);
+    cr_assert(fw_conn_ok(c));
+    pt_assert_no_transaction(c);
+    /* Two parts fit in the limit. */
+    cr_assert_eq(fw_query_set_parallel(q, 2), FW_OK);
+    cr_assert_eq(fw_stream_open(c, q, &s), FW_OK, "%s", fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_parts(s), 2);
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+    fw_query_free(q);
+    fw_conn_free(c);
+    fw_conn_free(admin);
+    pt_db_drop(&d);
+    admin = fwt_connect(fwt_sock("postgres", NULL));
+    snprintf(sql, sizeof sql, "DROP ROLE %s", role);
+    fwt_exec(admin, sql);
+    fw_conn_free(admin);
 }
