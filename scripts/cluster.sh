@@ -20,7 +20,8 @@
 # postgres user can reach, STATEDIR only records where.  As another user the
 # server runs as that user.
 #
-# PG_CONFIG selects the installation (default: pg_config on PATH).
+# PG_CONFIG selects the installation (default: pg_config on PATH);
+# FW_CLUSTER_CONF adds postgresql.conf lines (after the ones above).
 set -euo pipefail
 
 cmd=${1:-}
@@ -133,6 +134,11 @@ shared_buffers = 256MB
 log_min_messages = warning
 log_connections = off
 EOF
+    # Extra settings, one per line, after ours (the last one wins), e.g.
+    # FW_CLUSTER_CONF='shared_buffers = 1GB' for a benchmark.
+    if [ -n "${FW_CLUSTER_CONF:-}" ]; then
+        printf '%s\n' "$FW_CLUSTER_CONF" >> "$base/data/postgresql.conf"
+    fi
     cat > "$base/data/pg_hba.conf" <<'EOF'
 # TYPE     DATABASE USER         ADDRESS       METHOD
 local      all      fw_tls                     reject
