@@ -239,9 +239,6 @@ fw_status fw_cancel_send(const struct sockaddr_storage *addr, socklen_t addrlen,
 
 /* ------------------------------------------------------------ stream.c */
 
-/* Sends CopyFail (no encoder in pgmsg.h; local to stream.c). */
-fw_status fw_enc_copy_fail_local(fw_buf *b, const char *reason);
-
 typedef enum fw_stream_state {
     FW_ST_DESCRIBE,   /* Parse/Bind/Describe queued or sent; RowDescription awaited */
     FW_ST_ROWS,       /* Execute sent; rows arriving */

@@ -243,6 +243,7 @@ fw_status fw_enc_bind(fw_buf *b, const char *portal, const char *stmt, int16_t n
 fw_status fw_enc_describe(fw_buf *b, char kind, const char *name);   /* 'D', kind 'S'/'P' */
 fw_status fw_enc_execute(fw_buf *b, const char *portal, int32_t max_rows); /* 'E', 0 = all */
 fw_status fw_enc_close(fw_buf *b, char kind, const char *name);      /* 'C' */
+fw_status fw_enc_copy_fail(fw_buf *b, const char *reason);           /* 'f' */
 fw_status fw_enc_sync(fw_buf *b);                                    /* 'S' */
 fw_status fw_enc_flush(fw_buf *b);                                   /* 'H' */
 fw_status fw_enc_terminate(fw_buf *b);                               /* 'X' */

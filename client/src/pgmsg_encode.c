@@ -318,6 +318,21 @@ enc_bodiless(fw_buf *b, char type)
     return msg_end(b, &ms, FW_OK);
 }
 
+/* CopyFail: the client refuses a COPY the server started (a stream never
+ * asks for one; a statement that does gets this answer). */
+fw_status
+fw_enc_copy_fail(fw_buf *b, const char *reason)
+{
+    size_t n = strlen(reason) + 1;
+    fw_status st;
+
+    if ((st = fw_buf_put_u8(b, FW_FE_COPY_FAIL)) != FW_OK)
+        return st;
+    if ((st = fw_buf_put_i32(b, (int32_t)(4 + n))) != FW_OK)
+        return st;
+    return fw_buf_put_str(b, reason);
+}
+
 fw_status
 fw_enc_sync(fw_buf *b)
 {

@@ -7,10 +7,13 @@
  *
  * The message sequence of a stream:
  *   Parse("") Bind("", "") Describe(portal) Flush   -> RowDescription checked
- *   Execute(chunk) Flush                             -> DataRow…, PortalSuspended
- *   Execute(chunk) Flush  (only when the caller wants the row past the chunk)
+ *   Execute(chunk) Execute(chunk) Flush              -> DataRow…, PortalSuspended (×2)
+ *   Execute(chunk) Flush  (one per PortalSuspended the caller has read up to,
+ *                          so FW_PIPELINE_DEPTH = 2 chunks stay in flight)
  *   …                                                -> CommandComplete
  *   Sync                                             -> ReadyForQuery
+ * A caller that stops reading stops the server after the chunk being read
+ * plus the one in flight behind it.
  * No Sync until the end: a Sync would end the implicit transaction and close
  * the portal.  The schema is checked before the first Execute, so a
  * statement of the wrong shape is never run.
@@ -25,19 +28,6 @@
 
 #define JSON_OID 114
 #define JSONB_OID 3802
-
-fw_status
-fw_enc_copy_fail_local(fw_buf *b, const char *reason)
-{
-    size_t n = strlen(reason) + 1;
-    fw_status st;
-
-    if ((st = fw_buf_put_u8(b, FW_FE_COPY_FAIL)) != FW_OK)
-        return st;
-    if ((st = fw_buf_put_i32(b, (int32_t)(4 + n))) != FW_OK)
-        return st;
-    return fw_buf_put_str(b, reason);
-}
 
 static fw_status
 usable(fw_conn *c)
@@ -193,7 +183,7 @@ drain(fw_conn *c, fw_error *first, int extended, int cancelling, int64_t deadlin
              * the simple protocol a Sync would bring a second ReadyForQuery. */
             if (first && first->cls == FW_OK)
                 fw_error_set(first, FW_ERR_PROTOCOL, "COPY is not supported");
-            if (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
+            if (fw_enc_copy_fail(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
                 (extended && fw_enc_sync(&c->wbuf) != FW_OK)) {
                 fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
                 fw_conn_break(c);
@@ -384,7 +374,7 @@ drain_message(fw_stream *s, const fw_msg *m, int *done)
          * ignores Sync during copy-in). */
         if (keep_first)
             fw_error_set(&s->first, FW_ERR_PROTOCOL, "COPY is not supported");
-        if (fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
+        if (fw_enc_copy_fail(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK ||
             fw_enc_sync(&c->wbuf) != FW_OK) {
             fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
             return FW_ERR_MEMORY;
@@ -665,7 +655,7 @@ rows_message(fw_stream *s, const fw_msg *m, const char **json, size_t *len)
     case FW_BE_COPY_BOTH_RESPONSE:
         fw_error_set(&e, FW_ERR_PROTOCOL, "COPY is not supported");
         if (m->type == FW_BE_COPY_IN_RESPONSE &&
-            fw_enc_copy_fail_local(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK)
+            fw_enc_copy_fail(&c->wbuf, "COPY is not supported by fraiseql_wire") != FW_OK)
             fw_conn_break(c);
         fail_stream(s, &e, 0);
         return FW_AGAIN;

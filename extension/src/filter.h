@@ -1,7 +1,7 @@
 /*
  * filter.h — the filter language: parsed form, parser, evaluator, SQL renderer.
  *
- * One semantics everywhere (DESIGN.md, docs/filters.md): the tree built by
+ * One semantics everywhere (docs/filters.md): the tree built by
  * fw_filter_parse() is what fraiseql_wire.matches() evaluates (filter_eval.c),
  * what fraiseql_wire.where_sql() renders (filter_sql.c) and what the planner
  * support function rewrites (support.c and support_*.c).
