@@ -33,24 +33,13 @@ Test(query, schema_qualified_entity_and_table_view)
     fw_query_free(q);
 }
 
-Test(query, hostile_entity_names_are_refused)
-{
-    const char *bad[] = {"", "user; DROP TABLE x", "us\"er", "1user", "a.b.c", ".user", "user.",
-                         "us--er", "us er", "user\n", "é", "$user"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        fw_query *q = NULL;
-        cr_assert_eq(fw_query_new(bad[i], &q), FW_ERR_CONFIG, "accepted entity \"%s\"", bad[i]);
-        cr_assert_not_null(q, "a failed fw_query_new still returns a handle");
-        cr_assert_not_null(fw_query_error_message(q));
-        fw_query_free(q);
-    }
-}
-
 Test(query, hostile_entity_names_are_config_errors)
 {
     static const char *const bad[] = {
         "x\"; DROP TABLE t; --", "x;y", "x--", "x/*", "a\\b", "$$x", "1abc", "é", "caf\xc3\xa9",
         "a b", "a.b.c", "\"quoted\"", "", "x'y", ".x", "x.", "a\nb",
+        "user; DROP TABLE x", "us\"er", "1user", ".user", "user.", "us--er", "us er", "user\n",
+        "$user",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 61 bytes */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
