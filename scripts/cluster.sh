@@ -3,6 +3,7 @@
 #
 #   scripts/cluster.sh start STATEDIR   initdb + start; writes STATEDIR/env
 #   scripts/cluster.sh stop  STATEDIR   stop the server and remove its files
+#   scripts/cluster.sh restart STATEDIR restart the server (empties shared_buffers)
 #   scripts/cluster.sh env   STATEDIR   print the environment (PGHOST, PGPORT, …)
 #
 # The server listens on a free TCP port on 127.0.0.1 (and ::1 when the machine
@@ -27,7 +28,7 @@ set -euo pipefail
 cmd=${1:-}
 state=${2:-}
 if [ -z "$cmd" ] || [ -z "$state" ]; then
-    echo "usage: $0 start|stop|env STATEDIR" >&2
+    echo "usage: $0 start|stop|restart|env STATEDIR" >&2
     exit 2
 fi
 
@@ -209,12 +210,19 @@ stop() {
     rm -f "$state/env"
 }
 
+restart() {
+    local base
+    base=$(sed -n 's/^FW_CLUSTER_BASE=//p' "$state/env")
+    as_server "$bindir/pg_ctl" -D "$base/data" -l "$base/server.log" -m fast -w -t 30 restart >/dev/null
+}
+
 case "$cmd" in
     start) start ;;
     stop) stop ;;
+    restart) restart ;;
     env)
         [ -f "$state/env" ] || { echo "cluster.sh: no cluster recorded in $state" >&2; exit 1; }
         sed 's/^/export /' "$state/env"
         ;;
-    *) echo "usage: $0 start|stop|env STATEDIR" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|restart|env STATEDIR" >&2; exit 2 ;;
 esac

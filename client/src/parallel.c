@@ -686,7 +686,10 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
         p->limit = fw_query_get_limit(q);
         for (int i = 0; i < p->nparts; i++) {
             par_part *pt = &p->parts[i];
-            fw_query_part qp = {.key_column = p->key_column, .lower = pt->lower, .upper = pt->upper};
+            fw_query_part qp = {.key_column = p->key_column,
+                                .lower = pt->lower,
+                                .upper = pt->upper,
+                                .blocks = strcmp(key_type, "tid") == 0};
             char *sql = NULL, **params = NULL;
             int nparams = 0;
 

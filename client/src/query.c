@@ -715,14 +715,27 @@ render_into(const fw_query *q, const fw_query_part *part, render *r)
         put(r, ")");
         glue = " AND ";
     }
-    if (part && part->lower) {
+    if (part && part->blocks && (part->lower || part->upper)) {
+        put(r, glue);
+        put(r, "fraiseql_wire.in_blocks(data, ");
+        if (part->lower)
+            put_param(r, part->lower, "tid");
+        else
+            put(r, "NULL");
+        put(r, ", ");
+        if (part->upper)
+            put_param(r, part->upper, "tid");
+        else
+            put(r, "NULL");
+        put(r, ")");
+    } else if (part && part->lower) {
         put(r, glue);
         put_ident(r, part->key_column);
         put(r, " >= ");
         put_param(r, part->lower, NULL);
         glue = " AND ";
     }
-    if (part && part->upper) {
+    if (part && !part->blocks && part->upper) {
         put(r, glue);
         put_ident(r, part->key_column);
         put(r, " < ");

@@ -34,11 +34,15 @@ fw_status fw_query_prepare(fw_query *q, const char **sql, int *nparams, const ch
 #define FW_MAX_PARALLEL 1024
 
 /* One part of a parallel query: key_column >= lower AND key_column < upper
- * (NULL = unbounded), bounds sent as untyped parameters. */
+ * (NULL = unbounded), bounds sent as untyped parameters; a block range
+ * (blocks: key column ctid) is fraiseql_wire.in_blocks(data, lower, upper),
+ * which the extension plans on the ctid of the tv_ table or of a v_ view's
+ * source table. */
 typedef struct fw_query_part {
     const char *key_column;
     const char *lower;
     const char *upper;
+    int blocks;
 } fw_query_part;
 
 /* Renders q restricted to one part into malloc'd SQL and parameters (free

@@ -16,6 +16,7 @@
 int			fw_max_filter_depth = 32;
 int			fw_max_filter_nodes = 100000;
 bool		fw_enable_rewrite = true;
+bool		fw_tid_range_bulk_read = true;
 
 void
 fw_guc_init(void)
@@ -42,6 +43,16 @@ fw_guc_init(void)
 							 "When off, matches() is planned as an opaque function call: no rewrite "
 							 "onto view columns and no derived GIN index condition.",
 							 &fw_enable_rewrite,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("fraiseql_wire.tid_range_bulk_read",
+							 "Lets TID Range Scans of big tables read through the bulk-read ring, as Seq Scans do.",
+							 "When off, a TID Range Scan (a parallel stream's part of a table) takes a "
+							 "shared buffer for every block it reads, as PostgreSQL's own executor does.",
+							 &fw_tid_range_bulk_read,
 							 true,
 							 PGC_USERSET,
 							 0,

@@ -17,6 +17,10 @@ extern int	fw_max_filter_nodes;
  * sort keys (support*.c, order_key.c; default on) */
 extern bool fw_enable_rewrite;
 
+/* fraiseql_wire.tid_range_bulk_read: TID Range Scans of big tables through
+ * the bulk-read ring (scan_ring.c; default on) */
+extern bool fw_tid_range_bulk_read;
+
 /* Registers every fraiseql_wire.* setting and reserves the prefix; called
  * once from _PG_init. */
 extern void fw_guc_init(void);

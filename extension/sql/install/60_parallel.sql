@@ -9,9 +9,28 @@
 -- are disjoint and together hold every row, whatever the statistics say and
 -- whatever was written since.  Bounds are text: the client sends them as
 -- untyped parameters and the server reads them as the key column's type.
+-- Block ranges (key_column ctid, key_type tid) are read with
+-- in_blocks(data, lower_bound, upper_bound), which also serves a v_ view:
+-- its bounds are blocks of the view's source table.
 --
 -- The registry is read by relation (registry.relation is unique), never by
 -- entity name, so the lookup does not depend on how entities are scoped.
+
+-- in_blocks(): true when the row of the one table whose columns `doc` is
+-- built from lies in the block range [lower_bound, upper_bound) (NULL: no
+-- limit).  The planner support replaces the call with ctid conditions on
+-- that table (a TID Range Scan); a call it cannot replace raises 0A000 when
+-- executed (extension/src/parallel_blocks.c).
+CREATE FUNCTION fraiseql_wire.in_blocks_support(internal) RETURNS internal
+  LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_in_blocks_support';
+CREATE FUNCTION fraiseql_wire.in_blocks(doc anyelement, lower_bound tid, upper_bound tid)
+  RETURNS boolean
+  LANGUAGE c STABLE PARALLEL SAFE
+  SUPPORT fraiseql_wire.in_blocks_support
+  AS 'MODULE_PATHNAME', 'fraiseql_wire_in_blocks';
+COMMENT ON FUNCTION fraiseql_wire.in_blocks(anyelement, tid, tid) IS
+  'whether the table row a document is built from lies in a block range; planned as a TID Range Scan (a part of a parallel stream)';
 
 -- The most parts one call returns (each is a connection on the client).
 CREATE FUNCTION fraiseql_wire._parallel_max_parts() RETURNS integer
@@ -100,9 +119,14 @@ BEGIN
 
   SELECT * INTO reg FROM fraiseql_wire.registry r WHERE r.relation = rel;
 
-  -- Block ranges: a tv_ table or any plain table, when no key order is asked.
-  IF NOT by_key AND c.relkind IN ('r', 'm') THEN
-    blocks := pg_relation_size(rel) / current_setting('block_size')::bigint;
+  -- Block ranges, when no key order is asked: of a tv_ table or any plain
+  -- table, or of the source table of a v_ view (read with in_blocks()).
+  base := CASE WHEN c.relkind IN ('r', 'm') THEN rel
+               WHEN reg.relation IS NOT NULL AND reg.kind = 'view'
+                    AND (SELECT s.relkind FROM pg_class s WHERE s.oid = reg.source) IN ('r', 'm')
+                 THEN reg.source END;
+  IF NOT by_key AND base IS NOT NULL THEN
+    blocks := pg_relation_size(base) / current_setting('block_size')::bigint;
     nparts := least(parts::bigint, greatest(blocks, 1))::integer;
     FOR i IN 1 .. nparts LOOP
       part := i;
