@@ -291,6 +291,13 @@ fw_status fw_stream_start_internal(fw_conn *conn, const char *sql, int nparams,
                                    const fw_predicate_entry *predicates, int npredicates,
                                    fw_stream **out);
 
+/* Drives a stream started while its connection was non-blocking (the
+ * messages only queued) until its RowDescription is checked, without
+ * waiting: FW_OK (its Executes queued, perhaps not all sent: flush them),
+ * FW_AGAIN (wait for fw_conn_wants), or the stream's error (on its
+ * connection, which is idle again unless broken). */
+fw_status fw_stream_poll_described(fw_stream *s);
+
 /* ---------------------------------------------------------- parallel.c */
 
 /* A copy of ci that reaches the same server as c did through host h (its

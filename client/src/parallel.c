@@ -2,14 +2,16 @@
  * parallel.c — parallel streams over one exported snapshot
  * (fw_query_set_parallel; docs/client.md, "Parallel streams").
  *
- * Opening, on the caller's connection: BEGIN ISOLATION LEVEL REPEATABLE
- * READ, READ ONLY; the split from fraiseql_wire.parallel_parts(); and, when
- * there is more than one part, pg_export_snapshot().  Then one more
- * connection per further part (the caller's parameters, pinned to the same
- * server address), each BEGIN … + SET TRANSACTION SNAPSHOT, all before any
- * part's query starts.  Each part is an ordinary stream of the query with
- * its key range ANDed in ("key" >= $n AND "key" < $m, bounds as untyped
- * parameters, so the server reads them as the key's type).
+ * Opening (fw_par_open; the details above open_drive): on the caller's
+ * connection, in one round trip, BEGIN ISOLATION LEVEL REPEATABLE READ,
+ * READ ONLY, the split from fraiseql_wire.parallel_parts() and
+ * pg_export_snapshot(); while it runs, one more connection per further
+ * part asked for (the caller's parameters, pinned to the same server
+ * address) is made.  Then each part's messages are sent at once — on an
+ * extra connection BEGIN … + SET TRANSACTION SNAPSHOT with the part's query
+ * behind it — and the replies read.  Each part is an ordinary stream of the
+ * query with its key range ANDed in ("key" >= $n AND "key" < $m, bounds as
+ * untyped parameters, so the server reads them as the key's type).
  *
  * Reading: unordered, the parts are multiplexed in this thread on the
  * non-blocking core (fw_stream_try_next on each part, poll(2) over
@@ -53,7 +55,6 @@ typedef struct par_part {
                           * poll(2) reports its socket ready for `events` */
     short events;
     int fresh;           /* poll reported it ready and no recv(2) ran since */
-    int connecting;      /* its connection is being made (connect_parts) */
     char *lower, *upper; /* bounds, NULL = unbounded */
 } par_part;
 
@@ -134,40 +135,6 @@ par_free(struct fw_par *p)
     free(p->parts);
     free(p->key_column);
     free(p);
-}
-
-/* Runs a one-column, one-row query and returns its text (malloc'd). */
-static fw_status
-query_one_text(fw_conn *c, const char *sql, int nparams, const char *const *params, char **out)
-{
-    fw_stream *s = NULL;
-    const char *v;
-    size_t len;
-    fw_status st;
-
-    *out = NULL;
-    if ((st = fw_stream_start_internal(c, sql, nparams, params, 0, 1, NULL, 0, &s)) != FW_OK)
-        return st;
-    st = fw_stream_next(s, &v, &len);
-    if (st == FW_OK && v && (*out = strndup(v, len)) == NULL) {
-        fw_stream_close(s);
-        fw_error_set(&c->err, FW_ERR_MEMORY, "out of memory");
-        return FW_ERR_MEMORY;
-    }
-    if (st == FW_OK && v == NULL) {
-        fw_stream_close(s);
-        fw_error_set(&c->err, FW_ERR_PROTOCOL, "unexpected NULL from \"%s\"", sql);
-        return FW_ERR_PROTOCOL;
-    }
-    if (st != FW_OK) {
-        fw_stream_close(s);
-        if (st == FW_DONE) {
-            fw_error_set(&c->err, FW_ERR_PROTOCOL, "no row from \"%s\"", sql);
-            return FW_ERR_PROTOCOL;
-        }
-        return st;
-    }
-    return fw_stream_close(s) == FW_OK ? FW_OK : c->err.cls;
 }
 
 static int
@@ -319,138 +286,66 @@ part_next(fw_stream *s, par_part *pt, const char **json, size_t *len)
 
 /* ---------------------------------------------------------------- open */
 
-/* Undoes a failed open: the error on conn is kept. */
-static fw_status
-open_failed(fw_conn *conn, fw_stream *s, fw_status st)
-{
-    struct fw_par *p = s->par;
-    fw_error e = {.cls = FW_OK};
+/*
+ * Opening is one poll(2) loop over every connection (open_drive), so that
+ * nothing waits for what it does not need:
+ *   - the caller's connection sends the split as one batch, answered in one
+ *     round trip: BEGIN … as a simple Query, then parallel_parts() and
+ *     pg_export_snapshot() as extended-protocol statements and one Sync
+ *     (split_message reads the replies);
+ *   - meanwhile the asked − 1 extra connections are made: they need the
+ *     snapshot only later.  The split may return fewer parts: the others
+ *     are closed as soon as it is known, and their failures do not count;
+ *     a needed one that failed fails the open once the split is known;
+ *   - then every part's messages go out at once, before any reply is read:
+ *     on an extra connection the snapshot import (BEGIN …; SET TRANSACTION
+ *     SNAPSHOT, a simple Query) with the part's query (Parse/Bind/Describe)
+ *     behind it, on the caller's connection the query alone.  The replies
+ *     are read in order: the import's up to its ReadyForQuery, then the
+ *     stream's description; then the part's Executes are sent.
+ * Any failure ends the open with one error, naming the part: a connection
+ * refused, a failed import (the first error: the query behind it would
+ * only see 25P02), a query refused.  Nothing here cancels: a query is never
+ * left running by a successful open.
+ */
+typedef enum open_phase {
+    OP_CONNECTING,  /* an extra connection being made */
+    OP_WAITING,     /* connected; waits for the split */
+    OP_SPLIT,       /* the caller's connection: the split's batch in flight */
+    OP_IMPORT,      /* the snapshot import in flight, the part's query behind it */
+    OP_DESCRIBE,    /* the part's query: its description awaited */
+    OP_SENDING,     /* described: its Executes being sent */
+    OP_READY,       /* the part runs */
+    OP_FAILED,      /* could not connect (the error is on its connection) */
+    OP_CLOSED       /* not started, or not needed and freed */
+} open_phase;
 
-    fw_error_move(&e, &conn->err);
-    if (e.cls == FW_OK)
-        fw_error_set(&e, st, "%s", fw_status_name(st));
-    for (int i = 0; p && i < p->nparts; i++) {
-        par_part *pt = &p->parts[i];
+typedef struct open_slot {
+    fw_conn *c;        /* slot 0: the caller's connection; else owned by the open */
+    open_phase phase;
+    int wait;          /* nothing to do until poll(2) reports `events` (0: not polled) */
+    short events;
+    int import_failed; /* an ErrorResponse answered the import (kept on c->err) */
+} open_slot;
 
-        if (pt->stream)
-            (void)fw_stream_close(pt->stream);
-        if (pt->owned)
-            fw_conn_free(pt->conn);
-    }
-    if (conn->stream == s)
-        conn->stream = NULL;
-    if (p && p->in_tx && fw_conn_ok(conn))
-        (void)fw_conn_exec(conn, "ROLLBACK");
-    fw_error_move(&conn->err, &e);
-    par_free(p);
-    free(s);
-    return st;
-}
+/* The stages of the split's replies. */
+enum { SPLIT_BEGIN, SPLIT_PARTS, SPLIT_SNAPSHOT, SPLIT_END };
 
-/* Reads parallel_parts() into p (parts in server order). */
-static fw_status
-load_parts(fw_conn *conn, fw_query *q, struct fw_par *p, int asked, int by_key,
-           char **key_type, char **doc_key)
-{
-    static const char sql[] =
-        "SELECT pg_catalog.json_build_array(part, key_column, key_type::text, doc_key, "
-        "lower_bound, upper_bound)::text "
-        "FROM fraiseql_wire.parallel_parts($1::pg_catalog.regclass, $2::pg_catalog.int4, "
-        "$3::pg_catalog.bool) ORDER BY part";
-    char nbuf[16];
-    char *rel = fw_query_relation_quoted(q);
-    const char *params[3] = {rel, nbuf, by_key ? "true" : "false"};
-    fw_stream *s = NULL;
-    const char *v;
-    size_t len;
-    fw_status st;
-
-    if (!rel) {
-        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
-        return FW_ERR_MEMORY;
-    }
-    snprintf(nbuf, sizeof nbuf, "%d", asked);
-    st = fw_stream_start_internal(conn, sql, 3, params, 0, 1, NULL, 0, &s);
-    free(rel);
-    if (st != FW_OK) {
-        if (st == FW_ERR_SQL && conn->err.sqlstate &&
-            (strcmp(conn->err.sqlstate, "3F000") == 0 || strcmp(conn->err.sqlstate, "42883") == 0)) {
-            free(conn->err.hint);
-            conn->err.hint = strdup("Parallel streams need the fraiseql_wire extension in this "
-                                    "database: run CREATE EXTENSION fraiseql_wire (see "
-                                    "docs/extension.md).");
-        }
-        return st;
-    }
-    p->parts = calloc((size_t)asked, sizeof *p->parts);
-    if (!p->parts) {
-        fw_stream_close(s);
-        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
-        return FW_ERR_MEMORY;
-    }
-    while ((st = fw_stream_next(s, &v, &len)) == FW_OK) {
-        struct json_tokener *tok = json_tokener_new();
-        struct json_object *row = NULL, *f[6];
-        int ok = 0;
-
-        if (tok && v && len < INT32_MAX) {
-            row = json_tokener_parse_ex(tok, v, (int)len);
-            if (json_tokener_get_error(tok) != json_tokener_success) {
-                json_object_put(row);
-                row = NULL;
-            }
-        }
-        json_tokener_free(tok);
-        if (row && json_object_is_type(row, json_type_array) && json_object_array_length(row) == 6) {
-            for (int k = 0; k < 6; k++)
-                f[k] = json_object_array_get_idx(row, (size_t)k);
-            ok = p->nparts < asked && json_object_is_type(f[0], json_type_int) &&
-                 json_object_get_int(f[0]) == p->nparts + 1 &&
-                 json_object_is_type(f[1], json_type_string) &&
-                 json_object_is_type(f[2], json_type_string) &&
-                 (f[3] == NULL || json_object_is_type(f[3], json_type_string)) &&
-                 (f[4] == NULL || json_object_is_type(f[4], json_type_string)) &&
-                 (f[5] == NULL || json_object_is_type(f[5], json_type_string)) &&
-                 (p->nparts == 0 || strcmp(p->key_column, json_object_get_string(f[1])) == 0);
-        }
-        if (!ok) {
-            json_object_put(row);
-            fw_stream_close(s);
-            fw_error_set(&conn->err, FW_ERR_PROTOCOL,
-                         "fraiseql_wire.parallel_parts() returned an unexpected row");
-            return FW_ERR_PROTOCOL;
-        }
-        par_part *pt = &p->parts[p->nparts];
-        pt->number = p->nparts + 1;
-        pt->lower = f[4] ? strdup(json_object_get_string(f[4])) : NULL;
-        pt->upper = f[5] ? strdup(json_object_get_string(f[5])) : NULL;
-        int oom = (f[4] && !pt->lower) || (f[5] && !pt->upper);
-        if (p->nparts == 0) {
-            p->key_column = strdup(json_object_get_string(f[1]));
-            *key_type = strdup(json_object_get_string(f[2]));
-            *doc_key = f[3] ? strdup(json_object_get_string(f[3])) : NULL;
-            oom = oom || !p->key_column || !*key_type || (f[3] && !*doc_key);
-        }
-        p->nparts++;
-        json_object_put(row);
-        if (oom) {
-            fw_stream_close(s);
-            fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
-            return FW_ERR_MEMORY;
-        }
-    }
-    if (st != FW_DONE) {
-        fw_stream_close(s);
-        return st;
-    }
-    if (fw_stream_close(s) != FW_OK)
-        return conn->err.cls;
-    if (p->nparts == 0) {
-        fw_error_set(&conn->err, FW_ERR_PROTOCOL, "fraiseql_wire.parallel_parts() returned no part");
-        return FW_ERR_PROTOCOL;
-    }
-    return FW_OK;
-}
+typedef struct par_opening {
+    fw_conn *conn;
+    fw_query *q;
+    struct fw_par *p;
+    fw_query_par_order order;
+    int asked;
+    open_slot *slot;       /* asked of them: slot i becomes part i (reading order) */
+    int split_done;
+    int stage;             /* SPLIT_* */
+    fw_error split_err;    /* the first error of the split */
+    char *key_type, *doc_key, *snapshot;
+    size_t chunk;          /* the query's, as fw_query_prepare gives them */
+    const fw_predicate_entry *predicates;
+    int npredicates;
+} par_opening;
 
 /* Moves part pt's connection error to the caller's connection, naming the
  * part. */
@@ -464,138 +359,657 @@ part_failed(fw_conn *conn, par_part *pt, int nparts, fw_status st)
     return st;
 }
 
-/*
- * Opens the connections of parts 1.. (one each, the caller's parameters
- * pinned to its server) all at once: every connection is started, then
- * their state machines are driven together with one poll(2) over the
- * sockets, so the start-up round trips and the servers' backend starts
- * overlap instead of adding up.  Then each imports the snapshot.  On a
- * failure the error names the part; the connections already made are
- * pt->conn (owned), freed by the caller's cleanup.
- */
+/* The failure st of part i (its error on its connection). */
 static fw_status
-connect_parts(fw_conn *conn, struct fw_par *p, const char *snapshot)
+slot_failed(par_opening *o, int i, fw_status st)
 {
-    char sql[160 + FW_SNAPSHOT_ID_MAX];
-    struct pollfd fds[64];
-    int which[64];
-    struct pollfd *pfd = fds;
-    int *pw = which;
-    int pending = 0;
-    fw_status st = FW_OK;
+    par_part *pt = &o->p->parts[i];
 
-    if (!conn->reconnect_ci) {
-        fw_error_set(&conn->err, FW_ERR_MEMORY,
-                     "out of memory keeping the connection parameters for parallel streams");
+    if (pt->conn == NULL)
+        pt->conn = o->slot[i].c;
+    if (pt->conn != o->conn)
+        return part_failed(o->conn, pt, o->p->nparts, st);
+    if (o->conn->err.cls == FW_OK)
+        fw_error_set(&o->conn->err, st, "%s", fw_status_name(st));
+    name_part(o->conn, pt, o->p->nparts);
+    return st;
+}
+
+static void
+close_slot(par_opening *o, int i)
+{
+    if (i > 0)
+        fw_conn_free(o->slot[i].c);
+    o->slot[i].c = NULL;
+    o->slot[i].phase = OP_CLOSED;
+    o->slot[i].wait = 1;
+    o->slot[i].events = 0;
+}
+
+static fw_status
+slot_wait(open_slot *sl, unsigned wants)
+{
+    sl->wait = 1;
+    sl->events = (short)(((wants & FW_WANT_READ) ? POLLIN : 0) |
+                         ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
+    if (sl->events == 0)
+        sl->events = POLLIN;
+    return FW_OK;
+}
+
+/* Undoes a failed open: the error on conn is kept.  The caller's part is
+ * closed as a stream is (its connection stays usable); the extra
+ * connections are terminated at once, whatever they were doing. */
+static fw_status
+open_failed(par_opening *o, fw_stream *s, fw_status st)
+{
+    fw_conn *conn = o->conn;
+    struct fw_par *p = s->par;
+    fw_error e = {.cls = FW_OK};
+
+    fw_error_move(&e, &conn->err);
+    if (e.cls == FW_OK)
+        fw_error_set(&e, st, "%s", fw_status_name(st));
+    for (int i = 0; p->parts && i < p->nparts; i++) {
+        par_part *pt = &p->parts[i];
+
+        if (!pt->stream)
+            continue;
+        if (pt->stream->conn != conn && pt->stream->conn) {
+            pt->stream->conn->stream = NULL;
+            pt->stream->conn = NULL;   /* freed below: no drain */
+        }
+        (void)fw_stream_close(pt->stream);
+        pt->stream = NULL;
+    }
+    for (int i = 1; o->slot && i < o->asked; i++)
+        fw_conn_free(o->slot[i].c);
+    /* A split still in flight cannot be drained here: the connection goes. */
+    if (conn->state == FW_CONN_BUSY && conn->stream == NULL)
+        fw_conn_break(conn);
+    if (conn->stream == s)
+        conn->stream = NULL;
+    if (p->in_tx && fw_conn_ok(conn))
+        (void)fw_conn_exec(conn, "ROLLBACK");
+    fw_error_move(&conn->err, &e);
+    fw_error_clear(&o->split_err);
+    free(o->slot);
+    free(o->key_type);
+    free(o->doc_key);
+    free(o->snapshot);
+    par_free(p);
+    free(s);
+    return st;
+}
+
+/* Queues the split on the caller's connection: one batch, one Sync. */
+static fw_status
+queue_split(par_opening *o)
+{
+    static const char parts_sql[] =
+        "SELECT pg_catalog.json_build_array(part, key_column, key_type::text, doc_key, "
+        "lower_bound, upper_bound)::text "
+        "FROM fraiseql_wire.parallel_parts($1::pg_catalog.regclass, $2::pg_catalog.int4, "
+        "$3::pg_catalog.bool) ORDER BY part";
+    fw_conn *conn = o->conn;
+    char begin[128], nbuf[16];
+    char *rel = fw_query_relation_quoted(o->q);
+    const char *params[3] = {rel, nbuf, o->order.ordered ? "true" : "false"};
+    fw_buf *b = &conn->wbuf;
+    size_t mark = b->len;
+    fw_status st;
+
+    if (!rel) {
+        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
         return FW_ERR_MEMORY;
     }
-    if (p->nparts > 64) {
-        pfd = calloc((size_t)p->nparts, sizeof *pfd);
-        pw = calloc((size_t)p->nparts, sizeof *pw);
-        if (!pfd || !pw) {
-            st = FW_ERR_MEMORY;
+    snprintf(nbuf, sizeof nbuf, "%d", o->asked);
+    /* statement_timeout holds for the split as for any stream (the parts
+     * set it again for themselves). */
+    if (conn->statement_timeout_ms > 0)
+        snprintf(begin, sizeof begin,
+                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = %d",
+                 conn->statement_timeout_ms);
+    else
+        snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    if ((st = fw_enc_query(b, begin)) != FW_OK ||
+        (st = fw_enc_parse(b, "", parts_sql, 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(b, "", "", 3, params)) != FW_OK ||
+        (st = fw_enc_execute(b, "", 0)) != FW_OK ||
+        (st = fw_enc_parse(b, "", "SELECT pg_catalog.pg_export_snapshot()", 0, NULL)) != FW_OK ||
+        (st = fw_enc_bind(b, "", "", 0, NULL)) != FW_OK ||
+        (st = fw_enc_execute(b, "", 0)) != FW_OK || (st = fw_enc_sync(b)) != FW_OK) {
+        b->len = mark;
+        free(rel);
+        if (st == FW_ERR_MEMORY)
             fw_error_set(&conn->err, st, "out of memory");
-            goto out;
+        else
+            fw_error_set(&conn->err, st, "the relation's name cannot be sent");
+        return st;
+    }
+    free(rel);
+    conn->state = FW_CONN_BUSY;
+    return FW_OK;
+}
+
+/* The split's error st (not an SQL error, which comes from the server). */
+static void
+split_error(par_opening *o, fw_status st, const char *msg)
+{
+    if (o->split_err.cls == FW_OK)
+        fw_error_set(&o->split_err, st, "%s", msg);
+}
+
+/* One row of parallel_parts(): a JSON array (part, key_column, key_type,
+ * doc_key, lower_bound, upper_bound), parts in order from 1. */
+static void
+split_part_row(par_opening *o, const uint8_t *v, uint32_t len)
+{
+    struct fw_par *p = o->p;
+    struct json_tokener *tok;
+    struct json_object *row = NULL, *f[6];
+    int ok = 0, oom;
+    par_part *pt;
+
+    if (o->split_err.cls != FW_OK)
+        return;   /* draining to the Sync */
+    tok = json_tokener_new();
+    if (tok && v && len < INT32_MAX) {
+        row = json_tokener_parse_ex(tok, (const char *)v, (int)len);
+        if (json_tokener_get_error(tok) != json_tokener_success) {
+            json_object_put(row);
+            row = NULL;
         }
     }
-    for (int i = 1; i < p->nparts; i++) {
-        par_part *pt = &p->parts[i];
-        fw_conn *c = NULL;
-
-        st = fw_conn_connect_start_info(conn->reconnect_ci, &c);
-        if (!c) {
-            st = FW_ERR_MEMORY;
-            fw_error_set(&conn->err, st, "out of memory");
-            goto out;
-        }
-        pt->conn = c;
-        pt->owned = 1;
-        pt->connecting = 1;
-        c->timeout_ms = conn->timeout_ms;
-        fw_conn_set_max_row_bytes(c, conn->max_row_bytes);
-        fw_conn_set_notice_callback(c, conn->notice_fn, conn->notice_arg);
-        if (st != FW_OK) {
-            part_failed(conn, pt, p->nparts, st);
-            goto out;
-        }
-        pending++;
+    json_tokener_free(tok);
+    if (row && json_object_is_type(row, json_type_array) && json_object_array_length(row) == 6) {
+        for (int k = 0; k < 6; k++)
+            f[k] = json_object_array_get_idx(row, (size_t)k);
+        ok = p->nparts < o->asked && json_object_is_type(f[0], json_type_int) &&
+             json_object_get_int(f[0]) == p->nparts + 1 &&
+             json_object_is_type(f[1], json_type_string) &&
+             json_object_is_type(f[2], json_type_string) &&
+             (f[3] == NULL || json_object_is_type(f[3], json_type_string)) &&
+             (f[4] == NULL || json_object_is_type(f[4], json_type_string)) &&
+             (f[5] == NULL || json_object_is_type(f[5], json_type_string)) &&
+             (p->nparts == 0 || strcmp(p->key_column, json_object_get_string(f[1])) == 0);
     }
-    while (pending > 0) {
-        int nfds = 0, timeout = -1, rc;
+    if (!ok) {
+        json_object_put(row);
+        split_error(o, FW_ERR_PROTOCOL, "fraiseql_wire.parallel_parts() returned an unexpected row");
+        return;
+    }
+    pt = &p->parts[p->nparts];
+    pt->number = p->nparts + 1;
+    pt->lower = f[4] ? strdup(json_object_get_string(f[4])) : NULL;
+    pt->upper = f[5] ? strdup(json_object_get_string(f[5])) : NULL;
+    oom = (f[4] && !pt->lower) || (f[5] && !pt->upper);
+    if (p->nparts == 0) {
+        p->key_column = strdup(json_object_get_string(f[1]));
+        o->key_type = strdup(json_object_get_string(f[2]));
+        o->doc_key = f[3] ? strdup(json_object_get_string(f[3])) : NULL;
+        oom = oom || !p->key_column || !o->key_type || (f[3] && !o->doc_key);
+    }
+    p->nparts++;
+    json_object_put(row);
+    if (oom)
+        split_error(o, FW_ERR_MEMORY, "out of memory");
+}
 
-        for (int i = 1; i < p->nparts; i++) {
-            par_part *pt = &p->parts[i];
-            unsigned wants;
-            int left;
+/* One reply to the split's batch; *done after its last ReadyForQuery.  An
+ * error from the server (or a row we refuse) is kept and the rest read up
+ * to the Sync's ReadyForQuery, so that the connection stays in step. */
+static fw_status
+split_message(par_opening *o, const fw_msg *m, int *done)
+{
+    fw_conn *conn = o->conn;
+    const uint8_t *v;
+    uint32_t len;
 
-            if (!pt->connecting)
-                continue;
-            st = fw_conn_connect_poll(pt->conn);
-            if (st == FW_OK) {
-                pt->connecting = 0;
-                pending--;
-                continue;
+    *done = 0;
+    switch (m->type) {
+    case FW_BE_READY_FOR_QUERY:
+        if (fw_parse_ready(m, &conn->tx_status) != FW_OK)
+            break;
+        if (o->stage == SPLIT_BEGIN) {
+            o->stage = SPLIT_PARTS;   /* the BEGIN's; the batch's own follows */
+            return FW_OK;
+        }
+        conn->state = FW_CONN_IDLE;
+        o->p->in_tx = conn->tx_status != FW_TX_IDLE;
+        *done = 1;
+        return FW_OK;
+    case FW_BE_ERROR_RESPONSE:
+        if (o->split_err.cls == FW_OK) {
+            fw_conn_error_from_msg(conn, m, FW_ERR_SQL);
+            fw_error_move(&o->split_err, &conn->err);
+        }
+        if (o->stage != SPLIT_BEGIN)
+            o->stage = SPLIT_END;   /* the server skips to the Sync */
+        return FW_OK;
+    case FW_BE_COMMAND_COMPLETE:
+        if (o->stage == SPLIT_PARTS)
+            o->stage = SPLIT_SNAPSHOT;
+        else if (o->stage == SPLIT_SNAPSHOT)
+            o->stage = SPLIT_END;
+        return FW_OK;
+    case FW_BE_PARSE_COMPLETE:
+    case FW_BE_BIND_COMPLETE:
+        if (o->stage == SPLIT_PARTS || o->stage == SPLIT_SNAPSHOT)
+            return FW_OK;
+        break;
+    case FW_BE_DATA_ROW:
+        if (o->stage != SPLIT_PARTS && o->stage != SPLIT_SNAPSHOT)
+            break;
+        if (fw_parse_data_row1(m, &v, &len) != FW_OK)
+            break;
+        if (o->stage == SPLIT_PARTS) {
+            split_part_row(o, v, len);
+        } else if (o->snapshot || !v || len > FW_SNAPSHOT_ID_MAX) {
+            split_error(o, FW_ERR_PROTOCOL,
+                        "pg_export_snapshot() returned an unexpected snapshot id");
+        } else if ((o->snapshot = strndup((const char *)v, len)) == NULL) {
+            split_error(o, FW_ERR_MEMORY, "out of memory");
+        }
+        return FW_OK;
+    default:
+        break;
+    }
+    fw_error_set(&conn->err, FW_ERR_PROTOCOL,
+                 "unexpected message type 0x%02x in reply to fraiseql_wire.parallel_parts()",
+                 (unsigned char)m->type);
+    fw_conn_break(conn);
+    return FW_ERR_PROTOCOL;
+}
+
+/* Sends part i's messages: on an extra connection the snapshot import,
+ * then (on every connection) the part's query; nothing is waited for. */
+static fw_status
+start_part(par_opening *o, int i)
+{
+    struct fw_par *p = o->p;
+    par_part *pt = &p->parts[i];
+    open_slot *sl = &o->slot[i];
+    fw_conn *c = sl->c;
+    fw_query_part qp = {.key_column = p->key_column,
+                        .lower = pt->lower,
+                        .upper = pt->upper,
+                        .blocks = strcmp(o->key_type, "tid") == 0};
+    char *sql = NULL, **params = NULL;
+    int nparams = 0, nb = c->nonblocking;
+    fw_status st;
+
+    pt->conn = c;
+    if ((st = fw_query_render_part(o->q, &qp, &sql, &params, &nparams)) != FW_OK) {
+        fw_error_set(&o->conn->err, st, "out of memory rendering the query");
+        return st;
+    }
+    if (i > 0) {
+        char import[160 + FW_SNAPSHOT_ID_MAX];
+
+        /* The id was checked: hex words and dashes only, so the literal
+         * cannot end early. */
+        snprintf(import, sizeof import,
+                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
+                 o->snapshot);
+        if (fw_enc_query(&c->wbuf, import) != FW_OK) {
+            free(sql);
+            fw_query_free_params(params, nparams);
+            fw_error_set(&o->conn->err, FW_ERR_MEMORY, "out of memory");
+            return FW_ERR_MEMORY;
+        }
+    }
+    c->nonblocking = 1;   /* the stream's messages are only queued */
+    st = fw_stream_start_internal(c, sql, nparams, (const char *const *)params, o->chunk, 0,
+                                  o->predicates, o->npredicates, &pt->stream);
+    c->nonblocking = nb;
+    free(sql);
+    fw_query_free_params(params, nparams);
+    if (st != FW_OK)
+        return slot_failed(o, i, st);
+    sl->phase = i > 0 ? OP_IMPORT : OP_DESCRIBE;
+    sl->wait = 0;
+    return FW_OK;
+}
+
+/* The split is known (its last ReadyForQuery came): checks it, closes the
+ * extra connections it does not need, reports a needed one that failed,
+ * and starts every part whose connection is ready. */
+static fw_status
+split_known(par_opening *o)
+{
+    fw_conn *conn = o->conn;
+    struct fw_par *p = o->p;
+    const char *sql0;
+    const char *const *params0;
+    int nparams0;
+    fw_status st;
+
+    if (o->split_err.cls != FW_OK) {
+        fw_error_move(&conn->err, &o->split_err);
+        if (conn->err.cls == FW_ERR_SQL && conn->err.sqlstate &&
+            (strcmp(conn->err.sqlstate, "3F000") == 0 || strcmp(conn->err.sqlstate, "42883") == 0)) {
+            free(conn->err.hint);
+            conn->err.hint = strdup("Parallel streams need the fraiseql_wire extension in this "
+                                    "database: run CREATE EXTENSION fraiseql_wire (see "
+                                    "docs/extension.md).");
+        }
+        return conn->err.cls;
+    }
+    if (p->nparts == 0) {
+        fw_error_set(&conn->err, FW_ERR_PROTOCOL, "fraiseql_wire.parallel_parts() returned no part");
+        return FW_ERR_PROTOCOL;
+    }
+    if (o->order.ordered) {
+        if (!o->doc_key || strcmp(o->doc_key, o->order.field) != 0) {
+            fw_error_set(&conn->err, FW_ERR_CONFIG,
+                         "ORDER BY \"%.64s\" cannot be used with parallel streams: the parts "
+                         "are split on the key column \"%.64s\"%s%.64s%s; order by that field, "
+                         "or read serially",
+                         o->order.field, p->key_column,
+                         o->doc_key ? " (document field \"" : ", which is not in the document",
+                         o->doc_key ? o->doc_key : "", o->doc_key ? "\")" : "");
+            return FW_ERR_CONFIG;
+        }
+        if (!order_matches_key(o->key_type, o->order.type)) {
+            fw_error_set(&conn->err, FW_ERR_CONFIG,
+                         "ORDER BY \"%.64s\" with parallel streams: the key column has type "
+                         "%.64s, which this ORDER BY type does not sort in the same order "
+                         "(integer and numeric keys: numeric or jsonb order; uuid keys: text "
+                         "order)",
+                         o->order.field, o->key_type);
+            return FW_ERR_CONFIG;
+        }
+        if (o->order.desc)
+            for (int i = 0, j = p->nparts - 1; i < j; i++, j--) {
+                par_part t = p->parts[i];
+                p->parts[i] = p->parts[j];
+                p->parts[j] = t;
             }
-            if (st != FW_AGAIN) {
-                part_failed(conn, pt, p->nparts, st);
+    }
+    if (p->nparts > 1) {
+        if (!o->snapshot || !snapshot_id_ok(o->snapshot)) {
+            fw_error_set(&conn->err, FW_ERR_PROTOCOL,
+                         "pg_export_snapshot() returned an unexpected snapshot id");
+            return FW_ERR_PROTOCOL;
+        }
+        if (!conn->reconnect_ci) {
+            fw_error_set(&conn->err, FW_ERR_MEMORY,
+                         "out of memory keeping the connection parameters for parallel streams");
+            return FW_ERR_MEMORY;
+        }
+    }
+    for (int i = p->nparts; i < o->asked; i++)
+        close_slot(o, i);
+    for (int i = 1; i < p->nparts; i++)
+        if (o->slot[i].phase == OP_FAILED)
+            return slot_failed(o, i, o->slot[i].c->err.cls != FW_OK ? o->slot[i].c->err.cls
+                                                                    : FW_ERR_IO);
+    if ((st = fw_query_prepare(o->q, &sql0, &nparams0, &params0, &o->chunk, &o->predicates,
+                               &o->npredicates)) != FW_OK) {
+        fw_error_set(&conn->err, st, "%s", fw_query_error_message(o->q) ? fw_query_error_message(o->q)
+                                                              : "out of memory rendering the query");
+        return st;
+    }
+    p->limit = fw_query_get_limit(o->q);
+    o->split_done = 1;
+    for (int i = 0; i < p->nparts; i++)
+        if ((i == 0 || o->slot[i].phase == OP_WAITING) && (st = start_part(o, i)) != FW_OK)
+            return st;
+    return FW_OK;
+}
+
+/* Reads the replies on connection c without waiting: FW_OK with a
+ * message, FW_AGAIN after slot_wait, or the connection's error. */
+static fw_status
+slot_read(open_slot *sl, fw_msg *m)
+{
+    fw_conn *c = sl->c;
+    unsigned rw = 0, ww = 0;
+    fw_status st = fw_conn_flush_nb(c, &ww);
+
+    if (st != FW_OK && st != FW_AGAIN)
+        return st;
+    st = fw_conn_read_msg_nb(c, m, &rw);
+    if (st == FW_AGAIN) {
+        (void)slot_wait(sl, rw | (fw_conn_output_pending(c) ? ww : 0));
+        return FW_AGAIN;
+    }
+    if (st == FW_ERR_LIMIT && c->state != FW_CONN_BAD)
+        fw_conn_break(c);   /* nothing this large is expected here */
+    return st;
+}
+
+/* Moves slot i on as far as it goes without waiting: FW_OK (it waits, or
+ * is done), or the open's failure (the error on the caller's connection). */
+static fw_status
+step_slot(par_opening *o, int i)
+{
+    open_slot *sl = &o->slot[i];
+    struct fw_par *p = o->p;
+    fw_conn *c = sl->c;
+    fw_status st;
+    fw_msg m;
+    int done;
+
+    for (;;) {
+        switch (sl->phase) {
+        case OP_CONNECTING:
+            st = fw_conn_connect_poll(c);
+            if (st == FW_AGAIN)
+                return slot_wait(sl, fw_conn_wants(c));
+            if (st != FW_OK) {
+                sl->phase = OP_FAILED;
+                sl->wait = 1;
+                sl->events = 0;
+                /* Before the split: reported if the split needs the part. */
+                return o->split_done ? slot_failed(o, i, st) : FW_OK;
+            }
+            if (!o->split_done) {
+                sl->phase = OP_WAITING;
+                sl->wait = 1;
+                sl->events = 0;
+                return FW_OK;
+            }
+            if ((st = start_part(o, i)) != FW_OK)
+                return st;
+            continue;
+        case OP_SPLIT:
+            if ((st = slot_read(sl, &m)) == FW_AGAIN)
+                return FW_OK;
+            if (st != FW_OK)
+                return st;
+            if ((st = split_message(o, &m, &done)) != FW_OK)
+                return st;
+            if (done && (st = split_known(o)) != FW_OK)
+                return st;
+            continue;
+        case OP_IMPORT:
+            if ((st = slot_read(sl, &m)) == FW_AGAIN)
+                return FW_OK;
+            if (st != FW_OK)
+                return slot_failed(o, i, st);
+            switch (m.type) {
+            case FW_BE_COMMAND_COMPLETE:
+                continue;
+            case FW_BE_ERROR_RESPONSE:
+                if (!sl->import_failed) {
+                    fw_conn_error_from_msg(c, &m, FW_ERR_SQL);
+                    sl->import_failed = 1;
+                }
+                continue;
+            case FW_BE_READY_FOR_QUERY:
+                if (fw_parse_ready(&m, &c->tx_status) == FW_OK && !sl->import_failed &&
+                    c->tx_status == FW_TX_IN_BLOCK) {
+                    sl->phase = OP_DESCRIBE;
+                    continue;
+                }
+                if (!sl->import_failed)
+                    fw_error_set(&c->err, FW_ERR_PROTOCOL,
+                                 "the snapshot import did not leave a transaction open");
+                return slot_failed(o, i, c->err.cls);
+            default:
+                fw_error_set(&c->err, FW_ERR_PROTOCOL,
+                             "unexpected message type 0x%02x in reply to the snapshot import",
+                             (unsigned char)m.type);
+                fw_conn_break(c);
+                return slot_failed(o, i, FW_ERR_PROTOCOL);
+            }
+        case OP_DESCRIBE:
+            st = fw_stream_poll_described(p->parts[i].stream);
+            if (st == FW_AGAIN)
+                return slot_wait(sl, fw_conn_wants(c));
+            if (st != FW_OK)
+                return slot_failed(o, i, st);
+            sl->phase = OP_SENDING;
+            continue;
+        case OP_SENDING: {
+            unsigned ww = 0;
+
+            st = fw_conn_flush_nb(c, &ww);
+            if (st == FW_AGAIN)
+                return slot_wait(sl, ww);
+            if (st != FW_OK)
+                return slot_failed(o, i, st);
+            sl->phase = OP_READY;
+            sl->wait = 1;
+            sl->events = 0;
+            return FW_OK;
+        }
+        default:
+            sl->wait = 1;
+            sl->events = 0;
+            return FW_OK;
+        }
+    }
+}
+
+/* A wait reached the caller's timeout: the connections that were waiting
+ * for their server cannot be brought back in step. */
+static fw_status
+open_timed_out(par_opening *o)
+{
+    int named = 0;
+
+    for (int i = 0; i < o->asked; i++) {
+        open_slot *sl = &o->slot[i];
+
+        if (sl->phase != OP_SPLIT && sl->phase != OP_IMPORT && sl->phase != OP_DESCRIBE &&
+            sl->phase != OP_SENDING)
+            continue;
+        fw_conn_break(sl->c);
+        if (!named) {
+            fw_error_set(&sl->c->err, FW_ERR_TIMEOUT, "timeout expired waiting for the server");
+            if (sl->phase != OP_SPLIT)
+                (void)slot_failed(o, i, FW_ERR_TIMEOUT);
+            named = 1;
+        }
+    }
+    return FW_ERR_TIMEOUT;
+}
+
+/* Drives every connection until every part runs, or the open fails. */
+static fw_status
+open_drive(par_opening *o)
+{
+    struct pollfd *pfd = calloc((size_t)o->asked, sizeof *pfd);
+    int *pw = calloc((size_t)o->asked, sizeof *pw);
+    int timeout_ms = o->conn->timeout_ms;
+    int64_t waited_since = -1;
+    fw_status st = FW_OK;
+
+    if (!pfd || !pw) {
+        fw_error_set(&o->conn->err, FW_ERR_MEMORY, "out of memory");
+        st = FW_ERR_MEMORY;
+        goto out;
+    }
+    for (;;) {
+        int nfds = 0, timeout = -1, server = 0, ready = o->split_done, rc;
+
+        for (int i = 0; i < o->asked; i++)
+            if (!o->slot[i].wait && (st = step_slot(o, i)) != FW_OK)
                 goto out;
-            }
-            wants = fw_conn_wants(pt->conn);
-            pfd[nfds].fd = fw_conn_socket(pt->conn);
-            pfd[nfds].events = (short)(((wants & FW_WANT_READ) ? POLLIN : 0) |
-                                       ((wants & FW_WANT_WRITE) ? POLLOUT : 0));
-            if (pfd[nfds].events == 0)
-                pfd[nfds].events = POLLIN;
+        for (int i = 0; ready && i < o->p->nparts; i++)
+            ready = o->slot[i].phase == OP_READY;
+        if (ready)
+            goto out;
+        for (int i = 0; i < o->asked; i++) {
+            open_slot *sl = &o->slot[i];
+
+            if (!sl->wait || sl->events == 0)
+                continue;
+            pfd[nfds].fd = fw_conn_socket(sl->c);
+            pfd[nfds].events = sl->events;
             pfd[nfds].revents = 0;
             pw[nfds++] = i;
-            /* connect_timeout: fw_conn_connect_poll fails the attempt once its
-             * deadline has passed. */
-            left = fw_conn_timeout_ms(pt->conn);
-            if (left >= 0 && (timeout < 0 || left < timeout))
-                timeout = left;
+            if (sl->phase == OP_CONNECTING) {
+                /* connect_timeout: fw_conn_connect_poll fails the attempt
+                 * once its deadline has passed. */
+                int left = fw_conn_timeout_ms(sl->c);
+
+                if (left >= 0 && (timeout < 0 || left < timeout))
+                    timeout = left;
+            } else {
+                server = 1;
+            }
         }
-        if (nfds == 0)
-            break;
+        if (nfds == 0) {   /* cannot happen: every slot not done waits for something */
+            fw_error_set(&o->conn->err, FW_ERR_PROTOCOL, "parallel open: nothing to wait for");
+            st = FW_ERR_PROTOCOL;
+            goto out;
+        }
+        if (server && timeout_ms > 0) {
+            int64_t left;
+
+            if (waited_since < 0)
+                waited_since = fw_now_ms();
+            left = waited_since + timeout_ms - fw_now_ms();
+            if (left <= 0) {
+                st = open_timed_out(o);
+                goto out;
+            }
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
+        }
         rc = poll(pfd, (nfds_t)nfds, timeout);
-        if (rc < 0 && errno != EINTR) {
-            st = FW_ERR_IO;
-            fw_error_set(&conn->err, st, "poll() failed while connecting the parts: %s",
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            fw_error_set(&o->conn->err, FW_ERR_IO, "poll() failed while opening the parts: %s",
                          strerror(errno));
+            st = FW_ERR_IO;
             goto out;
         }
+        if (rc == 0) {
+            /* A deadline: the connections being made check theirs. */
+            for (int k = 0; k < nfds; k++)
+                if (o->slot[pw[k]].phase == OP_CONNECTING)
+                    o->slot[pw[k]].wait = 0;
+            continue;
+        }
+        waited_since = -1;
+        for (int k = 0; k < nfds; k++)
+            if (pfd[k].revents)
+                o->slot[pw[k]].wait = 0;
     }
-    /* The id was checked: hex words and dashes only, so the literal cannot
-     * end early. */
-    snprintf(sql, sizeof sql,
-             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
-             snapshot);
-    for (int i = 1; i < p->nparts; i++)
-        if ((st = fw_conn_exec(p->parts[i].conn, sql)) != FW_OK) {
-            part_failed(conn, &p->parts[i], p->nparts, st);
-            goto out;
-        }
-    st = FW_OK;
 out:
-    if (pfd != fds) {
-        free(pfd);
-        free(pw);
-    }
+    free(pfd);
+    free(pw);
     return st;
 }
 
 fw_status
 fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
 {
-    fw_query_par_order order;
+    par_opening o = {.conn = conn, .q = q, .split_err = {.cls = FW_OK}};
     char why[256];
-    char *key_type = NULL, *doc_key = NULL, *snapshot = NULL;
     fw_stream *s;
     struct fw_par *p;
     fw_status st;
-    int asked = fw_query_parts(q);
 
     *out = NULL;
-    if ((st = fw_query_parallel_order(q, &order, why, sizeof why)) != FW_OK) {
+    o.asked = fw_query_parts(q);
+    if ((st = fw_query_parallel_order(q, &o.order, why, sizeof why)) != FW_OK) {
         fw_error_set(&conn->err, st, "%s", why);
         return st;
     }
@@ -618,107 +1032,50 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
     s->state = FW_ST_ROWS;
     s->started_us = fw_now_us();
     atomic_init(&s->cancel_requested, 0);
-    p->ordered = order.ordered;
+    p->ordered = o.order.ordered;
     p->limit = -1;
-
-    if ((st = fw_conn_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")) != FW_OK)
-        return open_failed(conn, s, st);
-    p->in_tx = 1;
-    if ((st = load_parts(conn, q, p, asked, order.ordered, &key_type, &doc_key)) != FW_OK)
-        goto fail;
-    if (order.ordered) {
-        if (!doc_key || strcmp(doc_key, order.field) != 0) {
-            fw_error_set(&conn->err, FW_ERR_CONFIG,
-                         "ORDER BY \"%.64s\" cannot be used with parallel streams: the parts "
-                         "are split on the key column \"%.64s\"%s%.64s%s; order by that field, "
-                         "or read serially",
-                         order.field, p->key_column,
-                         doc_key ? " (document field \"" : ", which is not in the document",
-                         doc_key ? doc_key : "", doc_key ? "\")" : "");
-            st = FW_ERR_CONFIG;
-            goto fail;
-        }
-        if (!order_matches_key(key_type, order.type)) {
-            fw_error_set(&conn->err, FW_ERR_CONFIG,
-                         "ORDER BY \"%.64s\" with parallel streams: the key column has type "
-                         "%.64s, which this ORDER BY type does not sort in the same order "
-                         "(integer and numeric keys: numeric or jsonb order; uuid keys: text "
-                         "order)",
-                         order.field, key_type);
-            st = FW_ERR_CONFIG;
-            goto fail;
-        }
-        if (order.desc)
-            for (int i = 0, j = p->nparts - 1; i < j; i++, j--) {
-                par_part t = p->parts[i];
-                p->parts[i] = p->parts[j];
-                p->parts[j] = t;
-            }
+    o.p = p;
+    p->parts = calloc((size_t)o.asked, sizeof *p->parts);
+    o.slot = calloc((size_t)o.asked, sizeof *o.slot);
+    if (!p->parts || !o.slot) {
+        fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
+        return open_failed(&o, s, FW_ERR_MEMORY);
     }
-    if (p->nparts > 1) {
-        if ((st = query_one_text(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL,
-                                 &snapshot)) != FW_OK)
-            goto fail;
-        if (!snapshot_id_ok(snapshot)) {
-            fw_error_set(&conn->err, FW_ERR_PROTOCOL,
-                         "pg_export_snapshot() returned an unexpected snapshot id");
-            st = FW_ERR_PROTOCOL;
-            goto fail;
-        }
-    }
-    /* The first part in reading order goes on the caller's connection. */
-    p->parts[0].conn = conn;
-    if (p->nparts > 1 && (st = connect_parts(conn, p, snapshot)) != FW_OK)
-        goto fail;
-    {
-        const fw_predicate_entry *predicates;
-        const char *sql0;
-        const char *const *params0;
-        int nparams0, npredicates;
-        size_t chunk;
+    o.slot[0].c = conn;
+    o.slot[0].phase = OP_SPLIT;
+    if ((st = queue_split(&o)) != FW_OK)
+        return open_failed(&o, s, st);
+    /* The extra connections, started now: made while the split runs. */
+    for (int i = 1; i < o.asked; i++) {
+        open_slot *sl = &o.slot[i];
+        fw_conn *c = NULL;
 
-        if ((st = fw_query_prepare(q, &sql0, &nparams0, &params0, &chunk, &predicates,
-                                   &npredicates)) != FW_OK) {
-            fw_error_set(&conn->err, st, "%s", fw_query_error_message(q) ? fw_query_error_message(q)
-                                                               : "out of memory rendering the query");
-            goto fail;
+        if (!conn->reconnect_ci) {   /* out of memory: reported if the split needs them */
+            sl->phase = OP_CLOSED;
+            sl->wait = 1;
+            continue;
         }
-        p->limit = fw_query_get_limit(q);
-        for (int i = 0; i < p->nparts; i++) {
-            par_part *pt = &p->parts[i];
-            fw_query_part qp = {.key_column = p->key_column,
-                                .lower = pt->lower,
-                                .upper = pt->upper,
-                                .blocks = strcmp(key_type, "tid") == 0};
-            char *sql = NULL, **params = NULL;
-            int nparams = 0;
-
-            st = fw_query_render_part(q, &qp, &sql, &params, &nparams);
-            if (st != FW_OK) {
-                fw_error_set(&conn->err, st, "out of memory rendering the query");
-                goto fail;
-            }
-            st = fw_stream_start_internal(pt->conn, sql, nparams, (const char *const *)params, chunk,
-                                          0, predicates, npredicates, &pt->stream);
-            free(sql);
-            fw_query_free_params(params, nparams);
-            if (st != FW_OK) {
-                if (pt->conn != conn) {
-                    fw_error_move(&conn->err, &pt->conn->err);
-                    name_part(conn, pt, p->nparts);
-                } else {
-                    name_part(conn, pt, p->nparts);
-                }
-                goto fail;
-            }
+        st = fw_conn_connect_start_info(conn->reconnect_ci, &c);
+        if (!c) {
+            fw_error_set(&conn->err, FW_ERR_MEMORY, "out of memory");
+            return open_failed(&o, s, FW_ERR_MEMORY);
         }
+        sl->c = c;
+        c->timeout_ms = conn->timeout_ms;
+        fw_conn_set_max_row_bytes(c, conn->max_row_bytes);
+        fw_conn_set_notice_callback(c, conn->notice_fn, conn->notice_arg);
+        sl->phase = st == FW_OK ? OP_CONNECTING : OP_FAILED;
+        sl->wait = st != FW_OK;
     }
+    if ((st = open_drive(&o)) != FW_OK)
+        return open_failed(&o, s, st);
     s->type_oid = p->parts[0].stream->type_oid;
     s->chunk = p->parts[0].stream->chunk;
     p->active = p->nparts;
     for (int i = 0; i < p->nparts; i++) {
         fw_buf *rb = &p->parts[i].conn->rbuf;
 
+        p->parts[i].owned = i > 0;   /* the open's connections are the stream's now */
         p->parts[i].fresh = 1;
         /* Room for what a busy socket holds: one read takes it all while
          * the other parts' servers keep sending (no error if it cannot
@@ -727,16 +1084,12 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
             (void)fw_buf_reserve(rb, FW_PAR_RBUF - rb->len);
     }
     conn->stream = s;
-    free(key_type);
-    free(doc_key);
-    free(snapshot);
+    free(o.slot);
+    free(o.key_type);
+    free(o.doc_key);
+    free(o.snapshot);
     *out = s;
     return FW_OK;
-fail:
-    free(key_type);
-    free(doc_key);
-    free(snapshot);
-    return open_failed(conn, s, st);
 }
 
 /* ---------------------------------------------------------------- read */

@@ -1013,6 +1013,56 @@ fw_stream_cancel(fw_stream *s)
     return st;
 }
 
+/*
+ * Before a close cancels a portal that may still run: the messages that
+ * have arrived already (buffered, or in the socket now: no wait) are
+ * read and discarded, since the close drains them anyway.  They may show
+ * that nothing runs any more: the query's CommandComplete (the caller
+ * read the last row, e.g. of a one-row query, but not the completion
+ * behind it), an error, or every Execute in flight back suspended.  Then
+ * no CancelRequest is sent (it costs a connection to the postmaster and
+ * a wait for the postmaster to close it).  1 when nothing runs.
+ */
+static int
+close_settles(fw_stream *s)
+{
+    fw_conn *c = s->conn;
+
+    for (;;) {
+        unsigned wants;
+        fw_msg m;
+        fw_status st = fw_conn_read_msg_nb(c, &m, &wants);
+
+        if (st == FW_ERR_LIMIT && c->state != FW_CONN_BAD)
+            continue;   /* an oversized row, skipped */
+        if (st != FW_OK)
+            return 0;   /* nothing more now, or the connection failed (the close reports it) */
+        switch (m.type) {
+        case FW_BE_DATA_ROW:
+            continue;
+        case FW_BE_PORTAL_SUSPENDED:
+            if (--s->inflight <= 0)
+                return 1;
+            continue;
+        case FW_BE_COMMAND_COMPLETE:
+        case FW_BE_EMPTY_QUERY_RESPONSE:
+        case FW_BE_ERROR_RESPONSE:
+            return 1;   /* the server skips to the Sync */
+        default:
+            return 0;
+        }
+    }
+}
+
+fw_status
+fw_stream_poll_described(fw_stream *s)
+{
+    const char *json;
+    size_t len;
+
+    return stream_step(s, &json, &len, STEP_UNTIL_DESCRIBED);
+}
+
 FW_API fw_status
 fw_stream_close(fw_stream *s)
 {
@@ -1041,6 +1091,9 @@ fw_stream_close(fw_stream *s)
                       : s->state == FW_ST_ROWS || s->inflight > 0;
         int64_t deadline = cancel_drain_deadline(c);
 
+        if (running && s->state != FW_ST_DRAIN && !atomic_load(&s->cancel_requested) &&
+            c->state != FW_CONN_BAD && close_settles(s))
+            running = 0;
         if (running && s->state != FW_ST_DRAIN && !atomic_load(&s->cancel_requested))
             send_cancel(c, deadline);
         st = c->state == FW_CONN_BAD ? FW_ERR_IO : send_sync(s);

@@ -70,6 +70,13 @@ read_msg(fwt_fake *f, char *type)
     *type = (char)h[0];
     if (f->ntypes < sizeof f->types - 1)
         f->types[f->ntypes++] = (char)h[0];
+    {
+        char *ct = f->conn_types[f->cur];
+        size_t n = strlen(ct);
+
+        if (n < sizeof f->conn_types[0] - 1)
+            ct[n] = (char)h[0];
+    }
     body = malloc(len - 4 + 1);
     if (!body)
         return 0;
@@ -181,6 +188,36 @@ play(fwt_fake *f, const fwt_fake_step *st)
             ;
         return 1;
     }
+    case FWT_FAKE_ACCEPT: {
+        int fd;
+
+        if (f->nconns >= FWT_FAKE_MAX_CONNS)
+            return 0;
+        fd = accept(f->lfd, NULL, NULL);
+        if (fd < 0)
+            return 0;
+        f->fds[f->cur] = f->fd;
+        f->ssls[f->cur] = f->ssl;
+        f->cur = f->nconns++;
+        f->fd = f->fds[f->cur] = fd;
+        f->ssl = f->ssls[f->cur] = NULL;
+        return 1;
+    }
+    case FWT_FAKE_USE:
+        if (st->n < 0 || st->n >= f->nconns)
+            return 0;
+        f->fds[f->cur] = f->fd;
+        f->ssls[f->cur] = f->ssl;
+        f->cur = st->n;
+        f->fd = f->fds[f->cur];
+        f->ssl = f->ssls[f->cur];
+        return 1;
+    case FWT_FAKE_SLEEP: {
+        struct timespec ts = {.tv_sec = st->n / 1000, .tv_nsec = (long)(st->n % 1000) * 1000000};
+
+        nanosleep(&ts, NULL);
+        return 1;
+    }
     case FWT_FAKE_END:
         break;
     }
@@ -197,26 +234,32 @@ serve(void *arg)
     f->fd = accept(f->lfd, NULL, NULL);
     if (f->fd < 0)
         return NULL;
+    f->fds[0] = f->fd;
+    f->nconns = 1;
     for (st = f->steps; st->k != FWT_FAKE_END; st++, i++) {
         if (!play(f, st)) {
             f->failed_step = i;
             break;
         }
-        if (f->fd < 0) {   /* dropped: the steps after it cannot run */
+        if (f->fd < 0 && f->nconns == 1) {   /* dropped: the steps after it cannot run */
             st++;
             break;
         }
     }
     if (st->k == FWT_FAKE_END)
         f->failed_step = -1;
-    if (f->fd >= 0) {
+    f->fds[f->cur] = f->fd;
+    f->ssls[f->cur] = f->ssl;
+    for (int k = 0; k < f->nconns; k++) {
         /* Until the client closes (or 5 s). */
-        struct pollfd pfd = {.fd = f->fd, .events = POLLIN};
+        struct pollfd pfd = {.fd = f->fds[k], .events = POLLIN};
 
+        if (pfd.fd < 0)
+            continue;
         while (poll(&pfd, 1, 5000) > 0) {
             uint8_t sink[256];
 
-            if (recv(f->fd, sink, sizeof sink, 0) <= 0)
+            if (recv(pfd.fd, sink, sizeof sink, 0) <= 0)
                 break;
         }
     }
@@ -255,6 +298,8 @@ fwt_fake_start(fwt_fake *f, const fwt_fake_step *steps, int tls)
     memset(f, 0, sizeof *f);
     f->steps = steps;
     f->fd = -1;
+    for (int k = 0; k < FWT_FAKE_MAX_CONNS; k++)
+        f->fds[k] = -1;
     f->failed_step = -2;
     if (tls)
         f->ctx = self_signed_ctx();
@@ -274,15 +319,34 @@ void
 fwt_fake_stop(fwt_fake *f)
 {
     pthread_join(f->thread, NULL);
-    if (f->ssl)
-        SSL_free(f->ssl);
+    if (f->nconns == 0) {   /* the thread accepted nothing */
+        f->fds[0] = f->fd;
+        f->ssls[0] = f->ssl;
+        f->nconns = 1;
+    }
+    for (int k = 0; k < f->nconns; k++) {
+        if (f->ssls[k])
+            SSL_free(f->ssls[k]);
+        if (f->fds[k] >= 0)
+            close(f->fds[k]);
+        f->ssls[k] = NULL;
+        f->fds[k] = -1;
+    }
     f->ssl = NULL;
-    if (f->fd >= 0)
-        close(f->fd);
     f->fd = -1;
     if (f->ctx)
         SSL_CTX_free(f->ctx);
     f->ctx = NULL;
+    /* Connections made that the script did not accept. */
+    for (;;) {
+        struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
+        int fd;
+
+        if (poll(&pfd, 1, 0) <= 0 || (fd = accept(f->lfd, NULL, NULL)) < 0)
+            break;
+        f->unexpected++;
+        close(fd);
+    }
     close(f->lfd);
     f->lfd = -1;
 }

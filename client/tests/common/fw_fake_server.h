@@ -10,7 +10,12 @@
  * certificate.  It records what the client sent; read it after
  * fwt_fake_stop.  When a read step does not get what it expects the script
  * stops there (failed_step says which).  After the last step the thread
- * waits for the client to close (at most 5 s).
+ * waits for the clients to close (at most 5 s).
+ *
+ * Several client connections (a parallel stream's): FWT_ACCEPT takes the
+ * next one, and later steps talk to it until FWT_USE(i) goes back to
+ * connection i (0: the first).  A connection nobody accepted (say, an
+ * unexpected CancelRequest) is counted by fwt_fake_stop in `unexpected`.
  */
 #ifndef FW_FAKE_SERVER_H
 #define FW_FAKE_SERVER_H
@@ -29,14 +34,20 @@ typedef enum fwt_fake_kind {
     FWT_FAKE_NOTLS,     /* read an SSLRequest, answer 'N' */
     FWT_FAKE_CANCEL,    /* accept one more connection: a CancelRequest, kept */
     FWT_FAKE_DROP,      /* close the socket at once (no close_notify under TLS) */
-    FWT_FAKE_FLOOD      /* send data/len again and again until the client goes (or 20 s) */
+    FWT_FAKE_FLOOD,     /* send data/len again and again until the client goes (or 20 s) */
+    FWT_FAKE_ACCEPT,    /* accept the next client connection; later steps talk to it */
+    FWT_FAKE_USE,       /* later steps talk to client connection n (0: the first) */
+    FWT_FAKE_SLEEP      /* pause n milliseconds */
 } fwt_fake_kind;
+
+#define FWT_FAKE_MAX_CONNS 4
 
 typedef struct fwt_fake_step {
     fwt_fake_kind k;
     const uint8_t *data;
     size_t len;
     char type;
+    int n;
 } fwt_fake_step;
 
 /* Steps; `a` is an array (its sizeof is the length). */
@@ -50,6 +61,9 @@ typedef struct fwt_fake_step {
 #define FWT_CANCEL {.k = FWT_FAKE_CANCEL}
 #define FWT_DROP {.k = FWT_FAKE_DROP}
 #define FWT_FLOOD(a) {.k = FWT_FAKE_FLOOD, .data = (a), .len = sizeof(a)}
+#define FWT_ACCEPT {.k = FWT_FAKE_ACCEPT}
+#define FWT_USE(i) {.k = FWT_FAKE_USE, .n = (i)}
+#define FWT_SLEEP(ms) {.k = FWT_FAKE_SLEEP, .n = (ms)}
 #define FWT_END {.k = FWT_FAKE_END}
 
 /* Backend messages, as bytes for an array initialiser. */
@@ -78,6 +92,9 @@ typedef struct fwt_fake {
     size_t startup_len;
     char types[64];          /* message types read, in order, NUL-terminated */
     size_t ntypes;
+    char conn_types[FWT_FAKE_MAX_CONNS][64];  /* the same, for each client connection */
+    int nconns;              /* client connections accepted by the script */
+    int unexpected;          /* connections left unaccepted (counted by fwt_fake_stop) */
     uint8_t last_p[512];     /* the body of the last 'p' message (first 512 bytes) */
     size_t last_p_len;
     int failed_step;         /* -1 when every step ran */
@@ -86,9 +103,12 @@ typedef struct fwt_fake {
     /* private */
     const fwt_fake_step *steps;
     int lfd;
-    int fd;
+    int fd;                  /* the current client connection */
     struct ssl_ctx_st *ctx;
     struct ssl_st *ssl;
+    int cur;
+    int fds[FWT_FAKE_MAX_CONNS];
+    struct ssl_st *ssls[FWT_FAKE_MAX_CONNS];
     pthread_t thread;
 } fwt_fake;
 

@@ -34,6 +34,7 @@ struct fwt_proxy {
     pthread_t thread;
     atomic_int stop, cut;
     atomic_long down, up;
+    atomic_int accepted;
     pair pairs[FWT_PROXY_MAX_PAIRS];
 };
 
@@ -141,6 +142,7 @@ proxy_main(void *arg)
 
                 if (c < 0)
                     continue;
+                atomic_fetch_add(&p->accepted, 1);
                 for (int i = 0; i < FWT_PROXY_MAX_PAIRS && slot < 0; i++)
                     if (p->pairs[i].client < 0)
                         slot = i;
@@ -219,6 +221,7 @@ fwt_proxy_start(const char *host, const char *port, int delay_us)
     atomic_init(&p->stop, 0);
     atomic_init(&p->cut, 0);
     atomic_init(&p->down, 0);
+    atomic_init(&p->accepted, 0);
     atomic_init(&p->up, 0);
     if (pthread_create(&p->thread, NULL, proxy_main, p) != 0)
         goto fail;
@@ -269,6 +272,12 @@ long
 fwt_proxy_bytes_up(fwt_proxy *p)
 {
     return atomic_load(&p->up);
+}
+
+int
+fwt_proxy_connections(fwt_proxy *p)
+{
+    return atomic_load(&p->accepted);
 }
 
 void

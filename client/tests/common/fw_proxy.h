@@ -25,6 +25,8 @@ void fwt_proxy_cut(fwt_proxy *p);
 /* Bytes forwarded server->client and client->server so far. */
 long fwt_proxy_bytes_down(fwt_proxy *p);
 long fwt_proxy_bytes_up(fwt_proxy *p);
+/* Connections accepted so far (a CancelRequest is one too). */
+int fwt_proxy_connections(fwt_proxy *p);
 /* Stops the thread, closes everything, frees p.  NULL is fine. */
 void fwt_proxy_stop(fwt_proxy *p);
 

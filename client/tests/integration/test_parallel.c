@@ -9,7 +9,9 @@
  * connections, and a connection already in a transaction; the multiplexer
  * tries a part again only after poll(2) reported its socket ready; the
  * extra connections are made together, and one that fails is reported
- * (naming its part) with every other connection closed.
+ * (naming its part) with every other connection closed; a successful open
+ * sends no CancelRequest; the connections made for parts the split does
+ * not give are closed.
  *
  * Each test creates its own database (fwp_<test>_<pid>).
  */
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fw_proxy.h"
 #include "fw_test.h"
 #include "internal.h"   /* fw_par_get_counters */
 
@@ -706,4 +709,119 @@ Test(parallel, connect_failure_closes_every_part, .timeout = 60)
     snprintf(sql, sizeof sql, "DROP ROLE %s", role);
     fwt_exec(admin, sql);
     fw_conn_free(admin);
+}
+
+/* Through the one-byte proxy, which counts the connections made: a
+ * CancelRequest is a connection of its own. */
+static fwt_proxy *
+pt_proxy_connect(const char *dbname, fw_conn **c)
+{
+    fwt_proxy *px = fwt_proxy_start(fwt_tcp_host(), fwt_port(), 0);
+    char ci[256];
+
+    cr_assert_not_null(px, "could not start the proxy");
+    snprintf(ci, sizeof ci,
+             "host=127.0.0.1 port=%d dbname=%s user=postgres sslmode=disable connect_timeout=30",
+             fwt_proxy_port(px), dbname);
+    *c = fwt_connect(ci);
+    cr_assert_eq(fwt_proxy_connections(px), 1);
+    return px;
+}
+
+/*
+ * A successful open leaves no query running, so it cancels nothing: 4
+ * parts make exactly the 3 extra connections, no CancelRequest (the split,
+ * the snapshot id included, is read to its end; the proxy hands the
+ * replies over a byte at a time, so no completion is ever buffered behind
+ * the row read).  Split by blocks (tv_), by key (v_), and ordered.
+ */
+Test(parallel, open_sends_no_cancel_request, .timeout = 120)
+{
+    pt_db d;
+
+    pt_db_create(&d, "nocancel");
+    for (int kind = 0; kind < 3; kind++) {
+        fw_conn *c = NULL;
+        fwt_proxy *px = pt_proxy_connect(d.name, &c);
+        fw_query *q = NULL;
+        fw_stream *s = NULL;
+        const char *json;
+        size_t len;
+
+        cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+        if (kind == 0)
+            cr_assert_eq(fw_query_use_table(q), FW_OK);
+        if (kind == 2)
+            cr_assert_eq(fw_query_add_order_by(q, "id", FW_ORDER_NUMERIC, FW_ORDER_ASC), FW_OK);
+        /* Little in flight: the close drains it a byte at a time. */
+        cr_assert_eq(fw_query_set_chunk_size(q, 10), FW_OK);
+        cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
+        cr_assert_eq(fw_stream_open(c, q, &s), FW_OK, "%s", fw_conn_error_message(c));
+        cr_assert_eq(fw_stream_parts(s), 4);
+        cr_assert_eq(fw_stream_next(s, &json, &len), FW_OK, "%s", fw_conn_error_message(c));
+        cr_assert_eq(fwt_proxy_connections(px), 4,
+                     "kind %d: %d connections for 4 parts: the open sent a CancelRequest", kind,
+                     fwt_proxy_connections(px));
+        cr_assert_eq(fw_stream_close(s), FW_OK, "%s", fw_conn_error_message(c));
+        fw_query_free(q);
+        pt_assert_no_transaction(c);
+        fw_conn_free(c);
+        fwt_proxy_stop(px);
+    }
+    pt_db_drop(&d);
+}
+
+/* The extra connections are made while the split runs, before the number
+ * of parts is known: a relation of one block gives one part, and the
+ * connections made for the others are closed at once (only the caller's
+ * backend is left while the stream runs). */
+Test(parallel, fewer_parts_close_the_extra_connections, .timeout = 60)
+{
+    pt_db d;
+    fw_conn *c, *admin;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    const char *json;
+    size_t len;
+    char sql[256];
+    char *v = NULL;
+    int rows = 0;
+    fw_status st;
+
+    pt_db_create(&d, "fewer");
+    fwt_exec(d.c, "CREATE TABLE tiny (id bigint PRIMARY KEY, name text); "
+                  "INSERT INTO tiny VALUES (1, 'a'), (2, 'b'), (3, 'c'); "
+                  "SELECT fraiseql_wire.create_view('tiny', 'tiny'); "
+                  "SELECT fraiseql_wire.create_table_view('tiny'); ANALYZE tiny");
+    c = fwt_connect(fwt_postgres_db(d.name));
+    admin = fwt_connect(fwt_postgres_db(d.name));
+    cr_assert_eq(fw_query_new("tiny", &q), FW_OK);
+    cr_assert_eq(fw_query_use_table(q), FW_OK);
+    cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
+    cr_assert_eq(fw_stream_open(c, q, &s), FW_OK, "%s", fw_conn_error_message(c));
+    cr_assert_eq(fw_stream_parts(s), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*)::text::json AS data FROM pg_stat_activity WHERE datname = "
+             "current_database() AND pid NOT IN (pg_backend_pid(), %d) AND backend_type = "
+             "'client backend'",
+             fw_conn_backend_pid(d.c));
+    for (int i = 0; i < 100; i++) {
+        free(v);
+        v = fwt_one_row(admin, sql, 0, NULL);
+        if (strcmp(v, "1") == 0)
+            break;
+        usleep(50 * 1000);
+    }
+    cr_assert_str_eq(v, "1", "the connections of the parts not needed are still there");
+    free(v);
+    while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
+        rows++;
+    cr_assert_eq(st, FW_DONE, "%s", fw_conn_error_message(c));
+    cr_assert_eq(rows, 3);
+    cr_assert_eq(fw_stream_close(s), FW_OK);
+    fw_query_free(q);
+    pt_assert_no_transaction(c);
+    fw_conn_free(c);
+    fw_conn_free(admin);
+    pt_db_drop(&d);
 }

@@ -94,6 +94,64 @@ connect_and_read_one(fwt_fake *f, fw_stream **s, int timeout_ms)
 }
 
 /*
+ * The close of a stream whose query has ended, although the caller did
+ * not read that far: nothing runs on the server, so no CancelRequest (a
+ * connection to the postmaster and a wait for it to close), only the Sync.
+ * The caller read the one row of a one-row query, whose completion came
+ * behind it (chunk 1: PortalSuspended, then the second Execute's
+ * CommandComplete); or both Executes in flight came back suspended.
+ */
+static void
+close_without_cancel(const uint8_t *rest, size_t rest_len)
+{
+    static const uint8_t hello[] = {FWT_MSG_AUTH_OK, FWT_MSG_BACKEND_KEY, FWT_MSG_READY};
+    static const uint8_t described[] = {'1', 0, 0, 0, 4, '2', 0, 0, 0, 4, FWT_MSG_ROW_DESC_JSONB};
+    static const uint8_t ready[] = {FWT_MSG_READY};
+    static const uint8_t one_row[] = {FWT_MSG_DATA_ROW};
+    uint8_t row[64];
+    fwt_fake_step steps[] = {FWT_STARTUP, FWT_SEND(hello), FWT_EXPECT('H'), FWT_SEND(described),
+                             FWT_EXPECT('H'), FWT_SEND_N(row, sizeof one_row + rest_len),
+                             FWT_EXPECT('S'), FWT_SEND(ready), FWT_END};
+    fwt_fake f;
+    fw_stream *s = NULL;
+    fw_conn *c;
+    fw_status st;
+    int64_t t0, took;
+
+    cr_assert_leq(sizeof one_row + rest_len, sizeof row);
+    memcpy(row, one_row, sizeof one_row);   /* the row and what follows it, in one send */
+    memcpy(row + sizeof one_row, rest, rest_len);
+    fwt_fake_start(&f, steps, 0);
+    c = connect_and_read_one(&f, &s, 3000);
+    t0 = fwt_now_ms();
+    st = fw_stream_close(s);
+    took = fwt_now_ms() - t0;
+    cr_assert_eq(st, FW_OK, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
+    cr_assert(fw_conn_ok(c));
+    cr_assert_lt(took, 1500, "close took %lld ms", (long long)took);
+    fw_conn_free(c);
+    fwt_fake_stop(&f);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d (types %s)", f.failed_step,
+                 f.types);
+    cr_assert_eq(f.unexpected, 0, "the close sent a CancelRequest");
+}
+
+Test(cancel_close, close_after_the_last_row_sends_no_cancel, .timeout = 30)
+{
+    static const uint8_t rest[] = {'s', 0, 0, 0, 4, 'C', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T',
+                                   ' ', '0', 0};
+
+    close_without_cancel(rest, sizeof rest);
+}
+
+Test(cancel_close, close_with_every_execute_suspended_sends_no_cancel, .timeout = 30)
+{
+    static const uint8_t rest[] = {'s', 0, 0, 0, 4, FWT_MSG_DATA_ROW, 's', 0, 0, 0, 4};
+
+    close_without_cancel(rest, sizeof rest);
+}
+
+/*
  * fw_stream_close against a server that takes the CancelRequest and then
  * ignores it, silent: the drain ends at the connection's timeout, Sync and
  * then Terminate were sent, and the connection is closed (FW_ERR_TIMEOUT).
