@@ -2,7 +2,8 @@
  * stream.c — queries: fw_stream_open_sql (extended protocol, one chunk per
  * Execute), fw_stream_try_next / fw_stream_next (zero-copy rows; one state
  * machine that never waits, and a poll(2) loop around it), cancel and close
- * (cancel, then drain to ReadyForQuery so the connection is reused), and
+ * (cancel, then drain to ReadyForQuery so the connection is reused; no
+ * cancel when what has arrived shows that nothing runs any more), and
  * fw_conn_exec.
  *
  * The message sequence of a stream:
