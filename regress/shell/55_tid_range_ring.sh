@@ -110,6 +110,14 @@ ok "a rescanned part returns its rows each time" \
                CROSS JOIN LATERAL (SELECT 1 FROM ring_t
                                     WHERE fraiseql_wire.in_blocks(data, '(100,0)', NULL)
                                       AND id % 3 = v.x - 1) s")" "$p2_rows"
+# A scrollable cursor reads the part forwards and then backwards.
+ok "a cursor over a part reads it backwards too" \
+    is "$(q "BEGIN;
+             DECLARE c SCROLL CURSOR FOR
+               SELECT id FROM ring_t WHERE fraiseql_wire.in_blocks(data, '(100,0)', NULL);
+             MOVE FORWARD ALL IN c;
+             FETCH BACKWARD ALL FROM c;
+             COMMIT;" | wc -l)" "$p2_rows"
 # EXPLAIN without ANALYZE begins no scan; with ANALYZE it counts the rows.
 ok "EXPLAIN (ANALYZE) of a part counts its rows" \
     bash -c "'$bindir/psql' -X -At -c \"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) $part2\" |
