@@ -18,8 +18,10 @@
 #       postmaster's reaped-children counters), per row
 #   bench/parallel_probe.sh scans
 #       one backend (libpq single-row mode) streaming the 1M stored-jsonb rows
-#       with a Seq Scan, a TID Range Scan over the whole table and over each
-#       half, three times: the server's CPU of each
+#       with a Seq Scan, and each half as a part reads it
+#       (fraiseql_wire.in_blocks: a TID Range Scan) with the bulk-read ring
+#       and without it (fraiseql_wire.tid_range_bulk_read = off), three
+#       times: the server's CPU of each
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 ci="host=$PGHOST port=$PGPORT user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
@@ -59,15 +61,22 @@ print(f"{sys.argv[5]} {sys.argv[6]} parts={sys.argv[7]} wall={wall:.2f}s "
 ' "$out" "$a" "$b" "$tck" "$bin" "$rel" "$p" "$(load)"
     done; done; done; done ;;
 scans)
+    half=$(psql_ "SELECT format('(%s,0)', pg_relation_size('bench.tv_items_1m_jsonb') / 8192 / 2)")
     for _ in 1 2 3; do
-        for w in "" "WHERE ctid >= '(0,0)'" "WHERE ctid < '(20000,0)'" "WHERE ctid >= '(20000,0)'"; do
-            a=$(reaped)
-            out=$("$root/bench/build/clients/libpq_single" --conninfo "$ci" \
-                  --sql "SELECT data FROM bench.tv_items_1m_jsonb $w")
-            sleep 0.3
-            b=$(reaped)
-            rows=$(grep -o '"rows":[0-9]*' <<<"$out" | head -1 | cut -d: -f2)
-            echo "server_cpu=$(python3 -c "print(f'{($b - $a) / $tck:.2f}')")s rows=$rows load=$(load) :: ${w:-(seq scan)}"
+        for ring in on off; do
+            for w in "" "WHERE fraiseql_wire.in_blocks(data, NULL, '$half')" \
+                     "WHERE fraiseql_wire.in_blocks(data, '$half', NULL)"; do
+                [ -z "$w" ] && [ "$ring" = off ] && continue
+                a=$(reaped)
+                out=$("$root/bench/build/clients/libpq_single" \
+                      --conninfo "$ci options=-cfraiseql_wire.tid_range_bulk_read=$ring" \
+                      --sql "SELECT data FROM bench.tv_items_1m_jsonb $w")
+                sleep 0.3
+                b=$(reaped)
+                rows=$(grep -o '"rows":[0-9]*' <<<"$out" | head -1 | cut -d: -f2)
+                echo "server_cpu=$(python3 -c "print(f'{($b - $a) / $tck:.2f}')")s rows=$rows load=$(load)" \
+                     ":: ${w:-(seq scan)}${w:+ (ring $ring)}"
+            done
         done
     done ;;
 *)
