@@ -261,42 +261,29 @@ Test(pgpass, per_host_lookup_of_a_conninfo)
     cr_assert_null(w);
     fw_conninfo_free(ci);
 
-    /* hostaddr alone is the key; a host name given with it is the key instead. */
-    snprintf(s, sizeof s, "hostaddr=10.0.0.9 user=u dbname=d passfile=%s", f);
-    ci = parse_ok(s);
-    pw = for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-addr");
-    free(pw);
-    fw_conninfo_free(ci);
-    snprintf(s, sizeof s, "host=a hostaddr=10.0.0.9 port=1 user=u dbname=d passfile=%s", f);
-    ci = parse_ok(s);
-    pw = for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-a");
-    free(pw);
-    fw_conninfo_free(ci);
-
-    /* The default socket directory is looked up as localhost; another
-     * socket directory by its path (libpq's rule). */
-    snprintf(s, sizeof s, "host=%s user=u dbname=d passfile=%s", FW_CI_DEFAULT_SOCKET_DIR, f);
-    ci = parse_ok(s);
-    pw = for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-local");
-    free(pw);
-    fw_conninfo_free(ci);
-    snprintf(s, sizeof s, "host=/tmp user=u dbname=d passfile=%s", f);
-    ci = parse_ok(s);
-    pw = for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-tmp");
-    free(pw);
-    fw_conninfo_free(ci);
-
-    /* Without a database name the user name is the database. */
-    snprintf(s, sizeof s, "host=%s user=u passfile=%s", FW_CI_DEFAULT_SOCKET_DIR, f);
-    ci = parse_ok(s);
-    pw = for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-db-is-user");
-    free(pw);
-    fw_conninfo_free(ci);
+    /* One host each: the conninfo after "passfile=F ", and the password found. */
+    static const struct {
+        const char *conninfo, *want;
+    } one[] = {
+        /* hostaddr alone is the key; a host name given with it is the key instead. */
+        {"hostaddr=10.0.0.9 user=u dbname=d", "pw-addr"},
+        {"host=a hostaddr=10.0.0.9 port=1 user=u dbname=d", "pw-a"},
+        /* The default socket directory is looked up as localhost; another
+         * socket directory by its path (libpq's rule). */
+        {"host=" FW_CI_DEFAULT_SOCKET_DIR " user=u dbname=d", "pw-local"},
+        {"host=/tmp user=u dbname=d", "pw-tmp"},
+        /* Without a database name the user name is the database. */
+        {"host=" FW_CI_DEFAULT_SOCKET_DIR " user=u", "pw-db-is-user"},
+    };
+    for (size_t k = 0; k < sizeof one / sizeof one[0]; k++) {
+        snprintf(s, sizeof s, "passfile=%s %s", f, one[k].conninfo);
+        ci = parse_ok(s);
+        pw = for_host(ci, 0, NULL);
+        cr_assert_not_null(pw, "%s", one[k].conninfo);
+        cr_assert_str_eq(pw, one[k].want, "%s", one[k].conninfo);
+        free(pw);
+        fw_conninfo_free(ci);
+    }
 
     /* A password in the conninfo means no lookup. */
     snprintf(s, sizeof s, "host=a port=1 user=u dbname=d password=given passfile=%s", f);
