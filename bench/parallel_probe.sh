@@ -22,6 +22,12 @@
 #       (fraiseql_wire.in_blocks: a TID Range Scan) with the bulk-read ring
 #       and without it (fraiseql_wire.tid_range_bulk_read = off), three
 #       times: the server's CPU of each
+#   bench/parallel_probe.sh cores FW_PARALLEL
+#       how the split scales with cores, measured on the cores there are: the
+#       server (the postmaster and every process it has or starts) and the
+#       client pinned with taskset(1) to CPU 0 alone, then to CPUs 0 and 1;
+#       1, 2 and 4 parts on the tv_ table and the v_ view, three rounds with
+#       the two CPU sets interleaved: rows/s of each run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 ci="host=$PGHOST port=$PGPORT user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
@@ -79,6 +85,25 @@ scans)
             done
         done
     done ;;
+cores)
+    pin() {     # pin CPUS: the postmaster and its children (new ones inherit it)
+        local p
+        for p in "$pm" $(pgrep -P "$pm"); do taskset -a -p -c "$1" "$p" >/dev/null; done
+    }
+    trap 'pin "0-$(( $(nproc) - 1 ))"' EXIT
+    for _ in 1 2 3; do for cpus in 0 0-1; do
+        pin "$cpus"
+        for rel in $rels; do for p in 1 2 4; do
+            out=$(FW_BENCH_PARTS=$p taskset -c "$cpus" "$2" --conninfo "$ci" --sql "$rel")
+            python3 -c '
+import json, sys
+j = json.loads([l for l in sys.argv[1].splitlines() if l.startswith("{")][-1])
+wall, rows = j["query_s"], j["rows"]
+print(f"cpus={sys.argv[2]} {sys.argv[3]} parts={sys.argv[4]} wall={wall:.2f}s "
+      f"rows/s={rows / wall:.0f} load={sys.argv[5]}")
+' "$out" "$cpus" "$rel" "$p" "$(load)"
+        done; done
+    done; done ;;
 *)
     sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2
     exit 2 ;;
