@@ -9,7 +9,8 @@ cluster it started (the PG* variables) after bench/setup.sql is loaded:
 Relations (1M rows each):
   bench.v_par_items        a registered v_ view over bench.src_1m (jsonb
                            documents built per row: the server's work is
-                           the document, split by primary-key ranges)
+                           the document, split by block ranges of
+                           bench.src_1m through fraiseql_wire.in_blocks)
   bench.tv_items_1m_jsonb  stored jsonb documents (split by block ranges)
 Methods, interleaved in every repetition (BENCH_REPS, default 3):
   libpq_single             libpq single-row mode, SELECT data FROM rel

@@ -18,8 +18,16 @@
 #       postmaster's reaped-children counters), per row
 #   bench/parallel_probe.sh scans
 #       one backend (libpq single-row mode) streaming the 1M stored-jsonb rows
-#       with a Seq Scan, a TID Range Scan over the whole table and over each
-#       half, three times: the server's CPU of each
+#       with a Seq Scan, and each half as a part reads it
+#       (fraiseql_wire.in_blocks: a TID Range Scan) with the bulk-read ring
+#       and without it (fraiseql_wire.tid_range_bulk_read = off), three
+#       times: the server's CPU of each
+#   bench/parallel_probe.sh cores FW_PARALLEL
+#       how the split scales with cores, measured on the cores there are: the
+#       server (the postmaster and every process it has or starts) and the
+#       client pinned with taskset(1) to CPU 0 alone, then to CPUs 0 and 1;
+#       1, 2 and 4 parts on the tv_ table and the v_ view, three rounds with
+#       the two CPU sets interleaved: rows/s of each run
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 ci="host=$PGHOST port=$PGPORT user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
@@ -59,17 +67,43 @@ print(f"{sys.argv[5]} {sys.argv[6]} parts={sys.argv[7]} wall={wall:.2f}s "
 ' "$out" "$a" "$b" "$tck" "$bin" "$rel" "$p" "$(load)"
     done; done; done; done ;;
 scans)
+    half=$(psql_ "SELECT format('(%s,0)', pg_relation_size('bench.tv_items_1m_jsonb') / 8192 / 2)")
     for _ in 1 2 3; do
-        for w in "" "WHERE ctid >= '(0,0)'" "WHERE ctid < '(20000,0)'" "WHERE ctid >= '(20000,0)'"; do
-            a=$(reaped)
-            out=$("$root/bench/build/clients/libpq_single" --conninfo "$ci" \
-                  --sql "SELECT data FROM bench.tv_items_1m_jsonb $w")
-            sleep 0.3
-            b=$(reaped)
-            rows=$(grep -o '"rows":[0-9]*' <<<"$out" | head -1 | cut -d: -f2)
-            echo "server_cpu=$(python3 -c "print(f'{($b - $a) / $tck:.2f}')")s rows=$rows load=$(load) :: ${w:-(seq scan)}"
+        for ring in on off; do
+            for w in "" "WHERE fraiseql_wire.in_blocks(data, NULL, '$half')" \
+                     "WHERE fraiseql_wire.in_blocks(data, '$half', NULL)"; do
+                [ -z "$w" ] && [ "$ring" = off ] && continue
+                a=$(reaped)
+                out=$("$root/bench/build/clients/libpq_single" \
+                      --conninfo "$ci options=-cfraiseql_wire.tid_range_bulk_read=$ring" \
+                      --sql "SELECT data FROM bench.tv_items_1m_jsonb $w")
+                sleep 0.3
+                b=$(reaped)
+                rows=$(grep -o '"rows":[0-9]*' <<<"$out" | head -1 | cut -d: -f2)
+                echo "server_cpu=$(python3 -c "print(f'{($b - $a) / $tck:.2f}')")s rows=$rows load=$(load)" \
+                     ":: ${w:-(seq scan)}${w:+ (ring $ring)}"
+            done
         done
     done ;;
+cores)
+    pin() {     # pin CPUS: the postmaster and its children (new ones inherit it)
+        local p
+        for p in "$pm" $(pgrep -P "$pm"); do taskset -a -p -c "$1" "$p" >/dev/null; done
+    }
+    trap 'pin "0-$(( $(nproc) - 1 ))"' EXIT
+    for _ in 1 2 3; do for cpus in 0 0-1; do
+        pin "$cpus"
+        for rel in $rels; do for p in 1 2 4; do
+            out=$(FW_BENCH_PARTS=$p taskset -c "$cpus" "$2" --conninfo "$ci" --sql "$rel")
+            python3 -c '
+import json, sys
+j = json.loads([l for l in sys.argv[1].splitlines() if l.startswith("{")][-1])
+wall, rows = j["query_s"], j["rows"]
+print(f"cpus={sys.argv[2]} {sys.argv[3]} parts={sys.argv[4]} wall={wall:.2f}s "
+      f"rows/s={rows / wall:.0f} load={sys.argv[5]}")
+' "$out" "$cpus" "$rel" "$p" "$(load)"
+        done; done
+    done; done ;;
 *)
     sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2
     exit 2 ;;

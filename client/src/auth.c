@@ -50,20 +50,12 @@ static char *
 get_password(fw_conn *c, const fw_auth *a)
 {
     const char *pw = ci_val(a->ci, FW_CI_PASSWORD);
-    const char *host = a->host->host && *a->host->host ? a->host->host : a->host->hostaddr;
-    const char *user = ci_val(a->ci, FW_CI_USER);
-    const char *db = ci_val(a->ci, FW_CI_DBNAME);
     char *warning = NULL;
     char *found;
 
     if (pw)
         return strdup(pw);
-    if (!host || (a->host->is_unix && (strcmp(host, "/var/run/postgresql") == 0 ||
-                                       strcmp(host, "/run/postgresql") == 0 ||
-                                       strcmp(host, "/tmp") == 0)))
-        host = "localhost";
-    found = fw_pgpass_lookup(ci_val(a->ci, FW_CI_PASSFILE), host, a->host->port, db ? db : user,
-                             user, &warning);
+    found = fw_pgpass_for_host(a->ci, a->host, &warning);
     if (warning) {
         if (c->notice_fn)
             c->notice_fn(c->notice_arg, "WARNING", NULL, warning);

@@ -121,10 +121,13 @@ char *fw_pgpass_lookup(const char *passfile, const char *host, int port, const c
                        const char *user, char **warning);
 
 /*
- * fw_pgpass_lookup for ci->hosts[i] with libpq's choice of key: the host
- * name when given, else the hostaddr; ci's port for that host, dbname, user
- * and passfile.  NULL when ci already has a password (or i is out of range).
+ * The password file's password for a connection to h (one of ci->hosts)
+ * with ci's parameters, libpq's rule, used by authentication: the host
+ * name when given, else the hostaddr, is the key (no host and the default
+ * socket directory are "localhost", fw_pgpass_lookup); h's port; the
+ * database name, which defaults to the user name; ci's user and passfile.
+ * NULL when ci already has a password.
  */
-char *fw_ci_pgpass_for_host(const fw_conninfo *ci, size_t i, char **warning);
+char *fw_pgpass_for_host(const fw_conninfo *ci, const fw_ci_host *h, char **warning);
 
 #endif /* FW_CONNINFO_H */

@@ -10,8 +10,8 @@
  * address) is made.  Then each part's messages are sent at once — on an
  * extra connection BEGIN … + SET TRANSACTION SNAPSHOT with the part's query
  * behind it — and the replies read.  Each part is an ordinary stream of the
- * query with its key range ANDed in ("key" >= $n AND "key" < $m, bounds as
- * untyped parameters, so the server reads them as the key's type).
+ * query with its range ANDed in (fw_query_render_part: a block range, or a
+ * key range for a stream in key order; bounds always as parameters).
  *
  * Reading: unordered, the parts are multiplexed in this thread on the
  * non-blocking core (fw_stream_try_next on each part, poll(2) over

@@ -200,18 +200,18 @@ done:
 }
 
 char *
-fw_ci_pgpass_for_host(const fw_conninfo *ci, size_t i, char **warning)
+fw_pgpass_for_host(const fw_conninfo *ci, const fw_ci_host *h, char **warning)
 {
     if (warning != NULL)
         *warning = NULL;
-    if (ci == NULL || i >= ci->nhosts || ci->error != NULL)
+    if (ci == NULL || h == NULL)
         return NULL;
     const char *pw = ci->values[FW_CI_PASSWORD];
     if (pw != NULL && pw[0] != '\0')
         return NULL;
-    const fw_ci_host *h = &ci->hosts[i];
-    /* libpq keys the file by the host name when one was given, else hostaddr;
-     * hosts[i].host already holds exactly that. */
-    return fw_pgpass_lookup(ci->values[FW_CI_PASSFILE], h->host, h->port,
-                            ci->values[FW_CI_DBNAME], ci->values[FW_CI_USER], warning);
+    const char *host = h->host != NULL && h->host[0] != '\0' ? h->host : h->hostaddr;
+    const char *user = ci->values[FW_CI_USER];
+    const char *db = ci->values[FW_CI_DBNAME];
+    return fw_pgpass_lookup(ci->values[FW_CI_PASSFILE], host, h->port,
+                            db != NULL && db[0] != '\0' ? db : user, user, warning);
 }

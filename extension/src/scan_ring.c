@@ -63,10 +63,17 @@ sr_begin_scans(PlanState *ps, void *context)
 
 		if (tr->ss.ss_currentScanDesc == NULL && rel != NULL &&
 			rel->rd_tableam == GetHeapamTableAmRoutine())
+		{
+			/* Where the executor would allocate it: it lives as long as the
+			 * query, and ExecEndTidRangeScan ends it. */
+			MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
 			tr->ss.ss_currentScanDesc =
 				rel->rd_tableam->scan_begin(rel, estate->es_snapshot, 0, NULL, NULL,
 											SO_TYPE_TIDRANGESCAN | SO_ALLOW_PAGEMODE |
 											SO_ALLOW_STRAT);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	return planstate_tree_walker(ps, sr_begin_scans, context);
 }

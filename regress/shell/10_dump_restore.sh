@@ -5,6 +5,8 @@
 # scripts/check.sh); creates and drops its own databases.  TAP output.
 set -uo pipefail
 
+root=$(cd "$(dirname "$0")/../.." && pwd)
+
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
 tag="$$_$(date +%s)_${RANDOM}"
 src="fw_dump_src_$tag"
@@ -18,18 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() {      # ok DESCRIPTION COMMAND…
-    local what=$1
-    shift
-    n=$((n + 1))
-    if "$@" >"$work/out.$n" 2>&1; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what"
-        sed 's/^/# /' "$work/out.$n"
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$root/scripts/tap.sh"
 same() {    # same FILE_A FILE_B: equal and not empty
     [ -s "$1" ] && diff -u "$1" "$2"
 }
@@ -152,4 +144,4 @@ ok "nothing of the dropped entities remains" \
                            + (SELECT count(*) FROM fraiseql_wire.registry WHERE entity IN ('orders', 'lines'))")" = 0
 ok "the source database is unchanged" same "$work/entities.src" <(q "$src" "$entities_sql")
 
-echo "1..$n"
+plan

@@ -9,6 +9,8 @@
 # its own databases and role.  TAP output.
 set -uo pipefail
 
+root=$(cd "$(dirname "$0")/../.." && pwd)
+
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
 tag="$$_$(date +%s)_${RANDOM}"
 db="fw_dropext_$tag"
@@ -24,23 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() {      # ok DESCRIPTION COMMAND…
-    local what=$1
-    shift
-    n=$((n + 1))
-    if "$@" >"$work/out.$n" 2>&1; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what"
-        sed 's/^/# /' "$work/out.$n"
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$root/scripts/tap.sh"
 q() {       # q DB SQL: run SQL, unaligned tuples only
     "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
-}
-is() {      # is ACTUAL EXPECTED
-    [ "$1" = "$2" ] || { echo "got:      $1"; echo "expected: $2"; return 1; }
 }
 fails_with() {  # fails_with DB SQL TEXT: the statement fails and says TEXT
     local out
@@ -156,4 +145,4 @@ ok "no dependency on the extension is left, nor any trigger" \
 0 tables, 0 functions, 0 triggers, 1 views"
 ok "plain DROP EXTENSION now succeeds" q "$db" "DROP EXTENSION fraiseql_wire"
 
-echo "1..$n"
+plan

@@ -40,26 +40,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() {      # ok DESCRIPTION COMMAND…
-    local what=$1
-    shift
-    n=$((n + 1))
-    if "$@" >"$work/out.$n" 2>&1; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what"
-        head -n 80 "$work/out.$n" | sed 's/^/# /'
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$root/scripts/tap.sh"
 q() {       # q DB SQL: run SQL, unaligned tuples only
     "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 qf() {      # qf DB FILE > OUT
     "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -f "$2"
-}
-is() {      # is ACTUAL EXPECTED
-    [ "$1" = "$2" ] || { echo "got:      $1"; echo "expected: $2"; return 1; }
 }
 same() {    # same FILE_A FILE_B: equal and not empty (the diff on failure)
     [ -s "$1" ] || { echo "$1 is empty"; return 1; }
@@ -409,4 +396,4 @@ SQL
     ok "$from: pg_regress (all but 00_install) against the extension updated from $from" run_regress
 done
 
-echo "1..$n"
+plan

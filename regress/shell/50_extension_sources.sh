@@ -19,18 +19,8 @@ src=${FW_EXTENSION_SRC:-$root/extension/src}
 work=$(mktemp -d "${TMPDIR:-/tmp}/fw_extsrc.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-n=0
-ok() {      # ok DESCRIPTION COMMAND…
-    local what=$1
-    shift
-    n=$((n + 1))
-    if "$@" >"$work/out.$n" 2>&1; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what"
-        sed 's/^/# /' "$work/out.$n"
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$root/scripts/tap.sh"
 
 cd "$src" || { echo "not ok 1 - no $src"; exit 1; }
 
@@ -111,4 +101,4 @@ filter_sql_functions_in_filter_funcs() {
 }
 ok "SQL-callable filter and support functions are in filter_funcs.c" filter_sql_functions_in_filter_funcs
 
-echo "1..$n"
+plan

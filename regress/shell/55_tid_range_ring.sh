@@ -21,23 +21,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() {      # ok DESCRIPTION COMMAND…
-    local what=$1
-    shift
-    n=$((n + 1))
-    if "$@" >"$work/out.$n" 2>&1; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what"
-        sed 's/^/# /' "$work/out.$n"
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$root/scripts/tap.sh"
 q() {       # q SQL: run SQL, unaligned tuples only
     "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -c "$1"
-}
-is() {      # is ACTUAL EXPECTED (a failed query's empty output never matches)
-    [ -n "$1" ] && [ "$1" = "$2" ] || { echo "got:      $1"; echo "expected: $2"; return 1; }
 }
 at_most() { # at_most ACTUAL LIMIT
     [ -n "$1" ] && [ "$1" -le "$2" ] || { echo "got $1, expected at most $2"; return 1; }
@@ -92,7 +79,7 @@ ok "the first part (blocks 0–99) reads through the ring ($p1_bufs buffers)" at
 read -r p2_rows p2_bufs < <(scan "" "$part2")
 ok "the second part (blocks 100–) reads through the ring ($p2_bufs buffers)" at_most "${p2_bufs:-x}" 40
 sum_is() {  # sum_is A B EXPECTED
-    [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ ]] && is "$(($1 + $2))" "$3"
+    [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ ]] && is_number "$(($1 + $2))" "$3"
 }
 ok "the two parts hold the table's rows ($p1_rows + $p2_rows = $total)" \
     sum_is "$p1_rows" "$p2_rows" "$total"
@@ -100,18 +87,26 @@ ok "the two parts hold the table's rows ($p1_rows + $p2_rows = $total)" \
 read -r off_rows off_bufs < <(scan "-c fraiseql_wire.tid_range_bulk_read=off" "$part2")
 ok "with fraiseql_wire.tid_range_bulk_read off the part takes a buffer per block ($off_bufs)" \
     at_least "$off_bufs" $((blocks - 110))
-ok "and returns the same rows ($off_rows)" is "$off_rows" "$p2_rows"
+ok "and returns the same rows ($off_rows)" is_number "$off_rows" "$p2_rows"
 
 # A rescan (the inner side of a nested loop) keeps working with the scan
 # begun early: each outer row reads the part again.
 ok "a rescanned part returns its rows each time" \
-    is "$(q "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;
+    is_number "$(q "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;
              SELECT count(*) FROM (VALUES (1), (2), (3)) v(x)
                CROSS JOIN LATERAL (SELECT 1 FROM ring_t
                                     WHERE fraiseql_wire.in_blocks(data, '(100,0)', NULL)
                                       AND id % 3 = v.x - 1) s")" "$p2_rows"
+# A scrollable cursor reads the part forwards and then backwards.
+ok "a cursor over a part reads it backwards too" \
+    is_number "$(q "BEGIN;
+             DECLARE c SCROLL CURSOR FOR
+               SELECT id FROM ring_t WHERE fraiseql_wire.in_blocks(data, '(100,0)', NULL);
+             MOVE FORWARD ALL IN c;
+             FETCH BACKWARD ALL FROM c;
+             COMMIT;" | wc -l)" "$p2_rows"
 # EXPLAIN without ANALYZE begins no scan; with ANALYZE it counts the rows.
 ok "EXPLAIN (ANALYZE) of a part counts its rows" \
     bash -c "'$bindir/psql' -X -At -c \"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) $part2\" |
              grep -q 'Tid Range Scan on ring_t (actual rows=$p2_rows loops=1)'"
-echo "1..$n"
+plan

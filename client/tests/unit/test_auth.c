@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "crypto.h"
@@ -159,6 +161,43 @@ Test(auth_methods, cleartext_sends_the_password_marked_secret)
     cr_assert_arr_eq(f.c->wbuf.data, want, sizeof want);
     cr_assert_eq(f.c->wbuf_secret, 1, "the password is wiped from the buffer once sent");
     teardown(&f);
+}
+
+/* Without a password the password file's is sent, found by the rule of
+ * fw_pgpass_for_host: the default socket directory is "localhost", and the
+ * database defaults to the user name. */
+Test(auth_methods, cleartext_sends_the_password_files_password)
+{
+    static const uint8_t want[] = {'p', 0, 0, 0, 11, 'f', 'r', 'o', 'm', 'p', 'f', 0};
+    char path[] = "/tmp/fw_auth_pgpass_XXXXXX";
+    char conninfo[256];
+    int fd = mkstemp(path);
+    fixture f;
+    int done = -1;
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(fchmod(fd, 0600), 0);
+    cr_assert_gt(dprintf(fd, "localhost:5432:bob:alice:wrong\n"
+                             "localhost:5432:alice:alice:frompf\n"
+                             "/tmp:5432:alice:alice:tmp-pw\n"), 0);
+    close(fd);
+    snprintf(conninfo, sizeof conninfo, "host=%s port=5432 user=alice passfile=%s",
+             FW_CI_DEFAULT_SOCKET_DIR, path);
+    setup(&f, conninfo);
+    cr_assert_eq(send_request(&f, FW_AUTH_CLEARTEXT_PASSWORD, NULL, 0, &done), FW_OK, "%s",
+                 f.c->err.message ? f.c->err.message : "");
+    cr_assert_eq(f.c->wbuf.len, sizeof want);
+    cr_assert_arr_eq(f.c->wbuf.data, want, sizeof want);
+    teardown(&f);
+    /* Another socket directory is its own key, as in libpq (and in the
+     * documented rule): /tmp is not "localhost". */
+    snprintf(conninfo, sizeof conninfo, "host=/tmp port=5432 user=alice passfile=%s", path);
+    setup(&f, conninfo);
+    cr_assert_eq(send_request(&f, FW_AUTH_CLEARTEXT_PASSWORD, NULL, 0, &done), FW_OK);
+    cr_assert_eq(f.c->wbuf.len, 12);
+    cr_assert_arr_eq(f.c->wbuf.data + 5, "tmp-pw", 7);
+    teardown(&f);
+    unlink(path);
 }
 
 Test(auth_methods, md5_sends_the_salted_hash_marked_secret)

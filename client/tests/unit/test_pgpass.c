@@ -231,54 +231,65 @@ parse_ok(const char *s)
     return ci;
 }
 
+/* fw_pgpass_for_host for the i-th host of ci, as authentication asks. */
+static char *
+for_host(const fw_conninfo *ci, size_t i, char **warning)
+{
+    cr_assert_lt(i, ci->nhosts);
+    return fw_pgpass_for_host(ci, &ci->hosts[i], warning);
+}
+
 Test(pgpass, per_host_lookup_of_a_conninfo)
 {
     char *f = passfile("a:1:d:u:pw-a\n"
                        "b:2:d:u:pw-b\n"
                        "10.0.0.9:5432:d:u:pw-addr\n"
-                       "localhost:5432:d:u:pw-local\n", 0600);
+                       "localhost:5432:d:u:pw-local\n"
+                       "/tmp:5432:d:u:pw-tmp\n"
+                       "localhost:5432:u:u:pw-db-is-user\n", 0600);
     char s[256];
     snprintf(s, sizeof s, "host=a,b,c port=1,2,3 user=u dbname=d passfile=%s", f);
     fw_conninfo *ci = parse_ok(s);
     char *w = NULL;
-    char *pw = fw_ci_pgpass_for_host(ci, 0, &w);
+    char *pw = for_host(ci, 0, &w);
     cr_assert_str_eq(pw, "pw-a");
     free(pw);
-    pw = fw_ci_pgpass_for_host(ci, 1, &w);
+    pw = for_host(ci, 1, &w);
     cr_assert_str_eq(pw, "pw-b");
     free(pw);
-    cr_assert_null(fw_ci_pgpass_for_host(ci, 2, &w));
-    cr_assert_null(fw_ci_pgpass_for_host(ci, 3, &w));
+    cr_assert_null(for_host(ci, 2, &w));
     cr_assert_null(w);
     fw_conninfo_free(ci);
 
-    /* hostaddr alone is the key; a host name given with it is the key instead. */
-    snprintf(s, sizeof s, "hostaddr=10.0.0.9 user=u dbname=d passfile=%s", f);
-    ci = parse_ok(s);
-    pw = fw_ci_pgpass_for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-addr");
-    free(pw);
-    fw_conninfo_free(ci);
-    snprintf(s, sizeof s, "host=a hostaddr=10.0.0.9 port=1 user=u dbname=d passfile=%s", f);
-    ci = parse_ok(s);
-    pw = fw_ci_pgpass_for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-a");
-    free(pw);
-    fw_conninfo_free(ci);
-
-    /* The default socket directory is looked up as localhost. */
-    snprintf(s, sizeof s, "host=%s user=u dbname=d passfile=%s", FW_CI_DEFAULT_SOCKET_DIR, f);
-    ci = parse_ok(s);
-    pw = fw_ci_pgpass_for_host(ci, 0, NULL);
-    cr_assert_str_eq(pw, "pw-local");
-    free(pw);
-    fw_conninfo_free(ci);
+    /* One host each: the conninfo after "passfile=F ", and the password found. */
+    static const struct {
+        const char *conninfo, *want;
+    } one[] = {
+        /* hostaddr alone is the key; a host name given with it is the key instead. */
+        {"hostaddr=10.0.0.9 user=u dbname=d", "pw-addr"},
+        {"host=a hostaddr=10.0.0.9 port=1 user=u dbname=d", "pw-a"},
+        /* The default socket directory is looked up as localhost; another
+         * socket directory by its path (libpq's rule). */
+        {"host=" FW_CI_DEFAULT_SOCKET_DIR " user=u dbname=d", "pw-local"},
+        {"host=/tmp user=u dbname=d", "pw-tmp"},
+        /* Without a database name the user name is the database. */
+        {"host=" FW_CI_DEFAULT_SOCKET_DIR " user=u", "pw-db-is-user"},
+    };
+    for (size_t k = 0; k < sizeof one / sizeof one[0]; k++) {
+        snprintf(s, sizeof s, "passfile=%s %s", f, one[k].conninfo);
+        ci = parse_ok(s);
+        pw = for_host(ci, 0, NULL);
+        cr_assert_not_null(pw, "%s", one[k].conninfo);
+        cr_assert_str_eq(pw, one[k].want, "%s", one[k].conninfo);
+        free(pw);
+        fw_conninfo_free(ci);
+    }
 
     /* A password in the conninfo means no lookup. */
     snprintf(s, sizeof s, "host=a port=1 user=u dbname=d password=given passfile=%s", f);
     ci = parse_ok(s);
-    cr_assert_null(fw_ci_pgpass_for_host(ci, 0, NULL));
+    cr_assert_null(for_host(ci, 0, NULL));
     fw_conninfo_free(ci);
-    cr_assert_null(fw_ci_pgpass_for_host(NULL, 0, NULL));
+    cr_assert_null(fw_pgpass_for_host(NULL, NULL, NULL));
     drop(f);
 }
