@@ -756,6 +756,15 @@ split_known(par_opening *o)
     for (int i = 0; i < p->nparts; i++)
         if ((i == 0 || o->slot[i].phase == OP_WAITING) && (st = start_part(o, i)) != FW_OK)
             return st;
+    /* Everything out before any reply is read: a send wakes that part's
+     * backend, which may take this thread's core (step_slot reports a
+     * connection that failed here). */
+    for (int i = 0; i < p->nparts; i++)
+        if (o->slot[i].phase == OP_IMPORT || o->slot[i].phase == OP_DESCRIBE) {
+            unsigned ww;
+
+            (void)fw_conn_flush_nb(o->slot[i].c, &ww);
+        }
     return FW_OK;
 }
 
@@ -924,11 +933,12 @@ open_drive(par_opening *o)
         goto out;
     }
     for (;;) {
-        int nfds = 0, timeout = -1, server = 0, ready = o->split_done, rc;
+        int nfds = 0, timeout = -1, server = 0, ready, rc;
 
         for (int i = 0; i < o->asked; i++)
             if (!o->slot[i].wait && (st = step_slot(o, i)) != FW_OK)
                 goto out;
+        ready = o->split_done;   /* the split may have ended in this pass */
         for (int i = 0; ready && i < o->p->nparts; i++)
             ready = o->slot[i].phase == OP_READY;
         if (ready)
