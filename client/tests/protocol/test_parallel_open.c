@@ -7,7 +7,8 @@
  * no CancelRequest; an import that fails, or a connection refused while the
  * split still runs, fails the open once, naming the part, with the
  * server's SQLSTATE, and leaves the caller's connection usable; a
- * connection the split does not need may fail.  Needs no cluster.
+ * connection the split does not need may fail; a silent split ends at the
+ * caller's timeout.  Needs no cluster.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -456,4 +457,52 @@ Test(parallel_open, connection_refused_during_the_split, .timeout = 30)
     fwt_fake_start(&f, steps, 0);
     expect_part_failure(&f, "53300", "too many connections");
     cr_assert_str_eq(f.conn_types[0], "QPBEPBESQ", "the caller's connection: %s", f.conn_types[0]);
+}
+
+/*
+ * The server never answers the split: the open fails at the caller's
+ * timeout (FW_ERR_TIMEOUT); the caller's connection, out of step, is
+ * closed, and so is the extra connection made meanwhile.
+ */
+Test(parallel_open, silent_split_times_out, .timeout = 30)
+{
+    pbuf hello;
+    fwt_fake_step steps[8];
+    int n = 0;
+    fwt_fake f;
+    fw_conn *c;
+    fw_query *q;
+    fw_stream *s = NULL;
+    fw_status st;
+    int64_t t0, took;
+
+    memset(&hello, 0, sizeof hello);
+    put_hello(&hello);
+    steps[n++] = (fwt_fake_step)FWT_STARTUP;
+    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
+    steps[n++] = (fwt_fake_step)FWT_ACCEPT;
+    steps[n++] = (fwt_fake_step)FWT_STARTUP;
+    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)FWT_END;
+
+    fwt_fake_start(&f, steps, 0);
+    c = connect_caller(&f);
+    fw_conn_set_timeout(c, 700);
+    q = parallel_query(2);
+    t0 = fwt_now_ms();
+    st = fw_stream_open(c, q, &s);
+    took = fwt_now_ms() - t0;
+    cr_assert_eq(st, FW_ERR_TIMEOUT, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
+    cr_assert_null(s);
+    cr_assert(strstr(fw_conn_error_message(c), "timeout expired") != NULL, "%s",
+              fw_conn_error_message(c));
+    cr_assert_eq(fw_conn_ok(c), 0, "a connection out of step must not be reused");
+    cr_assert_geq(took, 600);
+    cr_assert_lt(took, 3000, "the open took %lld ms with a 700 ms timeout", (long long)took);
+    fw_query_free(q);
+    fw_conn_free(c);
+    fwt_fake_stop(&f);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
+    cr_assert_eq(f.unexpected, 0);
 }
