@@ -1022,20 +1022,26 @@ fw_stream_cancel(fw_stream *s)
  * read the last row, e.g. of a one-row query, but not the completion
  * behind it), an error, or every Execute in flight back suspended.  Then
  * no CancelRequest is sent (it costs a connection to the postmaster and
- * a wait for the postmaster to close it).  1 when nothing runs.
+ * a wait for the postmaster to close it).  1 when nothing runs; at most
+ * FW_CLOSE_SETTLE_MS are spent reading a server that keeps sending.
  */
+#define FW_CLOSE_SETTLE_MS 50
+
 static int
 close_settles(fw_stream *s)
 {
     fw_conn *c = s->conn;
+    int64_t until = fw_now_ms() + FW_CLOSE_SETTLE_MS;   /* a server that keeps sending: cancel */
 
-    for (;;) {
+    while (fw_now_ms() < until) {
         unsigned wants;
         fw_msg m;
         fw_status st = fw_conn_read_msg_nb(c, &m, &wants);
 
-        if (st == FW_ERR_LIMIT && c->state != FW_CONN_BAD)
-            continue;   /* an oversized row, skipped */
+        if (st == FW_ERR_LIMIT && c->state != FW_CONN_BAD) {
+            fw_error_clear(&c->err);   /* an oversized row, skipped */
+            continue;
+        }
         if (st != FW_OK)
             return 0;   /* nothing more now, or the connection failed (the close reports it) */
         switch (m.type) {
@@ -1053,6 +1059,7 @@ close_settles(fw_stream *s)
             return 0;
         }
     }
+    return 0;
 }
 
 fw_status
