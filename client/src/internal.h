@@ -315,8 +315,19 @@ void fw_par_detach(fw_stream *s);
  * (fw_stream_try_next), those that found nothing (FW_AGAIN), poll(2) calls,
  * parts poll reported ready, and reads tried without a report because the
  * part's last read filled its buffer. */
+/* Wake-ups of an unordered parallel stream are at least FW_PAR_NAP_US apart:
+ * when every part has been emptied sooner after the last wake-up, the reader
+ * sleeps out the rest before it polls, so that each wake-up takes a batch
+ * instead of the few rows a part has just sent (each wake-up costs the
+ * reader and the waking server a context switch).  Half a millisecond of a
+ * part's output (tens of kB) fits a socket buffer, so no server waits on
+ * it; a server waits for the next Execute only after two chunks, so streams
+ * with chunks under FW_PAR_NAP_MIN_CHUNK rows are not made to wait. */
+#define FW_PAR_NAP_US 500
+#define FW_PAR_NAP_MIN_CHUNK 512
+
 typedef struct fw_par_counters {
-    uint64_t tries, tries_again, polls, ready, tries_filled;
+    uint64_t tries, tries_again, polls, ready, tries_filled, naps;
 } fw_par_counters;
 void fw_par_get_counters(const fw_stream *s, fw_par_counters *out);
 

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json.h>
 
@@ -68,6 +69,7 @@ struct fw_par {
     int active;          /* parts not done */
     int64_t limit;       /* -1 = none */
     int in_tx;           /* the caller's connection has our transaction open */
+    int64_t woke_us;     /* unordered: when poll last reported a part ready (0 = never) */
     fw_par_counters counters;
 };
 
@@ -341,6 +343,10 @@ typedef struct par_opening {
     int split_done;
     int stage;             /* SPLIT_* */
     fw_error split_err;    /* the first error of the split */
+    fw_error import_err;   /* the first snapshot import's ErrorResponse, kept
+                            * apart so that the read failure after a FATAL one
+                            * does not replace it */
+    int import_err_slot;
     char *key_type, *doc_key, *snapshot;
     size_t chunk;          /* the query's, as fw_query_prepare gives them */
     const fw_predicate_entry *predicates;
@@ -433,6 +439,7 @@ open_failed(par_opening *o, fw_stream *s, fw_status st)
         (void)fw_conn_exec(conn, "ROLLBACK");
     fw_error_move(&conn->err, &e);
     fw_error_clear(&o->split_err);
+    fw_error_clear(&o->import_err);
     free(o->slot);
     free(o->key_type);
     free(o->doc_key);
@@ -672,6 +679,14 @@ start_part(par_opening *o, int i)
     return FW_OK;
 }
 
+/* The order in which extra connections are given to parts: made, being
+ * made, refused. */
+static int
+slot_rank(const open_slot *sl)
+{
+    return sl->phase == OP_WAITING ? 0 : sl->phase == OP_CONNECTING ? 1 : 2;
+}
+
 /* The split is known (its last ReadyForQuery came): checks it, closes the
  * extra connections it does not need, reports a needed one that failed,
  * and starts every part whose connection is ready. */
@@ -739,6 +754,15 @@ split_known(par_opening *o)
             return FW_ERR_MEMORY;
         }
     }
+    /* The parts take the connections made first, then those still being
+     * made; a refused one only when nothing else is left (then the open
+     * fails, naming it). */
+    for (int i = 1; i < o->asked; i++)
+        for (int j = i; j > 1 && slot_rank(&o->slot[j]) < slot_rank(&o->slot[j - 1]); j--) {
+            open_slot t = o->slot[j];
+            o->slot[j] = o->slot[j - 1];
+            o->slot[j - 1] = t;
+        }
     for (int i = p->nparts; i < o->asked; i++)
         close_slot(o, i);
     for (int i = 1; i < p->nparts; i++)
@@ -826,6 +850,11 @@ step_slot(par_opening *o, int i)
         case OP_SPLIT:
             if ((st = slot_read(sl, &m)) == FW_AGAIN)
                 return FW_OK;
+            if (st != FW_OK && o->split_err.cls != FW_OK) {
+                /* The server said why before it closed (a FATAL error). */
+                fw_error_move(&c->err, &o->split_err);
+                return c->err.cls;
+            }
             if (st != FW_OK)
                 return st;
             if ((st = split_message(o, &m, &done)) != FW_OK)
@@ -836,8 +865,15 @@ step_slot(par_opening *o, int i)
         case OP_IMPORT:
             if ((st = slot_read(sl, &m)) == FW_AGAIN)
                 return FW_OK;
-            if (st != FW_OK)
+            if (st != FW_OK) {
+                if (sl->import_failed && o->import_err_slot == i &&
+                    o->import_err.cls != FW_OK) {
+                    /* The server said why before it closed (a FATAL error). */
+                    fw_error_move(&c->err, &o->import_err);
+                    st = c->err.cls;
+                }
                 return slot_failed(o, i, st);
+            }
             switch (m.type) {
             case FW_BE_COMMAND_COMPLETE:
                 continue;
@@ -845,9 +881,15 @@ step_slot(par_opening *o, int i)
                 if (!sl->import_failed) {
                     fw_conn_error_from_msg(c, &m, FW_ERR_SQL);
                     sl->import_failed = 1;
+                    if (o->import_err.cls == FW_OK) {
+                        fw_error_move(&o->import_err, &c->err);
+                        o->import_err_slot = i;
+                    }
                 }
                 continue;
             case FW_BE_READY_FOR_QUERY:
+                if (sl->import_failed && o->import_err_slot == i && o->import_err.cls != FW_OK)
+                    fw_error_move(&c->err, &o->import_err);
                 if (fw_parse_ready(&m, &c->tx_status) == FW_OK && !sl->import_failed &&
                     c->tx_status == FW_TX_IN_BLOCK) {
                     sl->phase = OP_DESCRIBE;
@@ -1072,6 +1114,7 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
         }
         sl->c = c;
         c->timeout_ms = conn->timeout_ms;
+        c->statement_timeout_ms = conn->statement_timeout_ms;   /* each part's query sets it */
         fw_conn_set_max_row_bytes(c, conn->max_row_bytes);
         fw_conn_set_notice_callback(c, conn->notice_fn, conn->notice_arg);
         sl->phase = st == FW_OK ? OP_CONNECTING : OP_FAILED;
@@ -1094,6 +1137,8 @@ fw_par_open(fw_conn *conn, fw_query *q, fw_stream **out)
             (void)fw_buf_reserve(rb, FW_PAR_RBUF - rb->len);
     }
     conn->stream = s;
+    fw_error_clear(&o.split_err);
+    fw_error_clear(&o.import_err);
     free(o.slot);
     free(o.key_type);
     free(o.doc_key);
@@ -1222,7 +1267,8 @@ fail_local(fw_stream *s, fw_status st, const char *msg)
  * (fw_conn_socket, fw_conn_wants).  poll runs only when every part still
  * running waits, over all of them, in slices so that a cancel from another
  * thread is seen; every part it reports ready is tried, the first one
- * first.
+ * first.  A poll sooner than FW_PAR_NAP_US after the last wake-up is
+ * preceded by a sleep for the rest (internal.h: fewer, larger batches).
  */
 static fw_status
 next_unordered(fw_stream *s, const char **json, size_t *len)
@@ -1293,6 +1339,16 @@ next_unordered(fw_stream *s, const char **json, size_t *len)
         }
         if (waited_since < 0)
             waited_since = fw_now_ms();
+        if (p->woke_us > 0 && s->chunk >= FW_PAR_NAP_MIN_CHUNK) {
+            int64_t since = fw_now_us() - p->woke_us;
+
+            if (since >= 0 && since < FW_PAR_NAP_US) {
+                struct timespec nap = {0, (long)(FW_PAR_NAP_US - since) * 1000L};
+
+                p->counters.naps++;
+                (void)nanosleep(&nap, NULL);   /* EINTR: poll comes sooner */
+            }
+        }
         p->counters.polls++;
         rc = poll(pfd, (nfds_t)nfds, FW_PAR_SLICE_MS);
         if (rc < 0) {
@@ -1309,6 +1365,7 @@ next_unordered(fw_stream *s, const char **json, size_t *len)
             continue;
         }
         waited_since = -1;
+        p->woke_us = fw_now_us();
         /* Every part reported ready (POLLERR and POLLHUP included: its next
          * try reports the error) is tried; the first one first. */
         for (int k = nfds - 1; k >= 0; k--)

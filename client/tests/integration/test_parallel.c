@@ -646,6 +646,86 @@ Test(parallel, tries_only_parts_poll_reported, .timeout = 60)
     pt_db_drop(&d);
 }
 
+/* fw_conn_set_statement_timeout holds for every part, not only the
+ * caller's: a part whose backend runs without it would give no row here. */
+Test(parallel, statement_timeout_holds_for_every_part, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+    pt_rows r;
+
+    pt_db_create(&d, "stmt_timeout");
+    fw_conn_set_statement_timeout(d.c, 54321);
+    cr_assert_eq(fw_query_new("pb", &q), FW_OK);
+    cr_assert_eq(fw_query_set_where_sql_trusted(
+                     q, "pg_catalog.current_setting('statement_timeout') = '54321ms'"),
+                 FW_OK);
+    r = pt_read(d.c, q, 4);
+    cr_assert_eq(r.parts, 4);
+    cr_assert_eq(r.n, PT_ROWS, "%zu rows: a part ran without the statement timeout", r.n);
+    pt_rows_free(&r);
+    fw_query_free(q);
+    pt_db_drop(&d);
+}
+
+/* Wake-ups are coalesced: poll(2) runs at most once per FW_PAR_NAP_US after
+ * a wake-up (internal.h), so the polls of a stream are bounded by its time
+ * (plus the 100 ms slices of a silent wait); a stream with small chunks is
+ * never made to sleep (its servers would wait for the next Execute). */
+Test(parallel, wake_ups_are_coalesced, .timeout = 60)
+{
+    pt_db d;
+    fw_query *q = NULL;
+    fw_stream *s = NULL;
+    fw_par_counters n;
+    const char *json;
+    size_t len;
+    fw_status st;
+    long rows;
+    int64_t t0, us;
+
+    pt_db_create(&d, "naps");
+    /* Long enough for many wake-ups: a v_ view whose server is slower
+     * than the reader, and its tv_ table. */
+    fwt_exec(d.c, "CREATE TABLE nap_src (id bigint PRIMARY KEY, name text NOT NULL, score integer); "
+                  "INSERT INTO nap_src SELECT g, 'name ' || g, g % 10 "
+                  "FROM generate_series(1, 200000) g; "
+                  "SELECT fraiseql_wire.create_view('nap', 'nap_src'); "
+                  "SELECT fraiseql_wire.create_table_view('nap'); "
+                  "ANALYZE nap_src");
+    for (int small = 0; small < 2; small++)
+        for (int rel = 0; rel < 2; rel++) {
+            cr_assert_eq(fw_query_new("nap", &q), FW_OK);
+            if (rel == 1)
+                cr_assert_eq(fw_query_use_table(q), FW_OK);
+            if (small)
+                cr_assert_eq(fw_query_set_chunk_size(q, FW_PAR_NAP_MIN_CHUNK - 1), FW_OK);
+            cr_assert_eq(fw_query_set_parallel(q, 4), FW_OK);
+            t0 = fw_now_us();
+            cr_assert_eq(fw_stream_open(d.c, q, &s), FW_OK, "%s", fw_conn_error_message(d.c));
+            rows = 0;
+            while ((st = fw_stream_next(s, &json, &len)) == FW_OK)
+                rows++;
+            us = fw_now_us() - t0;
+            cr_assert_eq(st, FW_DONE, "%s", fw_conn_error_message(d.c));
+            cr_assert_eq(rows, 200000);
+            fw_par_get_counters(s, &n);
+            cr_assert_gt(n.polls, 0, "no wait at all: the test shows nothing");
+            if (small) {
+                cr_assert_eq(n.naps, 0, "chunks of %d rows: %llu naps", FW_PAR_NAP_MIN_CHUNK - 1,
+                             (unsigned long long)n.naps);
+            } else {
+                cr_assert_leq(n.polls, (uint64_t)(us / FW_PAR_NAP_US + us / 100000 + 2),
+                              "%s: %llu polls in %lld us (%llu naps)", rel == 0 ? "v_" : "tv_",
+                              (unsigned long long)n.polls, (long long)us,
+                              (unsigned long long)n.naps);
+            }
+            cr_assert_eq(fw_stream_close(s), FW_OK);
+            fw_query_free(q);
+        }
+    pt_db_drop(&d);
+}
+
 /* The extra connections are made together: when one is refused (a role
  * allowed two connections, four parts), the open fails with that part's
  * error, named, and every connection the stream made is closed; the
@@ -733,7 +813,7 @@ pt_proxy_connect(const char *dbname, fw_conn **c)
  * parts make exactly the 3 extra connections, no CancelRequest (the split,
  * the snapshot id included, is read to its end; the proxy hands the
  * replies over a byte at a time, so no completion is ever buffered behind
- * the row read).  Split by blocks (tv_), by key (v_), and ordered.
+ * the row read).  The tv_ table and the v_ view (block splits), and ordered by the key.
  */
 Test(parallel, open_sends_no_cancel_request, .timeout = 120)
 {

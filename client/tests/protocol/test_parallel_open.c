@@ -261,15 +261,18 @@ Test(parallel_open, every_message_goes_out_before_its_reply, .timeout = 30)
 }
 
 /*
- * Three parts asked, two given by the split: the third connection, refused
- * while the split runs (too many connections), is not needed, and the
- * open succeeds with two parts.
+ * Three parts asked, two given by the split, and one of the two extra
+ * connections refused while the split runs (too many connections): the
+ * part takes the one that was made, whichever was started first, and the
+ * open succeeds with two parts.  `refused` is the extra connection the
+ * server refuses, in the order they arrive (1: the first started).
  */
-Test(parallel_open, unneeded_connection_may_fail, .timeout = 30)
+static void
+one_extra_refused(int refused_one)
 {
     pbuf hello, refused, split, b_described, a_described, row, ready_t, rollback;
     fwt_fake_step steps[48];
-    int n = 0;
+    int n = 0, used = refused_one == 1 ? 2 : 1;
     fwt_fake f;
     fw_conn *c;
     fw_query *q;
@@ -298,24 +301,27 @@ Test(parallel_open, unneeded_connection_may_fail, .timeout = 30)
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
     steps[n++] = (fwt_fake_step)SEND_BUF(hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
-    steps[n++] = (fwt_fake_step)FWT_ACCEPT;   /* part 2's */
-    steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
-    steps[n++] = (fwt_fake_step)FWT_ACCEPT;   /* part 3's: refused */
-    steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(refused);
-    steps[n++] = (fwt_fake_step)FWT_DROP;
+    for (int k = 1; k <= 2; k++) {
+        steps[n++] = (fwt_fake_step)FWT_ACCEPT;
+        steps[n++] = (fwt_fake_step)FWT_STARTUP;
+        if (k == refused_one) {
+            steps[n++] = (fwt_fake_step)SEND_BUF(refused);
+            steps[n++] = (fwt_fake_step)FWT_DROP;
+        } else {
+            steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+        }
+    }
     steps[n++] = (fwt_fake_step)FWT_SLEEP(200);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)SEND_BUF(split);
-    steps[n++] = (fwt_fake_step)FWT_USE(1);
+    steps[n++] = (fwt_fake_step)FWT_USE(used);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
     steps[n++] = (fwt_fake_step)SEND_BUF(b_described);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
     steps[n++] = (fwt_fake_step)SEND_BUF(a_described);
-    for (int conn = 0; conn < 2; conn++) {
-        steps[n++] = (fwt_fake_step)FWT_USE(conn);
+    for (int k = 0; k < 2; k++) {
+        steps[n++] = (fwt_fake_step)FWT_USE(k == 0 ? 0 : used);
         steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
         steps[n++] = (fwt_fake_step)SEND_BUF(row);
         steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
@@ -335,9 +341,21 @@ Test(parallel_open, unneeded_connection_may_fail, .timeout = 30)
     fw_conn_free(c);
     fwt_fake_stop(&f);
     cr_assert_eq(f.failed_step, -1, "the script stopped at step %d (caller: %s, extra: %s)",
-                 f.failed_step, f.conn_types[0], f.conn_types[1]);
+                 f.failed_step, f.conn_types[0], f.conn_types[used]);
     cr_assert_eq(f.nconns, 3);
     cr_assert_eq(f.unexpected, 0);
+}
+
+Test(parallel_open, unneeded_connection_may_fail, .timeout = 30)
+{
+    one_extra_refused(2);
+}
+
+/* The first extra connection refused, the second made: the part uses the
+ * second (the connections are not tied to part numbers). */
+Test(parallel_open, a_part_takes_whichever_connection_was_made, .timeout = 30)
+{
+    one_extra_refused(1);
 }
 
 /* Opens and expects the failure of part 2 of 2 with `sqlstate`; the
@@ -505,4 +523,94 @@ Test(parallel_open, silent_split_times_out, .timeout = 30)
     fwt_fake_stop(&f);
     cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
     cr_assert_eq(f.unexpected, 0);
+}
+
+/*
+ * The caller's backend is terminated while the split runs: it sends a FATAL
+ * ErrorResponse and closes.  The open reports the server's error (57P01),
+ * not the end of the connection that follows it.
+ */
+Test(parallel_open, split_ended_by_a_fatal_error_reports_it, .timeout = 30)
+{
+    pbuf hello, fatal;
+    fwt_fake_step steps[12];
+    int n = 0;
+    fwt_fake f;
+    fw_conn *c;
+    fw_query *q;
+    fw_stream *s = NULL;
+    fw_status st;
+
+    memset(&hello, 0, sizeof hello);
+    put_hello(&hello);
+    memset(&fatal, 0, sizeof fatal);
+    put_error(&fatal, "FATAL", "57P01", "terminating connection due to administrator command");
+    steps[n++] = (fwt_fake_step)FWT_STARTUP;
+    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
+    steps[n++] = (fwt_fake_step)SEND_BUF(fatal);
+    steps[n++] = (fwt_fake_step)FWT_DROP;
+    steps[n++] = (fwt_fake_step)FWT_END;
+
+    fwt_fake_start(&f, steps, 0);
+    c = connect_caller(&f);
+    q = parallel_query(2);
+    st = fw_stream_open(c, q, &s);
+    cr_assert_eq(st, FW_ERR_SQL, "%s: %s", fw_status_name(st), fw_conn_error_message(c));
+    cr_assert_null(s);
+    cr_assert_str_eq(fw_conn_error_sqlstate(c), "57P01");
+    cr_assert(strstr(fw_conn_error_message(c), "administrator command") != NULL, "%s",
+              fw_conn_error_message(c));
+    fw_query_free(q);
+    fw_conn_free(c);
+    fwt_fake_stop(&f);
+    cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
+}
+
+/*
+ * Part 2's backend is terminated during the snapshot import: a FATAL
+ * ErrorResponse, then the connection closes.  The open fails with the
+ * server's error (57P01), naming the part, not with the end of the
+ * connection that follows it.
+ */
+Test(parallel_open, import_ended_by_a_fatal_error_reports_it, .timeout = 30)
+{
+    pbuf hello, split, fatal, ready_t, rollback;
+    fwt_fake_step steps[24];
+    int n = 0;
+    fwt_fake f;
+
+    memset(&hello, 0, sizeof hello);
+    put_hello(&hello);
+    memset(&split, 0, sizeof split);
+    put_split(&split);
+    memset(&fatal, 0, sizeof fatal);
+    put_error(&fatal, "FATAL", "57P01", "terminating connection due to administrator command");
+    memset(&ready_t, 0, sizeof ready_t);
+    put_ready(&ready_t, 'T');
+    memset(&rollback, 0, sizeof rollback);
+    put_complete(&rollback, "ROLLBACK");
+    put_ready(&rollback, 'I');
+
+    steps[n++] = (fwt_fake_step)FWT_STARTUP;
+    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
+    steps[n++] = (fwt_fake_step)FWT_ACCEPT;
+    steps[n++] = (fwt_fake_step)FWT_STARTUP;
+    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)FWT_USE(0);
+    steps[n++] = (fwt_fake_step)SEND_BUF(split);
+    steps[n++] = (fwt_fake_step)FWT_USE(1);
+    steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
+    steps[n++] = (fwt_fake_step)SEND_BUF(fatal);
+    steps[n++] = (fwt_fake_step)FWT_DROP;
+    steps[n++] = (fwt_fake_step)FWT_USE(0);
+    steps[n++] = (fwt_fake_step)FWT_EXPECT('S');   /* part 1's query closed */
+    steps[n++] = (fwt_fake_step)SEND_BUF(ready_t);
+    steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');   /* ROLLBACK */
+    steps[n++] = (fwt_fake_step)SEND_BUF(rollback);
+    steps[n++] = (fwt_fake_step)FWT_END;
+
+    fwt_fake_start(&f, steps, 0);
+    expect_part_failure(&f, "57P01", "administrator command");
 }
