@@ -180,6 +180,45 @@ read_two_parts(fw_conn *c, fw_query *q)
     cr_assert(fw_conn_ok(c));
 }
 
+/* Every reply the scripts send, built once per test (the steps point into
+ * them). */
+typedef struct replies {
+    pbuf hello;          /* authentication ok, parameters, ReadyForQuery */
+    pbuf split;          /* the split's batch answered: two block-range parts */
+    pbuf b_described;    /* an extra part: the import's replies, its query described */
+    pbuf a_described;    /* the caller's part: its query described */
+    pbuf row;            /* one row and the end of the query */
+    pbuf ready_t;        /* ReadyForQuery in a transaction */
+    pbuf rollback;       /* ROLLBACK's replies */
+    pbuf refused;        /* FATAL 53300 */
+    pbuf fatal;          /* FATAL 57P01 */
+    pbuf import_failed;  /* the import's ERROR 22023, then the query's 25P02 */
+} replies;
+
+static void
+replies_make(replies *r)
+{
+    memset(r, 0, sizeof *r);
+    put_hello(&r->hello);
+    put_split(&r->split);
+    put_complete(&r->b_described, "BEGIN");
+    put_complete(&r->b_described, "SET");
+    put_ready(&r->b_described, 'T');
+    put_described(&r->b_described);
+    put_described(&r->a_described);
+    put_one_row(&r->row);
+    put_ready(&r->ready_t, 'T');
+    put_complete(&r->rollback, "ROLLBACK");
+    put_ready(&r->rollback, 'I');
+    put_error(&r->refused, "FATAL", "53300", "too many connections for role \"alice\"");
+    put_error(&r->fatal, "FATAL", "57P01", "terminating connection due to administrator command");
+    put_complete(&r->import_failed, "BEGIN");
+    put_error(&r->import_failed, "ERROR", "22023",
+              "invalid snapshot identifier: \"00000003-0000001B-1\"");
+    put_ready(&r->import_failed, 'E');
+    put_error(&r->import_failed, "ERROR", "25P02", "current transaction is aborted");
+}
+
 /*
  * Two parts.  The caller's connection sends the split as one batch (Query,
  * then Parse/Bind/Execute twice, one Sync) without waiting for the BEGIN;
@@ -191,56 +230,38 @@ read_two_parts(fw_conn *c, fw_query *q)
  */
 Test(parallel_open, every_message_goes_out_before_its_reply, .timeout = 30)
 {
-    pbuf hello, split, b_described, a_described, row, ready_t, rollback;
+    replies r;
     fwt_fake_step steps[40];
     int n = 0;
     fwt_fake f;
     fw_conn *c;
     fw_query *q;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
-    memset(&split, 0, sizeof split);
-    put_split(&split);
-    memset(&b_described, 0, sizeof b_described);
-    put_complete(&b_described, "BEGIN");
-    put_complete(&b_described, "SET");
-    put_ready(&b_described, 'T');
-    put_described(&b_described);
-    memset(&a_described, 0, sizeof a_described);
-    put_described(&a_described);
-    memset(&row, 0, sizeof row);
-    put_one_row(&row);
-    memset(&ready_t, 0, sizeof ready_t);
-    put_ready(&ready_t, 'T');
-    memset(&rollback, 0, sizeof rollback);
-    put_complete(&rollback, "ROLLBACK");
-    put_ready(&rollback, 'I');
-
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');   /* the split, whole */
     steps[n++] = (fwt_fake_step)FWT_ACCEPT;        /* the extra connection */
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)SEND_BUF(split);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
     steps[n++] = (fwt_fake_step)FWT_USE(1);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');   /* import and query, unanswered */
-    steps[n++] = (fwt_fake_step)SEND_BUF(b_described);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.b_described);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');   /* part 1's query */
-    steps[n++] = (fwt_fake_step)SEND_BUF(a_described);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.a_described);
     for (int conn = 0; conn < 2; conn++) {
         steps[n++] = (fwt_fake_step)FWT_USE(conn);
         steps[n++] = (fwt_fake_step)FWT_EXPECT('H');   /* the Executes */
-        steps[n++] = (fwt_fake_step)SEND_BUF(row);
+        steps[n++] = (fwt_fake_step)SEND_BUF(r.row);
         steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
-        steps[n++] = (fwt_fake_step)SEND_BUF(ready_t);
+        steps[n++] = (fwt_fake_step)SEND_BUF(r.ready_t);
     }
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');   /* ROLLBACK */
-    steps[n++] = (fwt_fake_step)SEND_BUF(rollback);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.rollback);
     steps[n++] = (fwt_fake_step)FWT_END;
     cr_assert_leq(n, (int)(sizeof steps / sizeof steps[0]));
 
@@ -270,66 +291,46 @@ Test(parallel_open, every_message_goes_out_before_its_reply, .timeout = 30)
 static void
 one_extra_refused(int refused_one)
 {
-    pbuf hello, refused, split, b_described, a_described, row, ready_t, rollback;
+    replies r;
     fwt_fake_step steps[48];
     int n = 0, used = refused_one == 1 ? 2 : 1;
     fwt_fake f;
     fw_conn *c;
     fw_query *q;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
-    memset(&refused, 0, sizeof refused);
-    put_error(&refused, "FATAL", "53300", "too many connections for role \"alice\"");
-    memset(&split, 0, sizeof split);
-    put_split(&split);
-    memset(&b_described, 0, sizeof b_described);
-    put_complete(&b_described, "BEGIN");
-    put_complete(&b_described, "SET");
-    put_ready(&b_described, 'T');
-    put_described(&b_described);
-    memset(&a_described, 0, sizeof a_described);
-    put_described(&a_described);
-    memset(&row, 0, sizeof row);
-    put_one_row(&row);
-    memset(&ready_t, 0, sizeof ready_t);
-    put_ready(&ready_t, 'T');
-    memset(&rollback, 0, sizeof rollback);
-    put_complete(&rollback, "ROLLBACK");
-    put_ready(&rollback, 'I');
-
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
     for (int k = 1; k <= 2; k++) {
         steps[n++] = (fwt_fake_step)FWT_ACCEPT;
         steps[n++] = (fwt_fake_step)FWT_STARTUP;
         if (k == refused_one) {
-            steps[n++] = (fwt_fake_step)SEND_BUF(refused);
+            steps[n++] = (fwt_fake_step)SEND_BUF(r.refused);
             steps[n++] = (fwt_fake_step)FWT_DROP;
         } else {
-            steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+            steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
         }
     }
     steps[n++] = (fwt_fake_step)FWT_SLEEP(200);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)SEND_BUF(split);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
     steps[n++] = (fwt_fake_step)FWT_USE(used);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-    steps[n++] = (fwt_fake_step)SEND_BUF(b_described);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.b_described);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-    steps[n++] = (fwt_fake_step)SEND_BUF(a_described);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.a_described);
     for (int k = 0; k < 2; k++) {
         steps[n++] = (fwt_fake_step)FWT_USE(k == 0 ? 0 : used);
         steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-        steps[n++] = (fwt_fake_step)SEND_BUF(row);
+        steps[n++] = (fwt_fake_step)SEND_BUF(r.row);
         steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
-        steps[n++] = (fwt_fake_step)SEND_BUF(ready_t);
+        steps[n++] = (fwt_fake_step)SEND_BUF(r.ready_t);
     }
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');
-    steps[n++] = (fwt_fake_step)SEND_BUF(rollback);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.rollback);
     steps[n++] = (fwt_fake_step)FWT_END;
     cr_assert_leq(n, (int)(sizeof steps / sizeof steps[0]));
 
@@ -393,42 +394,28 @@ expect_part_failure(fwt_fake *f, const char *sqlstate, const char *text)
  */
 Test(parallel_open, failed_import_is_reported_once_naming_the_part, .timeout = 30)
 {
-    pbuf hello, split, import_failed, ready_t, rollback;
+    replies r;
     fwt_fake_step steps[24];
     int n = 0;
     fwt_fake f;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
-    memset(&split, 0, sizeof split);
-    put_split(&split);
-    memset(&import_failed, 0, sizeof import_failed);
-    put_complete(&import_failed, "BEGIN");
-    put_error(&import_failed, "ERROR", "22023", "invalid snapshot identifier: \"00000003-0000001B-1\"");
-    put_ready(&import_failed, 'E');
-    put_error(&import_failed, "ERROR", "25P02", "current transaction is aborted");
-    memset(&ready_t, 0, sizeof ready_t);
-    put_ready(&ready_t, 'T');
-    memset(&rollback, 0, sizeof rollback);
-    put_complete(&rollback, "ROLLBACK");
-    put_ready(&rollback, 'I');
-
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
     steps[n++] = (fwt_fake_step)FWT_ACCEPT;
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)SEND_BUF(split);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
     steps[n++] = (fwt_fake_step)FWT_USE(1);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-    steps[n++] = (fwt_fake_step)SEND_BUF(import_failed);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.import_failed);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');   /* part 1's query closed */
-    steps[n++] = (fwt_fake_step)SEND_BUF(ready_t);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.ready_t);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');   /* ROLLBACK */
-    steps[n++] = (fwt_fake_step)SEND_BUF(rollback);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.rollback);
     steps[n++] = (fwt_fake_step)FWT_END;
 
     fwt_fake_start(&f, steps, 0);
@@ -443,33 +430,24 @@ Test(parallel_open, failed_import_is_reported_once_naming_the_part, .timeout = 3
  */
 Test(parallel_open, connection_refused_during_the_split, .timeout = 30)
 {
-    pbuf hello, refused, split, rollback;
+    replies r;
     fwt_fake_step steps[24];
     int n = 0;
     fwt_fake f;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
-    memset(&refused, 0, sizeof refused);
-    put_error(&refused, "FATAL", "53300", "too many connections for role \"alice\"");
-    memset(&split, 0, sizeof split);
-    put_split(&split);
-    memset(&rollback, 0, sizeof rollback);
-    put_complete(&rollback, "ROLLBACK");
-    put_ready(&rollback, 'I');
-
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
     steps[n++] = (fwt_fake_step)FWT_ACCEPT;
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(refused);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.refused);
     steps[n++] = (fwt_fake_step)FWT_DROP;
     steps[n++] = (fwt_fake_step)FWT_SLEEP(200);   /* the client sees it before the split */
     steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)SEND_BUF(split);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');   /* ROLLBACK, and nothing before it */
-    steps[n++] = (fwt_fake_step)SEND_BUF(rollback);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.rollback);
     steps[n++] = (fwt_fake_step)FWT_END;
 
     fwt_fake_start(&f, steps, 0);
@@ -484,7 +462,7 @@ Test(parallel_open, connection_refused_during_the_split, .timeout = 30)
  */
 Test(parallel_open, silent_split_times_out, .timeout = 30)
 {
-    pbuf hello;
+    replies r;
     fwt_fake_step steps[8];
     int n = 0;
     fwt_fake f;
@@ -494,14 +472,13 @@ Test(parallel_open, silent_split_times_out, .timeout = 30)
     fw_status st;
     int64_t t0, took;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
     steps[n++] = (fwt_fake_step)FWT_ACCEPT;
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_END;
 
     fwt_fake_start(&f, steps, 0);
@@ -532,7 +509,7 @@ Test(parallel_open, silent_split_times_out, .timeout = 30)
  */
 Test(parallel_open, split_ended_by_a_fatal_error_reports_it, .timeout = 30)
 {
-    pbuf hello, fatal;
+    replies r;
     fwt_fake_step steps[12];
     int n = 0;
     fwt_fake f;
@@ -541,14 +518,11 @@ Test(parallel_open, split_ended_by_a_fatal_error_reports_it, .timeout = 30)
     fw_stream *s = NULL;
     fw_status st;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
-    memset(&fatal, 0, sizeof fatal);
-    put_error(&fatal, "FATAL", "57P01", "terminating connection due to administrator command");
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
-    steps[n++] = (fwt_fake_step)SEND_BUF(fatal);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.fatal);
     steps[n++] = (fwt_fake_step)FWT_DROP;
     steps[n++] = (fwt_fake_step)FWT_END;
 
@@ -575,40 +549,29 @@ Test(parallel_open, split_ended_by_a_fatal_error_reports_it, .timeout = 30)
  */
 Test(parallel_open, import_ended_by_a_fatal_error_reports_it, .timeout = 30)
 {
-    pbuf hello, split, fatal, ready_t, rollback;
+    replies r;
     fwt_fake_step steps[24];
     int n = 0;
     fwt_fake f;
 
-    memset(&hello, 0, sizeof hello);
-    put_hello(&hello);
-    memset(&split, 0, sizeof split);
-    put_split(&split);
-    memset(&fatal, 0, sizeof fatal);
-    put_error(&fatal, "FATAL", "57P01", "terminating connection due to administrator command");
-    memset(&ready_t, 0, sizeof ready_t);
-    put_ready(&ready_t, 'T');
-    memset(&rollback, 0, sizeof rollback);
-    put_complete(&rollback, "ROLLBACK");
-    put_ready(&rollback, 'I');
-
+    replies_make(&r);
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
     steps[n++] = (fwt_fake_step)FWT_ACCEPT;
     steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(hello);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
     steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)SEND_BUF(split);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
     steps[n++] = (fwt_fake_step)FWT_USE(1);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-    steps[n++] = (fwt_fake_step)SEND_BUF(fatal);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.fatal);
     steps[n++] = (fwt_fake_step)FWT_DROP;
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');   /* part 1's query closed */
-    steps[n++] = (fwt_fake_step)SEND_BUF(ready_t);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.ready_t);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');   /* ROLLBACK */
-    steps[n++] = (fwt_fake_step)SEND_BUF(rollback);
+    steps[n++] = (fwt_fake_step)SEND_BUF(r.rollback);
     steps[n++] = (fwt_fake_step)FWT_END;
 
     fwt_fake_start(&f, steps, 0);
