@@ -385,14 +385,12 @@ expect_part_failure(fwt_fake *f, const char *sqlstate, const char *text)
     cr_assert_eq(f->unexpected, 0, "%d connection(s) more: a CancelRequest", f->unexpected);
 }
 
-/*
- * The snapshot import fails on part 2's connection (its query, sent
- * behind it, would only get 25P02): the open fails with the import's
- * error, naming the part; part 1's query, sent meanwhile on the caller's
- * connection, is closed with a Sync (nothing ran: no cancel), then the
- * transaction is rolled back.
- */
-Test(parallel_open, failed_import_is_reported_once_naming_the_part, .timeout = 30)
+/* The script of an import that fails: part 2's import is answered with
+ * `answer` (then the connection is dropped when `drop`); part 1's query on
+ * the caller's connection is closed with a Sync, then the transaction is
+ * rolled back.  Runs the open and checks the failure. */
+static void
+import_fails(const pbuf *answer, int drop, const char *sqlstate, const char *text)
 {
     replies r;
     fwt_fake_step steps[24];
@@ -410,7 +408,9 @@ Test(parallel_open, failed_import_is_reported_once_naming_the_part, .timeout = 3
     steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
     steps[n++] = (fwt_fake_step)FWT_USE(1);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.import_failed);
+    steps[n++] = (fwt_fake_step)FWT_SEND_N(answer->b, answer->n);
+    if (drop)
+        steps[n++] = (fwt_fake_step)FWT_DROP;
     steps[n++] = (fwt_fake_step)FWT_USE(0);
     steps[n++] = (fwt_fake_step)FWT_EXPECT('S');   /* part 1's query closed */
     steps[n++] = (fwt_fake_step)SEND_BUF(r.ready_t);
@@ -419,7 +419,36 @@ Test(parallel_open, failed_import_is_reported_once_naming_the_part, .timeout = 3
     steps[n++] = (fwt_fake_step)FWT_END;
 
     fwt_fake_start(&f, steps, 0);
-    expect_part_failure(&f, "22023", "invalid snapshot identifier");
+    expect_part_failure(&f, sqlstate, text);
+}
+
+/*
+ * The snapshot import fails on part 2's connection (its query, sent
+ * behind it, would only get 25P02): the open fails with the import's
+ * error, naming the part; part 1's query, sent meanwhile on the caller's
+ * connection, is closed with a Sync (nothing ran: no cancel), then the
+ * transaction is rolled back.
+ */
+Test(parallel_open, failed_import_is_reported_once_naming_the_part, .timeout = 30)
+{
+    replies r;
+
+    replies_make(&r);
+    import_fails(&r.import_failed, 0, "22023", "invalid snapshot identifier");
+}
+
+/*
+ * Part 2's backend is terminated during the snapshot import: a FATAL
+ * ErrorResponse, then the connection closes.  The open fails with the
+ * server's error (57P01), naming the part, not with the end of the
+ * connection that follows it.
+ */
+Test(parallel_open, import_ended_by_a_fatal_error_reports_it, .timeout = 30)
+{
+    replies r;
+
+    replies_make(&r);
+    import_fails(&r.fatal, 1, "57P01", "administrator command");
 }
 
 /*
@@ -541,39 +570,3 @@ Test(parallel_open, split_ended_by_a_fatal_error_reports_it, .timeout = 30)
     cr_assert_eq(f.failed_step, -1, "the script stopped at step %d", f.failed_step);
 }
 
-/*
- * Part 2's backend is terminated during the snapshot import: a FATAL
- * ErrorResponse, then the connection closes.  The open fails with the
- * server's error (57P01), naming the part, not with the end of the
- * connection that follows it.
- */
-Test(parallel_open, import_ended_by_a_fatal_error_reports_it, .timeout = 30)
-{
-    replies r;
-    fwt_fake_step steps[24];
-    int n = 0;
-    fwt_fake f;
-
-    replies_make(&r);
-    steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
-    steps[n++] = (fwt_fake_step)FWT_EXPECT('S');
-    steps[n++] = (fwt_fake_step)FWT_ACCEPT;
-    steps[n++] = (fwt_fake_step)FWT_STARTUP;
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.hello);
-    steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.split);
-    steps[n++] = (fwt_fake_step)FWT_USE(1);
-    steps[n++] = (fwt_fake_step)FWT_EXPECT('H');
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.fatal);
-    steps[n++] = (fwt_fake_step)FWT_DROP;
-    steps[n++] = (fwt_fake_step)FWT_USE(0);
-    steps[n++] = (fwt_fake_step)FWT_EXPECT('S');   /* part 1's query closed */
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.ready_t);
-    steps[n++] = (fwt_fake_step)FWT_EXPECT('Q');   /* ROLLBACK */
-    steps[n++] = (fwt_fake_step)SEND_BUF(r.rollback);
-    steps[n++] = (fwt_fake_step)FWT_END;
-
-    fwt_fake_start(&f, steps, 0);
-    expect_part_failure(&f, "57P01", "administrator command");
-}
