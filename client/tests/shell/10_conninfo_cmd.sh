@@ -10,17 +10,8 @@ bin=${FW_BIN:-$here/../../build/fraiseql-wire}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION CONDITION-STATUS
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 
 # run ARGS…: runs the command in a clean environment; sets $out, $err, $rc.
 run() {
@@ -36,7 +27,7 @@ expect() {
     [ "$rc" -eq "$2" ] || good=1
     [ "$out" = "$3" ] || good=1
     [ "$err" = "$4" ] || good=1
-    ok "$1" "$good"
+    ok_status "$1" "$good"
     if [ "$good" -ne 0 ]; then
         printf '#   exit %s (want %s)\n#   stdout: %s\n#   want:   %s\n#   stderr: %s\n#   want:   %s\n' \
             "$rc" "$2" "$out" "$3" "$err" "$4" | sed '2,$s/^/#   /'
@@ -54,7 +45,7 @@ target_session_attrs=any"
 
 # ------------------------------------------------------------------ usage
 run --help
-ok "--help exits 0 and lists the conninfo command" "$( [ "$rc" -eq 0 ] && grep -q '^  conninfo ' "$tmp/out"; echo $?)"
+ok_status "--help exits 0 and lists the conninfo command" "$( [ "$rc" -eq 0 ] && grep -q '^  conninfo ' "$tmp/out"; echo $?)"
 run --version
 version=$(sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" "$here/../../../fraiseql_wire.control")
 expect "--version prints the version" 0 "fraiseql-wire $version" ""
@@ -104,7 +95,7 @@ sslmode=verify-full
 sslsni=1
 channel_binding=prefer
 target_session_attrs=any" ""
-ok "the masked password is nowhere in the output" "$( ! grep -q s3cret "$tmp/out" "$tmp/err"; echo $?)"
+ok_status "the masked password is nowhere in the output" "$( ! grep -q s3cret "$tmp/out" "$tmp/err"; echo $?)"
 
 run conninfo --parse-only ""
 expect "empty string: the defaults" 0 "host=$defhost
@@ -158,31 +149,31 @@ run conninfo --parse-only "host=a,b port=1,2,3"
 expect "host/port count mismatch: exit 1" 1 "" "fraiseql-wire: invalid connection string: could not match 3 port numbers to 2 hosts"
 
 run -d x conninfo --parse-only y
-ok "-d and an argument: exit 1" "$( [ "$rc" -eq 1 ] && grep -q 'not both' "$tmp/err"; echo $?)"
+ok_status "-d and an argument: exit 1" "$( [ "$rc" -eq 1 ] && grep -q 'not both' "$tmp/err"; echo $?)"
 
 run conninfo "host=127.0.0.1 port=1 sslmode=disable connect_timeout=5"
-ok "without --parse-only, a refused connection: exit 2 with an io error" "$( [ "$rc" -eq 2 ] && grep -q '^fraiseql-wire: io error' "$tmp/err"; echo $?)"
+ok_status "without --parse-only, a refused connection: exit 2 with an io error" "$( [ "$rc" -eq 2 ] && grep -q '^fraiseql-wire: io error' "$tmp/err"; echo $?)"
 
 # ----------------------------------------------- the environment (cluster)
 if [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ]; then
     "$bin" conninfo "host=127.0.0.1 port=$PGPORT user=fw_scram password=fw_scram_pw dbname=postgres sslmode=require" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    ok "conninfo connects over TLS with SCRAM and reports the server" "$( [ "$rc" -eq 0 ] && grep -q '^ssl=on$' "$tmp/out" && grep -q '^server_version=1[0-9]' "$tmp/out" && grep -q '^password=\*\*\*\*\*\*\*\*$' "$tmp/out"; echo $?)"
+    ok_status "conninfo connects over TLS with SCRAM and reports the server" "$( [ "$rc" -eq 0 ] && grep -q '^ssl=on$' "$tmp/out" && grep -q '^server_version=1[0-9]' "$tmp/out" && grep -q '^password=\*\*\*\*\*\*\*\*$' "$tmp/out"; echo $?)"
     "$bin" conninfo "host=127.0.0.1 port=$PGPORT user=fw_scram password=wrong dbname=postgres" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    ok "conninfo with a wrong password: exit 2, auth error, SQLSTATE 28P01, password not shown" "$( [ "$rc" -eq 2 ] && grep -q '^fraiseql-wire: auth error (SQLSTATE 28P01)' "$tmp/err" && ! grep -q wrong "$tmp/err"; echo $?)"
+    ok_status "conninfo with a wrong password: exit 2, auth error, SQLSTATE 28P01, password not shown" "$( [ "$rc" -eq 2 ] && grep -q '^fraiseql-wire: auth error (SQLSTATE 28P01)' "$tmp/err" && ! grep -q wrong "$tmp/err"; echo $?)"
     "$bin" conninfo --parse-only >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    ok "PG* variables of the cluster: exit 0" "$rc"
-    ok "host and port come from PGHOST/PGPORT" \
+    ok_status "PG* variables of the cluster: exit 0" "$rc"
+    ok_status "host and port come from PGHOST/PGPORT" \
         "$(grep -qx "host=$PGHOST" "$tmp/out" && grep -qx "port=$PGPORT" "$tmp/out"; echo $?)"
-    ok "user and dbname from PGUSER/PGDATABASE" \
+    ok_status "user and dbname from PGUSER/PGDATABASE" \
         "$(grep -qx "user=${PGUSER:-$me}" "$tmp/out" && grep -qx "dbname=${PGDATABASE:-${PGUSER:-$me}}" "$tmp/out"; echo $?)"
-    ok "they name a live server socket" "$( [ -S "$PGHOST/.s.PGSQL.$PGPORT" ]; echo $?)"
+    ok_status "they name a live server socket" "$( [ -S "$PGHOST/.s.PGSQL.$PGPORT" ]; echo $?)"
     "$bin" conninfo --parse-only "host=other" >"$tmp/out" 2>&1
-    ok "the string wins over PGHOST" "$(grep -qx 'host=other' "$tmp/out" && grep -qx "port=$PGPORT" "$tmp/out"; echo $?)"
+    ok_status "the string wins over PGHOST" "$(grep -qx 'host=other' "$tmp/out" && grep -qx "port=$PGPORT" "$tmp/out"; echo $?)"
     PGSSLMODE=nope "$bin" conninfo --parse-only >"$tmp/out" 2>"$tmp/err"
-    ok "a bad PGSSLMODE: exit 1" "$( [ $? -eq 1 ] && grep -q 'invalid sslmode value: "nope"' "$tmp/err"; echo $?)"
+    ok_status "a bad PGSSLMODE: exit 1" "$( [ $? -eq 1 ] && grep -q 'invalid sslmode value: "nope"' "$tmp/err"; echo $?)"
 else
     echo "# no PGHOST/PGPORT: skipping the cluster checks"
 fi

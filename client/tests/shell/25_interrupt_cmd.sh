@@ -13,20 +13,8 @@ bin=${FW_BIN:-$here/../../build/fraiseql-wire}
 tmp=$(mktemp -d)
 db=fwintr_$$
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS (0 = pass)
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        printf '#   exit %s, %s ms\n#   stdout: %s\n#   stderr: %s\n' "${rc:-}" "${ms:-}" \
-            "$(head -c 400 "$tmp/out" 2>/dev/null)" "$(head -c 600 "$tmp/err" 2>/dev/null)" |
-            sed '2,$s/^/#   /'
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 
 if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || ! psql -X -q -c 'SELECT 1' >/dev/null 2>&1; then
     echo "ok 1 - fraiseql-wire interrupts against a cluster # SKIP no cluster (run scripts/check.sh)"
@@ -99,19 +87,19 @@ interrupt() {
 # -------------------------------------------------- a silent server
 interrupt INT sleepy
 sleep 0.2
-ok "SIGINT while the server is silent: exit 130 within 2 s" "$( [ "$rc" -eq 130 ] && [ "$ms" -lt 2000 ]; echo $?)"
-ok "SIGINT: 'cancelled (SIGINT)' on stderr, no output" "$(grep -q 'cancelled (SIGINT)' "$tmp/err" && [ ! -s "$tmp/out" ]; echo $?)"
-ok "SIGINT: the query was cancelled on the server" "$( [ "$(running v_sleepy)" = 0 ]; echo $?)"
+ok_status "SIGINT while the server is silent: exit 130 within 2 s" "$( [ "$rc" -eq 130 ] && [ "$ms" -lt 2000 ]; echo $?)"
+ok_status "SIGINT: 'cancelled (SIGINT)' on stderr, no output" "$(grep -q 'cancelled (SIGINT)' "$tmp/err" && [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "SIGINT: the query was cancelled on the server" "$( [ "$(running v_sleepy)" = 0 ]; echo $?)"
 
 interrupt TERM sleepy
 sleep 0.2
-ok "SIGTERM while the server is silent: exit 143 within 2 s, query cancelled" "$( [ "$rc" -eq 143 ] &&
+ok_status "SIGTERM while the server is silent: exit 143 within 2 s, query cancelled" "$( [ "$rc" -eq 143 ] &&
     [ "$ms" -lt 2000 ] && grep -q 'cancelled (SIGTERM)' "$tmp/err" && [ "$(running v_sleepy)" = 0 ]; echo $?)"
 
 # -------------------------------------------------- a notice flood
 interrupt INT noisy
 sleep 0.2
-ok "SIGINT during a notice flood: exit 130 within 2 s, query cancelled" "$( [ "$rc" -eq 130 ] &&
+ok_status "SIGINT during a notice flood: exit 130 within 2 s, query cancelled" "$( [ "$rc" -eq 130 ] &&
     [ "$ms" -lt 2000 ] && grep -q 'still working' "$tmp/err" && [ "$(running v_noisy)" = 0 ]; echo $?)"
 
 # -------------------------------------------------- timeouts
@@ -120,24 +108,24 @@ t0=$(now_ms)
 rc=$?
 ms=$(( $(now_ms) - t0 ))
 sleep 0.2
-ok "--timeout=1: exit 1 after about 1 s, the query cancelled" "$( [ "$rc" -eq 1 ] && [ "$ms" -ge 900 ] &&
+ok_status "--timeout=1: exit 1 after about 1 s, the query cancelled" "$( [ "$rc" -eq 1 ] && [ "$ms" -ge 900 ] &&
     [ "$ms" -lt 3000 ] && grep -q 'timeout: the stream did not end within 1 s' "$tmp/err" &&
     [ "$(running v_sleepy)" = 0 ]; echo $?)"
 t0=$(now_ms)
 "$bin" -d "$db" stream sleepy --statement-timeout 500 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 ms=$(( $(now_ms) - t0 ))
-ok "--statement-timeout 500: exit 1 with 57014 (statement timeout)" "$( [ "$rc" -eq 1 ] &&
+ok_status "--statement-timeout 500: exit 1 with 57014 (statement timeout)" "$( [ "$rc" -eq 1 ] &&
     [ "$ms" -lt 3000 ] && grep -q 'SQLSTATE 57014' "$tmp/err" && grep -q 'statement timeout' "$tmp/err"; echo $?)"
 "$bin" -d "$db" stream drip --limit 3 --chunk-size 1 --statement-timeout 60000 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "--statement-timeout that does not fire: the rows" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
+ok_status "--statement-timeout that does not fire: the rows" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
 "$bin" -d "$db" stream drip --timeout=0 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "--timeout=0 is a usage error (exit 1)" "$( [ "$rc" -eq 1 ] && grep -q 'invalid value "0" for --timeout' "$tmp/err"; echo $?)"
+ok_status "--timeout=0 is a usage error (exit 1)" "$( [ "$rc" -eq 1 ] && grep -q 'invalid value "0" for --timeout' "$tmp/err"; echo $?)"
 "$bin" -d "$db" stream drip --statement-timeout=x >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "--statement-timeout=x is a usage error (exit 1)" "$( [ "$rc" -eq 1 ] && grep -q 'invalid value "x" for --statement-timeout' "$tmp/err"; echo $?)"
+ok_status "--statement-timeout=x is a usage error (exit 1)" "$( [ "$rc" -eq 1 ] && grep -q 'invalid value "x" for --statement-timeout' "$tmp/err"; echo $?)"
 
 # -------------------------------------------------- a server that ignores the cancel
 # Answers the start-up and the Describe, then stays silent; takes
@@ -205,7 +193,7 @@ wait "$cmd_pid"
 rc=$?
 ms=$(( $(now_ms) - t0 ))
 kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; fake_pid=
-ok "a server that ignores the cancel: the second SIGINT exits 130 at once" "$( [ "$rc" -eq 130 ] &&
+ok_status "a server that ignores the cancel: the second SIGINT exits 130 at once" "$( [ "$rc" -eq 130 ] &&
     [ "$ms" -lt 1500 ] && grep -q 'connection was closed without waiting' "$tmp/err" &&
     grep -q 'cancel 1' "$tmp/fake.err"; echo $?)"
 
@@ -216,7 +204,7 @@ wait "$cmd_pid"
 rc=$?
 ms=$(( $(now_ms) - t0 ))
 kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; fake_pid=
-ok "a server that ignores the cancel: one SIGINT exits 130 after the 3 s grace" "$( [ "$rc" -eq 130 ] &&
+ok_status "a server that ignores the cancel: one SIGINT exits 130 after the 3 s grace" "$( [ "$rc" -eq 130 ] &&
     [ "$ms" -ge 2500 ] && [ "$ms" -lt 6000 ] && grep -q 'connection was closed without waiting' "$tmp/err"; echo $?)"
 
 fake_stream --timeout 1
@@ -225,7 +213,7 @@ wait "$cmd_pid"
 rc=$?
 ms=$(( $(now_ms) - t0 ))
 kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; fake_pid=
-ok "a server that ignores the cancel: --timeout 1 exits 1 after 1 s + 3 s grace" "$( [ "$rc" -eq 1 ] &&
+ok_status "a server that ignores the cancel: --timeout 1 exits 1 after 1 s + 3 s grace" "$( [ "$rc" -eq 1 ] &&
     [ "$ms" -lt 6000 ] && grep -q 'timeout: the stream did not end within 1 s' "$tmp/err" &&
     grep -q 'connection was closed without waiting' "$tmp/err"; echo $?)"
 
@@ -241,11 +229,11 @@ ms=$(( $(now_ms) - t0 ))
 exec 3<&-
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
-ok "a pipe gets the first row of a slow stream at once (| head -1)" "$( [ "$first" = '{"n": 1}' ] && [ "$ms" -lt 3000 ]; echo $?)"
+ok_status "a pipe gets the first row of a slow stream at once (| head -1)" "$( [ "$first" = '{"n": 1}' ] && [ "$ms" -lt 3000 ]; echo $?)"
 
 "$bin" -d "$db" stream lines >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "json documents with raw line breaks: one a line (NDJSON)" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] &&
+ok_status "json documents with raw line breaks: one a line (NDJSON)" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] &&
     python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -253,7 +241,7 @@ assert [r["n"] for r in rows] == [1, 2, 3], rows
 assert all(r["s"] == "a\nb" for r in rows), rows' "$tmp/out"; echo $?)"
 "$bin" -d "$db" stream lines --array >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "json documents with raw line breaks: --array, one element a line" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ] &&
+ok_status "json documents with raw line breaks: --array, one element a line" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ] &&
     python3 -c 'import json, sys; assert len(json.load(open(sys.argv[1]))) == 3' "$tmp/out"; echo $?)"
 
 echo "1..$n"

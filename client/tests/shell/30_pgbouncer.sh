@@ -15,18 +15,8 @@ tmp=$(mktemp -d)
 db=fwbouncer_$$
 state=$tmp/bouncer
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS (0 = pass)
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        [ -f "$tmp/err" ] && sed 's/^/#   /' "$tmp/err" | head -n 20
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 skip() {
     echo "ok 1 - fraiseql-wire through PgBouncer # SKIP $1"
     rm -rf "$tmp"
@@ -66,7 +56,7 @@ fi
 # shellcheck disable=SC1091
 . "$state/env"
 bport=$FW_PGBOUNCER_PORT
-ok "PgBouncer started on 127.0.0.1:$bport" 0
+ok_status "PgBouncer started on 127.0.0.1:$bport" 0
 
 # ----------------------------------------------------- a small C client
 cat >"$tmp/pool_client.c" <<'EOF'
@@ -187,9 +177,9 @@ EOF
 if cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I"$client/include" \
       -o "$tmp/pool_client" "$tmp/pool_client.c" "$client/build/libfraiseql_wire.a" \
       $(pkg-config --libs json-c openssl) 2>"$tmp/err"; then
-    ok "the pooled-connection test program builds" 0
+    ok_status "the pooled-connection test program builds" 0
 else
-    ok "the pooled-connection test program builds" 1
+    ok_status "the pooled-connection test program builds" 1
     exit 1
 fi
 
@@ -205,42 +195,42 @@ direct stream item --chunk-size 100 --order-by id:numeric >"$tmp/direct_all" 2>"
 direct stream item --where '{"grp": {"in": [1, 5]}}' --chunk-size 64 >"$tmp/direct_filtered" 2>>"$tmp/err"
 direct stream item --where '{"name": {"startswith": "n1"}}' --order-by name:text:desc \
     --limit 500 --offset 10 --chunk-size 32 >"$tmp/direct_ordered" 2>>"$tmp/err"
-ok "direct streams (the reference)" "$( [ "$(wc -l <"$tmp/direct_all")" -eq 20000 ] &&
+ok_status "direct streams (the reference)" "$( [ "$(wc -l <"$tmp/direct_all")" -eq 20000 ] &&
     [ "$(wc -l <"$tmp/direct_filtered")" -eq 5715 ] && [ "$(wc -l <"$tmp/direct_ordered")" -eq 500 ]; echo $?)"
 
 for mode in session transaction; do
     bounced "$mode" stream item --chunk-size 100 --order-by id:numeric >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: unfiltered stream of 200 chunks equals direct" "$(cmp -s "$tmp/out" "$tmp/direct_all"; echo $?)"
+    ok_status "$mode pooling: unfiltered stream of 200 chunks equals direct" "$(cmp -s "$tmp/out" "$tmp/direct_all"; echo $?)"
     bounced "$mode" stream item --where '{"grp": {"in": [1, 5]}}' --chunk-size 64 >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: filtered stream equals direct" "$(cmp -s "$tmp/out" "$tmp/direct_filtered"; echo $?)"
+    ok_status "$mode pooling: filtered stream equals direct" "$(cmp -s "$tmp/out" "$tmp/direct_filtered"; echo $?)"
     bounced "$mode" stream item --where '{"name": {"startswith": "n1"}}' --order-by name:text:desc \
         --limit 500 --offset 10 --chunk-size 32 >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: ordered, limited stream equals direct" "$(cmp -s "$tmp/out" "$tmp/direct_ordered"; echo $?)"
+    ok_status "$mode pooling: ordered, limited stream equals direct" "$(cmp -s "$tmp/out" "$tmp/direct_ordered"; echo $?)"
     bounced "$mode" stream item --array --chunk-size 1000 >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: --array is one valid JSON array" "$(python3 -c '
+    ok_status "$mode pooling: --array is one valid JSON array" "$(python3 -c '
 import json, sys
 assert len(json.load(open(sys.argv[1]))) == 20000' "$tmp/out" 2>>"$tmp/err"; echo $?)"
     bounced "$mode" stream item --chunk-size 10 2>"$tmp/err" | head -n 3 >"$tmp/out"
     rc=${PIPESTATUS[0]}
-    ok "$mode pooling: | head -n 3 exits 0 quietly" "$( [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
+    ok_status "$mode pooling: | head -n 3 exits 0 quietly" "$( [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
     bounced "$mode" check item >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: check" "$(grep -q '^ok: v_item has one column "data" of type jsonb$' "$tmp/out"; echo $?)"
+    ok_status "$mode pooling: check" "$(grep -q '^ok: v_item has one column "data" of type jsonb$' "$tmp/out"; echo $?)"
     bounced "$mode" explain item --where '{"id": {"eq": 7}}' >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: explain prints a plan" "$(grep -Eq 'cost=' "$tmp/out"; echo $?)"
+    ok_status "$mode pooling: explain prints a plan" "$(grep -Eq 'cost=' "$tmp/out"; echo $?)"
     bounced "$mode" stream nosuch >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    ok "$mode pooling: unknown entity exits 1 with 42P01" "$( [ "$rc" -eq 1 ] && grep -q 42P01 "$tmp/err"; echo $?)"
+    ok_status "$mode pooling: unknown entity exits 1 with 42P01" "$( [ "$rc" -eq 1 ] && grep -q 42P01 "$tmp/err"; echo $?)"
 
     "$tmp/pool_client" "host=127.0.0.1 port=$bport dbname=fw_$mode user=postgres sslmode=disable" \
         >"$tmp/client.out" 2>"$tmp/err"
     rc=$?
     while IFS= read -r line; do
         case "$line" in
-            "ok - "*) ok "$mode pooling: ${line#ok - }" 0 ;;
-            "not ok - "*) ok "$mode pooling: ${line#not ok - }" 1 ;;
+            "ok - "*) ok_status "$mode pooling: ${line#ok - }" 0 ;;
+            "not ok - "*) ok_status "$mode pooling: ${line#not ok - }" 1 ;;
         esac
     done <"$tmp/client.out"
-    ok "$mode pooling: the test program exits 0" "$rc"
+    ok_status "$mode pooling: the test program exits 0" "$rc"
 done
 
 # A stock PgBouncer refuses unknown startup parameters (08P01): the client
@@ -248,22 +238,22 @@ done
 # statement_timeout) per stream, in the stream's own transaction.
 for mode in session transaction; do
     bounced "$mode" stream float --statement-timeout 123456 >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: floats render exactly (extra_float_digits=3 per stream)" "$( [ "$(cat "$tmp/out")" = '{"x" : 0.30000000000000004}' ]; echo $?)"
+    ok_status "$mode pooling: floats render exactly (extra_float_digits=3 per stream)" "$( [ "$(cat "$tmp/out")" = '{"x" : 0.30000000000000004}' ]; echo $?)"
     # The same server connection (pool of 4, used one at a time) shows no trace of it.
     shown=$(psql -X -At -h 127.0.0.1 -p "$bport" -U postgres -d "fw_$mode" \
         -c "SHOW extra_float_digits" -c "SHOW statement_timeout" 2>"$tmp/err" | tr '\n' ' ')
-    ok "$mode pooling: no setting leaks to the next transaction ($shown)" "$( [ "$shown" = "0 0 " ]; echo $?)"
+    ok_status "$mode pooling: no setting leaks to the next transaction ($shown)" "$( [ "$shown" = "0 0 " ]; echo $?)"
 done
 
 # The pools are still healthy: a last stream in each mode, and PgBouncer
 # reports no server connection stuck in a transaction.
 for mode in session transaction; do
     bounced "$mode" stream item --limit 5 >"$tmp/out" 2>"$tmp/err"
-    ok "$mode pooling: the pool still serves after everything above" "$( [ "$(wc -l <"$tmp/out")" -eq 5 ]; echo $?)"
+    ok_status "$mode pooling: the pool still serves after everything above" "$( [ "$(wc -l <"$tmp/out")" -eq 5 ]; echo $?)"
 done
 sleep 0.3
 stuck=$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db' AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)') AND pid <> pg_backend_pid()")
-ok "no server connection left active or idle in transaction" "$( [ "$stuck" = 0 ]; echo $?)"
+ok_status "no server connection left active or idle in transaction" "$( [ "$stuck" = 0 ]; echo $?)"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -14,19 +14,8 @@ tmp=$(mktemp -d)
 db=fwpar_$$
 state=$tmp/bouncer
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS (0 = pass)
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        printf '#   exit %s\n#   stderr: %s\n' "${rc:-}" "$(head -c 600 "$tmp/err" 2>/dev/null)" |
-            sed '2,$s/^/#   /'
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 
 if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || ! psql -X -q -c 'SELECT 1' >/dev/null 2>&1; then
     echo "ok 1 - fraiseql-wire stream --parallel against a cluster # SKIP no cluster (run scripts/check.sh)"
@@ -62,7 +51,7 @@ same() {
     "$bin" -d "$ci" stream "$@" --parallel 4 2>"$tmp/err" | sort >"$tmp/par"
     rc=$?
     [ -s "$tmp/serial" ] && cmp -s "$tmp/serial" "$tmp/par"
-    ok "$d" $?
+    ok_status "$d" $?
 }
 
 same "v_ (jsonb): --parallel 4 streams the serial rows" "$direct" item
@@ -74,38 +63,38 @@ same "--where with --parallel" "$direct" item --where '{"grp": {"in": [1, 3]}}'
 rc=$?
 [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 30000 ] &&
     sed 's/^{"id": \([0-9]*\),.*/\1/' "$tmp/out" | sort -n -c 2>/dev/null
-ok "--order-by the key with --parallel is in order" $?
+ok_status "--order-by the key with --parallel is in order" $?
 
 "$bin" -d "$direct" stream item --table --parallel 3 --order-by id:desc 2>"$tmp/err" >"$tmp/out"
 rc=$?
 [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 30000 ] &&
     sed 's/^{"id": \([0-9]*\),.*/\1/' "$tmp/out" | sort -n -r -c 2>/dev/null
-ok "--order-by the key descending with --parallel is in order" $?
+ok_status "--order-by the key descending with --parallel is in order" $?
 
 "$bin" -d "$direct" stream item --parallel 4 --limit 1234 2>"$tmp/err" >"$tmp/out"
 rc=$?
 [ $rc -eq 0 ] && [ "$(sort -u "$tmp/out" | wc -l)" -eq 1234 ]
-ok "--limit is global with --parallel (exactly 1234 distinct rows)" $?
+ok_status "--limit is global with --parallel (exactly 1234 distinct rows)" $?
 
 "$bin" -d "$direct" stream item --parallel 4 --order-by name 2>"$tmp/err" >"$tmp/out"
 rc=$?
 [ $rc -eq 1 ] && grep -q 'ORDER BY "name" cannot be used with parallel streams' "$tmp/err"
-ok "--order-by another field with --parallel is refused (exit 1, reason)" $?
+ok_status "--order-by another field with --parallel is refused (exit 1, reason)" $?
 
 "$bin" -d "$direct" stream item --parallel 4 --offset 5 2>"$tmp/err" >"$tmp/out"
 rc=$?
 [ $rc -eq 1 ] && grep -q -- '--offset cannot be used with --parallel' "$tmp/err"
-ok "--offset with --parallel is a usage error (exit 1)" $?
+ok_status "--offset with --parallel is a usage error (exit 1)" $?
 
 "$bin" -d "$direct" stream item --parallel 0 2>"$tmp/err" >"$tmp/out"
 rc=$?
 [ $rc -eq 1 ]
-ok "--parallel 0 is a usage error" $?
+ok_status "--parallel 0 is a usage error" $?
 
 "$bin" -d "$direct" stream item --parallel 1025 2>"$tmp/err" >"$tmp/out"
 rc=$?
 [ $rc -eq 1 ]
-ok "--parallel 1025 is a usage error" $?
+ok_status "--parallel 1025 is a usage error" $?
 
 # ----------------------------------------------------------- PgBouncer
 if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
@@ -113,7 +102,7 @@ if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
     n=$((n + 1))
 elif ! PGDATABASE=$db "$root/scripts/pgbouncer.sh" start "$state" >"$tmp/err" 2>&1; then
     rc=1
-    ok "PgBouncer starts" 1
+    ok_status "PgBouncer starts" 1
 else
     # shellcheck disable=SC1091
     . "$state/env"
@@ -124,7 +113,7 @@ else
         rc=$?
         [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 30000 ] &&
             sed 's/^{"id": \([0-9]*\),.*/\1/' "$tmp/out" | sort -n -c 2>/dev/null
-        ok "PgBouncer $mode pooling: --parallel 4 --order-by id in order" $?
+        ok_status "PgBouncer $mode pooling: --parallel 4 --order-by id in order" $?
     done
 fi
 

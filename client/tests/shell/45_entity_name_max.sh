@@ -13,23 +13,11 @@ bin=${FW_BIN:-$here/../../build/fraiseql-wire}
 tmp=$(mktemp -d)
 db=fwentity_$$
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS (0 = pass)
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        for f in "$tmp/out" "$tmp/err"; do
-            [ -s "$f" ] && head -c 600 "$f" | sed 's/^/#   /'
-        done
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 
 max=$(sed -n 's/^#define FW_ENTITY_NAME_MAX \([0-9][0-9]*\)$/\1/p' "$root/client/include/fraiseql_wire.h")
-ok "the header defines FW_ENTITY_NAME_MAX (${max:-missing})" "$( [ -n "$max" ]; echo $?)"
+ok_status "the header defines FW_ENTITY_NAME_MAX (${max:-missing})" "$( [ -n "$max" ]; echo $?)"
 [ -n "$max" ] || { echo "1..$n"; exit 1; }
 
 if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || ! psql -X -q -c 'SELECT 1' >/dev/null 2>&1; then
@@ -59,28 +47,28 @@ sql() {    # sql STATEMENT: runs it, stdout+stderr in $tmp/out, SQLSTATE visible
 }
 
 sql "SELECT fraiseql_wire.create_view('$longest', 'src')"
-ok "the extension makes v_<entity> of $max bytes" $?
+ok_status "the extension makes v_<entity> of $max bytes" $?
 sql "SELECT fraiseql_wire.create_table_view('$longest')"
-ok "the extension makes tv_<entity> and its sync objects of $max bytes" $?
+ok_status "the extension makes tv_<entity> and its sync objects of $max bytes" $?
 sql "SELECT count(*) FROM pg_class WHERE relname = 'tv_${longest}'"
-ok "tv_<entity> of $max bytes exists with its name whole" "$(grep -qx 1 "$tmp/out"; echo $?)"
+ok_status "tv_<entity> of $max bytes exists with its name whole" "$(grep -qx 1 "$tmp/out"; echo $?)"
 sql "SELECT fraiseql_wire.create_view('$over', 'src')"
-ok "the extension refuses an entity of $((max + 1)) bytes with 22023" "$(
+ok_status "the extension refuses an entity of $((max + 1)) bytes with 22023" "$(
     [ $? -ne 0 ] && grep -q '22023' "$tmp/out" && grep -q 'invalid entity name' "$tmp/out"; echo $?)"
 sql "SELECT fraiseql_wire.create_table_view('$over', 'src')"
-ok "create_table_view refuses an entity of $((max + 1)) bytes with 22023" "$(
+ok_status "create_table_view refuses an entity of $((max + 1)) bytes with 22023" "$(
     [ $? -ne 0 ] && grep -q '22023' "$tmp/out"; echo $?)"
 
 "$bin" -d "$db" stream "$longest" --order-by id >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "the client streams the entity of $max bytes the extension made" "$(
+ok_status "the client streams the entity of $max bytes the extension made" "$(
     [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]; echo $?)"
 "$bin" -d "$db" stream "$longest" --table --order-by id >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "the client streams its tv_ table" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]; echo $?)"
+ok_status "the client streams its tv_ table" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]; echo $?)"
 "$bin" -d "$db" stream "$over" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "the client refuses an entity of $((max + 1)) bytes (\"longer than $max bytes\")" "$(
+ok_status "the client refuses an entity of $((max + 1)) bytes (\"longer than $max bytes\")" "$(
     [ "$rc" -ne 0 ] && grep -q "longer than $max bytes" "$tmp/err" && [ ! -s "$tmp/out" ]; echo $?)"
 
 echo "1..$n"

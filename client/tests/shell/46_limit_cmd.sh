@@ -10,19 +10,8 @@ bin=${FW_BIN:-$here/../../build/fraiseql-wire}
 tmp=$(mktemp -d)
 db=fwlimit_$$
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS (0 = pass)
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        printf '#   exit %s\n#   stdout: %s\n#   stderr: %s\n' "${rc:-}" \
-            "$(head -c 600 "$tmp/out" 2>/dev/null)" "$(head -c 600 "$tmp/err" 2>/dev/null)"
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 
 if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || ! psql -X -q -c 'SELECT 1' >/dev/null 2>&1; then
     echo "ok 1 - fraiseql-wire limit errors # SKIP no cluster (run scripts/check.sh)"
@@ -45,17 +34,17 @@ SQL
 
 "$bin" -d "$db" stream doc --max-row-bytes 50 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "a row over --max-row-bytes: exit 1, a limit error naming max_row_bytes" "$(
+ok_status "a row over --max-row-bytes: exit 1, a limit error naming max_row_bytes" "$(
     [ "$rc" -eq 1 ] && grep -q '^fraiseql-wire: limit error: row of [0-9]* bytes exceeds max_row_bytes (50)' "$tmp/err"; echo $?)"
-ok "the hint names --max-row-bytes" "$(grep -q '^HINT:  Raise the limit with --max-row-bytes\.' "$tmp/err"; echo $?)"
+ok_status "the hint names --max-row-bytes" "$(grep -q '^HINT:  Raise the limit with --max-row-bytes\.' "$tmp/err"; echo $?)"
 "$bin" -d "$db" stream doc --max-row-bytes 1000 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "with room for the rows: exit 0, 3 rows" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
+ok_status "with room for the rows: exit 0, 3 rows" "$( [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; echo $?)"
 
 deep=$(python3 -c 'print("{\"a\": " * 100 + "{\"eq\": 1}" + "}" * 100)')
 "$bin" -d "$db" stream doc --where "$deep" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "a filter nested past 64 levels: refused by the client" "$(
+ok_status "a filter nested past 64 levels: refused by the client" "$(
     [ "$rc" -ne 0 ] && grep -q 'nested deeper than 64' "$tmp/err" && [ ! -s "$tmp/out" ]; echo $?)"
 
 echo "1..$n"

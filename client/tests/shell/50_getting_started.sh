@@ -28,18 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS [DIAGNOSTIC FILE]
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        [ -n "${3:-}" ] && sed 's/^/#   /' "$3"
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 
 # The SQL of "A database to read": the first ```sql block after its heading.
 awk '/^## A database to read/ { want = 1 }
@@ -47,12 +37,12 @@ awk '/^## A database to read/ { want = 1 }
      inside && /^```$/ { exit }
      inside { print }' "$doc" >"$tmp/setup.sql"
 [ -s "$tmp/setup.sql" ]
-ok "the document has the SQL of \"A database to read\"" $?
+ok_status "the document has the SQL of \"A database to read\"" $?
 
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" >/dev/null 2>"$tmp/err"
-ok "create a database for the walk-through" $? "$tmp/err"
+ok_status "create a database for the walk-through" $? "$tmp/err"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$tmp/setup.sql" >"$tmp/err" 2>&1
-ok "the document's SQL runs as written" $? "$tmp/err"
+ok_status "the document's SQL runs as written" $? "$tmp/err"
 
 # Every console block, split into commands (cmd.N) and their shown output (exp.N).
 awk -v dir="$tmp" '
@@ -63,7 +53,7 @@ awk -v dir="$tmp" '
     END { print k + 0 > (dir "/count") }' "$doc"
 count=$(cat "$tmp/count")
 [ "$count" -ge 8 ]
-ok "the document shows at least 8 commands ($count)" $?
+ok_status "the document shows at least 8 commands ($count)" $?
 
 normalise() { sed -E 's/  \(cost=[0-9.]+\.\.[0-9.]+ rows=[0-9]+ width=[0-9]+\)//'; }
 
@@ -74,7 +64,7 @@ for k in $(seq 1 "$count"); do
         normalise >"$tmp/out.$k"
     normalise <"$tmp/exp.$k" >"$tmp/want.$k"
     diff -u "$tmp/want.$k" "$tmp/out.$k" >"$tmp/diff.$k"
-    ok "as documented: $cmd" $? "$tmp/diff.$k"
+    ok_status "as documented: $cmd" $? "$tmp/diff.$k"
 done
 
 echo "1..$n"

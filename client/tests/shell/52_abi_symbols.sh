@@ -18,20 +18,8 @@ old_hdr_dir=$root/client/tests/abi/0.1.0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-ok() {    # ok DESCRIPTION STATUS (0 = pass)
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        for f in "$tmp/out" "$tmp/err"; do
-            [ -s "$f" ] && head -n 20 "$f" | sed 's/^/#   /'
-        done
-    fi
-}
+# shellcheck source=scripts/tap.sh
+. "$here/../../../scripts/tap.sh"
 # FW_API function names declared in a header, one a line, sorted.
 declared() {
     grep -o '^FW_API[^(]*(' "$1" | sed -E 's/.*[ *]([A-Za-z_0-9]+)\($/\1/' | sort
@@ -52,41 +40,41 @@ map_names() {
 abi=$(sed -n 's/^FRAISEQL_WIRE_\([0-9][0-9]*\.[0-9][0-9]*\) *{.*/\1/p' "$map" | tail -n 1)
 major=${abi%%.*}
 so=$build/libfraiseql_wire.so.$abi
-ok "the newest version node names the library: libfraiseql_wire.so.$abi is built" "$(
+ok_status "the newest version node names the library: libfraiseql_wire.so.$abi is built" "$(
     [ -n "$abi" ] && [ -f "$so" ]; echo $?)"
 [ -f "$so" ] || { echo "1..$n"; exit 1; }
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
-ok "SONAME is libfraiseql_wire.so.$major (got: $soname)" "$( [ "$soname" = "libfraiseql_wire.so.$major" ]; echo $?)"
+ok_status "SONAME is libfraiseql_wire.so.$major (got: $soname)" "$( [ "$soname" = "libfraiseql_wire.so.$major" ]; echo $?)"
 
 # ------------------------------------------------ exported == declared
 nm -D --defined-only "$so" | awk '$2 != "A"' >"$tmp/nm"
 awk '{ sym = $3; sub(/@.*/, "", sym); print sym }' "$tmp/nm" | sort >"$tmp/exported"
 declared "$hdr" >"$tmp/declared"
 comm -23 "$tmp/exported" "$tmp/declared" >"$tmp/out"
-ok "nothing is exported that the header does not declare ($(wc -l <"$tmp/exported") exported)" "$(
+ok_status "nothing is exported that the header does not declare ($(wc -l <"$tmp/exported") exported)" "$(
     [ ! -s "$tmp/out" ]; echo $?)"
 comm -13 "$tmp/exported" "$tmp/declared" >"$tmp/out"
-ok "every function the header declares FW_API is exported ($(wc -l <"$tmp/declared") declared)" "$(
+ok_status "every function the header declares FW_API is exported ($(wc -l <"$tmp/declared") declared)" "$(
     [ ! -s "$tmp/out" ] && [ -s "$tmp/declared" ]; echo $?)"
 uniq -d "$tmp/exported" >"$tmp/out"
-ok "each symbol is exported once (one version)" "$( [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "each symbol is exported once (one version)" "$( [ ! -s "$tmp/out" ]; echo $?)"
 map_names >"$tmp/mapped"
 uniq -d "$tmp/mapped" >"$tmp/out"
-ok "each name is listed once in the version script" "$( [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "each name is listed once in the version script" "$( [ ! -s "$tmp/out" ]; echo $?)"
 diff "$tmp/mapped" "$tmp/declared" >"$tmp/out"
-ok "the version script lists exactly the declared functions" "$( [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "the version script lists exactly the declared functions" "$( [ ! -s "$tmp/out" ]; echo $?)"
 awk '$3 !~ /@@?FRAISEQL_WIRE_[0-9]+\.[0-9]+$/' "$tmp/nm" >"$tmp/out"
-ok "every exported symbol carries a FRAISEQL_WIRE_ version" "$( [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "every exported symbol carries a FRAISEQL_WIRE_ version" "$( [ ! -s "$tmp/out" ]; echo $?)"
 
 # ------------------------------------------------------- the 0.1.0 names
 declared "$old_hdr_dir/fraiseql_wire.h" >"$tmp/v01"
-ok "the frozen 0.1.0 header declares the 56 functions of 0.1.0" "$( [ "$(wc -l <"$tmp/v01")" -eq 56 ]; echo $?)"
+ok_status "the frozen 0.1.0 header declares the 56 functions of 0.1.0" "$( [ "$(wc -l <"$tmp/v01")" -eq 56 ]; echo $?)"
 map_names FRAISEQL_WIRE_0.1 | diff - "$tmp/v01" >"$tmp/out"
-ok "node FRAISEQL_WIRE_0.1 is exactly the 0.1.0 set" "$( [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "node FRAISEQL_WIRE_0.1 is exactly the 0.1.0 set" "$( [ ! -s "$tmp/out" ]; echo $?)"
 while read -r f; do
     grep -Eq " T $f@@?FRAISEQL_WIRE_0\.1\$" "$tmp/nm" || echo "$f"
 done <"$tmp/v01" >"$tmp/out"
-ok "every 0.1.0 name is exported as version FRAISEQL_WIRE_0.1" "$( [ ! -s "$tmp/out" ]; echo $?)"
+ok_status "every 0.1.0 name is exported as version FRAISEQL_WIRE_0.1" "$( [ ! -s "$tmp/out" ]; echo $?)"
 
 # A binary built against 0.1.0: linked against a stand-in for the 0.1.0
 # library (same SONAME, the 56 names, no symbol versions), so its
@@ -98,14 +86,14 @@ cc -shared -fPIC -Wl,-soname,libfraiseql_wire.so.0 -o "$tmp/v01lib/libfraiseql_w
     "$tmp/v01lib/stub.c" >"$tmp/out" 2>"$tmp/err" &&
     cc -std=c11 -Wall -Wextra -Werror -I"$old_hdr_dir" -o "$tmp/old_program" \
         "$root/client/tests/abi/old_program.c" -L"$tmp/v01lib" -lfraiseql_wire >"$tmp/out" 2>"$tmp/err"
-ok "a program written against the 0.1.0 header builds as against 0.1.0 (unversioned references)" $?
+ok_status "a program written against the 0.1.0 header builds as against 0.1.0 (unversioned references)" $?
 readelf -V "$tmp/old_program" 2>/dev/null | grep -c 'FRAISEQL_WIRE_' >"$tmp/out"
-ok "it asks for no symbol version" "$( [ "$(cat "$tmp/out")" = 0 ]; echo $?)"
+ok_status "it asks for no symbol version" "$( [ "$(cat "$tmp/out")" = 0 ]; echo $?)"
 LD_LIBRARY_PATH=$build "$tmp/old_program" >"$tmp/out" 2>"$tmp/err"
-ok "it runs against this library: conninfo, query builder, status names ($(grep -c '^ok' "$tmp/out") checks)" $?
+ok_status "it runs against this library: conninfo, query builder, status names ($(grep -c '^ok' "$tmp/out") checks)" $?
 if [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ] && psql -X -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
     LD_LIBRARY_PATH=$build "$tmp/old_program" "dbname=postgres" >"$tmp/out" 2>"$tmp/err"
-    ok "with the cluster it connects and streams with the 0.1.0 names ($(grep -c '^ok' "$tmp/out") checks)" $?
+    ok_status "with the cluster it connects and streams with the 0.1.0 names ($(grep -c '^ok' "$tmp/out") checks)" $?
 else
     n=$((n + 1))
     echo "ok $n - the 0.1.0 program against the cluster # SKIP no cluster (run scripts/check.sh)"
@@ -115,9 +103,9 @@ fi
 cc -std=c11 -Wall -Wextra -Werror -I"$old_hdr_dir" -o "$tmp/old_relinked" \
     "$root/client/tests/abi/old_program.c" -L"$build" -lfraiseql_wire -Wl,-rpath,"$build" \
     >"$tmp/out" 2>"$tmp/err" && "$tmp/old_relinked" >"$tmp/out" 2>"$tmp/err"
-ok "the same source relinked against this library builds and runs" $?
+ok_status "the same source relinked against this library builds and runs" $?
 readelf -V "$tmp/old_relinked" 2>/dev/null | grep -o 'FRAISEQL_WIRE_[0-9.]*' | sort -u >"$tmp/out"
-ok "relinked, it needs only version FRAISEQL_WIRE_0.1" "$( [ "$(cat "$tmp/out")" = "FRAISEQL_WIRE_0.1" ]; echo $?)"
+ok_status "relinked, it needs only version FRAISEQL_WIRE_0.1" "$( [ "$(cat "$tmp/out")" = "FRAISEQL_WIRE_0.1" ]; echo $?)"
 
 # ------------------------------------------------------ deprecated names
 cat >"$tmp/uses_old.c" <<'C'
@@ -127,20 +115,20 @@ const char *f(const fw_query *q) { return fw_query_error(q); }
 C
 cc -std=c11 -Wall -c -I"$root/client/include" -o "$tmp/uses_old.o" "$tmp/uses_old.c" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok "an old name still compiles, with a warning that names its replacement" "$(
+ok_status "an old name still compiles, with a warning that names its replacement" "$(
     [ "$rc" -eq 0 ] && grep -q "deprecated.*use fw_query_error_message" "$tmp/err"; echo $?)"
 cc -std=c11 -Wall -Werror -c -DFW_NO_DEPRECATED -I"$root/client/include" -o "$tmp/uses_old.o" \
     "$tmp/uses_old.c" >"$tmp/out" 2>"$tmp/err"
-ok "FW_NO_DEPRECATED hides the old names" "$( [ $? -ne 0 ] && grep -q 'fw_query_error' "$tmp/err"; echo $?)"
+ok_status "FW_NO_DEPRECATED hides the old names" "$( [ $? -ne 0 ] && grep -q 'fw_query_error' "$tmp/err"; echo $?)"
 printf '#include <fraiseql_wire.h>\nint main(void) { return fw_query_error_class(0) == FW_ERR_USAGE ? 0 : 1; }\n' >"$tmp/new.c"
 cc -std=c11 -Wall -Wextra -Werror -DFW_NO_DEPRECATED -I"$root/client/include" -o "$tmp/new" "$tmp/new.c" \
     -L"$build" -lfraiseql_wire -Wl,-rpath,"$build" >"$tmp/out" 2>"$tmp/err" && "$tmp/new"
-ok "the current names build and run with FW_NO_DEPRECATED" $?
+ok_status "the current names build and run with FW_NO_DEPRECATED" $?
 if command -v g++ >/dev/null 2>&1; then
     printf '#include <fraiseql_wire.h>\nint main() { return fw_version_num() > 0 ? 0 : 1; }\n' >"$tmp/cxx.cc"
     g++ -Wall -Wextra -Werror -I"$root/client/include" -o "$tmp/cxx" "$tmp/cxx.cc" \
         -L"$build" -lfraiseql_wire -Wl,-rpath,"$build" >"$tmp/out" 2>"$tmp/err" && "$tmp/cxx"
-    ok "the header builds as C++" $?
+    ok_status "the header builds as C++" $?
 fi
 
 echo "1..$n"
