@@ -95,6 +95,20 @@ auth_ok(fw_conn *c, const fw_auth *a, int *done)
     return FW_OK;
 }
 
+/* Queues a PasswordMessage carrying `secret` (the password, or its MD5
+ * hash), marked to be wiped once sent. */
+static fw_status
+send_password(fw_conn *c, fw_auth *a, const char *secret)
+{
+    fw_status st = fw_enc_password(&c->wbuf, secret);
+
+    mark_secret(c);
+    if (st != FW_OK)
+        return fail(c, st, "could not build the password message");
+    a->password_sent = 1;
+    return FW_OK;
+}
+
 /* Whether a password may be sent in answer to CleartextPassword or
  * MD5Password: FW_OK, or the refusal. */
 static fw_status
@@ -125,13 +139,9 @@ auth_cleartext(fw_conn *c, fw_auth *a)
         return st;
     if (!(pw = get_password(c, a)))
         return no_password(c);
-    st = fw_enc_password(&c->wbuf, pw);
+    st = send_password(c, a, pw);
     free_password(pw);
-    mark_secret(c);
-    if (st != FW_OK)
-        return fail(c, st, "could not build the password message");
-    a->password_sent = 1;
-    return FW_OK;
+    return st;
 }
 
 /* AuthenticationMD5Password: "md5" and the hash of the password, the
@@ -152,15 +162,12 @@ auth_md5(fw_conn *c, fw_auth *a, const fw_auth_msg *am)
         return fail(c, FW_ERR_PROTOCOL, "malformed MD5 authentication request");
     }
     st = fw_md5_password(pw, ci_val(a->ci, FW_CI_USER), am->data, md5);
-    if (st == FW_OK)
-        st = fw_enc_password(&c->wbuf, md5);
-    fw_secure_zero(md5, sizeof md5);
     free_password(pw);
-    mark_secret(c);
     if (st != FW_OK)
         return fail(c, st, "could not build the password message");
-    a->password_sent = 1;
-    return FW_OK;
+    st = send_password(c, a, md5);
+    fw_secure_zero(md5, sizeof md5);
+    return st;
 }
 
 /* The SASL mechanism among the server's: SCRAM-SHA-256-PLUS over TLS
